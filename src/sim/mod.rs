@@ -1,0 +1,1 @@
+//! A simulated Auth0 tenant (placeholder, being written).
