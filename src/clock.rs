@@ -47,3 +47,12 @@ impl Clock for ManualClock {
         *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// Wall-clock Unix time in fractional seconds, for comparing with Auth0's `x-ratelimit-reset`
+/// (which is wall-clock by definition, so it is never read from an injected clock).
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}

@@ -4,7 +4,10 @@
 //! - `sim`: an in-process fake Auth0 tenant (axum) used by `demo`, tests and benchmarks.
 #![warn(missing_docs)]
 
-pub mod sim;
+pub mod auth0;
 pub mod clock;
 pub mod expiry;
+pub mod inventory;
+pub mod secret;
+pub mod sim;
 pub mod x509;

@@ -1,0 +1,448 @@
+//! The real `Auth0Api`: reqwest (rustls) against `https://{domain}` or any `base_url`.
+//!
+//! Owns all Management API I/O: the token grant, pacing from `x-ratelimit-*`, waiting out 429s,
+//! retrying transient failures, bounded body reads and turning HTTP statuses into `auth0::Error`.
+//! The decisions themselves live in `rate_limit`, `pagination` and `token`; this file only acts.
+
+use super::pagination::{PageRequest, next_page};
+use super::rate_limit::{self, Pacer, RateState};
+use super::token::{Token, TokenCache};
+use super::wire::{self, ErrorBody};
+use super::{Auth0Api, Error, Page};
+use crate::secret::Secret;
+use bytes::Bytes;
+use reqwest::StatusCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tracing::{debug, warn};
+use url::Url;
+
+/// The largest response body certwatch reads (a bigger one is a `Decode` error, not an OOM).
+pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// 429s tolerated per request before the call fails as `RateLimited`.
+pub const MAX_RATE_LIMIT_RETRIES: u32 = 30;
+/// Retries of 5xx, timeouts and transport errors per request.
+pub const MAX_TRANSIENT_RETRIES: u32 = 2;
+
+/// Receives one event per HTTP exchange (metrics implement it).
+pub trait Observer: Send + Sync {
+    /// A response (or failure) for `endpoint` (a route template) with `code` (status or
+    /// `timeout` / `transport`).
+    fn api_request(&self, tenant: &str, endpoint: &str, code: &str);
+    /// The last `x-ratelimit-remaining` seen.
+    fn ratelimit_remaining(&self, tenant: &str, remaining: u64);
+}
+
+/// An `Observer` that ignores everything.
+#[derive(Debug, Default)]
+pub struct NoObserver;
+
+impl Observer for NoObserver {
+    fn api_request(&self, _: &str, _: &str, _: &str) {}
+    fn ratelimit_remaining(&self, _: &str, _: u64) {}
+}
+
+/// How to reach one tenant.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Tenant name (labels, logs).
+    pub tenant: String,
+    /// Base URL, ending in `/` (`https://{domain}/`).
+    pub base_url: Url,
+    /// M2M application client id.
+    pub client_id: String,
+    /// M2M application client secret.
+    pub client_secret: Secret,
+    /// Token audience (`https://{domain}/api/v2/`).
+    pub audience: String,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Client-side pacing; `None` paces from response headers only.
+    pub max_requests_per_second: Option<f64>,
+}
+
+/// The reqwest-backed Management API client of one tenant.
+pub struct Client {
+    http: reqwest::Client,
+    settings: Settings,
+    token: TokenCache,
+    rate: Mutex<RateState>,
+    pacer: Option<tokio::sync::Mutex<Pacer>>,
+    observer: Arc<dyn Observer>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("auth0::Client")
+            .field("tenant", &self.settings.tenant)
+            .field("base_url", &self.settings.base_url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+struct Response {
+    status: StatusCode,
+    body: Bytes,
+}
+
+impl Client {
+    /// Build a client; no request is made yet.
+    pub fn new(settings: Settings, observer: Arc<dyn Observer>) -> Result<Self, Error> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("certwatch/", env!("CARGO_PKG_VERSION")))
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::Transport(e.to_string()))?;
+        let pacer = settings
+            .max_requests_per_second
+            .map(|r| tokio::sync::Mutex::new(Pacer::new(r)));
+        Ok(Self {
+            http,
+            settings,
+            token: TokenCache::default(),
+            rate: Mutex::new(RateState::default()),
+            pacer,
+            observer,
+        })
+    }
+
+    /// The tenant this client talks to.
+    pub fn tenant(&self) -> &str {
+        &self.settings.tenant
+    }
+
+    fn url(&self, path: &str) -> Result<Url, Error> {
+        self.settings
+            .base_url
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| Error::Transport(format!("bad URL {path}: {e}")))
+    }
+
+    async fn pace(&self) {
+        if let Some(pacer) = &self.pacer {
+            let wait = pacer.lock().await.reserve(tokio::time::Instant::now());
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        let state = *self.rate.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(wait) = rate_limit::wait_before_request(&state, crate::clock::unix_now()) {
+            debug!(tenant = %self.settings.tenant, ?wait, "rate-limit bucket empty, pacing");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Send one logical request: paces, waits out 429s, retries transient failures.
+    async fn send(
+        &self,
+        endpoint: &'static str,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Response, Error> {
+        let tenant = self.settings.tenant.as_str();
+        let mut limited = 0u32;
+        let mut transient = 0u32;
+        loop {
+            self.pace().await;
+            let result = build().send().await;
+            let resp = match result {
+                Ok(resp) => resp,
+                Err(e) => {
+                    let (code, err) = if e.is_timeout() {
+                        ("timeout", Error::Timeout(self.settings.timeout))
+                    } else {
+                        ("transport", Error::Transport(transport_message(&e)))
+                    };
+                    self.observer.api_request(tenant, endpoint, code);
+                    transient += 1;
+                    if transient > MAX_TRANSIENT_RETRIES {
+                        return Err(err);
+                    }
+                    warn!(tenant, endpoint, error = %err, attempt = transient, "Auth0 request failed, retrying");
+                    tokio::time::sleep(rate_limit::backoff(transient, Duration::from_millis(500))).await;
+                    continue;
+                }
+            };
+            let status = resp.status();
+            self.observer.api_request(tenant, endpoint, status.as_str());
+            let state = RateState::from_headers(resp.headers());
+            if state.remaining.is_some() || state.reset.is_some() {
+                if let Some(remaining) = state.remaining {
+                    self.observer.ratelimit_remaining(tenant, remaining);
+                }
+                *self.rate.lock().unwrap_or_else(|e| e.into_inner()) = state;
+            }
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                limited += 1;
+                if limited > MAX_RATE_LIMIT_RETRIES {
+                    return Err(Error::RateLimited { attempts: limited });
+                }
+                let retry_after = resp
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                let wait = rate_limit::wait_after_429(
+                    retry_after.as_deref(),
+                    &state,
+                    crate::clock::unix_now(),
+                    limited,
+                );
+                debug!(tenant, endpoint, ?wait, attempt = limited, "429 from Auth0, waiting");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            let body = match read_bounded(resp).await {
+                Ok(body) => body,
+                Err(err) => {
+                    transient += 1;
+                    if transient > MAX_TRANSIENT_RETRIES {
+                        return Err(err);
+                    }
+                    tokio::time::sleep(rate_limit::backoff(transient, Duration::from_millis(500))).await;
+                    continue;
+                }
+            };
+            if status.is_server_error() {
+                transient += 1;
+                if transient <= MAX_TRANSIENT_RETRIES {
+                    warn!(tenant, endpoint, status = status.as_u16(), attempt = transient, "Auth0 server error, retrying");
+                    tokio::time::sleep(rate_limit::backoff(transient, Duration::from_millis(500))).await;
+                    continue;
+                }
+            }
+            return Ok(Response { status, body });
+        }
+    }
+
+    async fn fetch_token(&self) -> Result<(Secret, Duration), Error> {
+        #[derive(serde::Serialize)]
+        struct Grant<'a> {
+            grant_type: &'static str,
+            client_id: &'a str,
+            client_secret: &'a str,
+            audience: &'a str,
+        }
+        let url = self.url("oauth/token")?;
+        let resp = self
+            .send("/oauth/token", || {
+                self.http.post(url.clone()).json(&Grant {
+                    grant_type: "client_credentials",
+                    client_id: &self.settings.client_id,
+                    client_secret: self.settings.client_secret.expose(),
+                    audience: &self.settings.audience,
+                })
+            })
+            .await?;
+        if !resp.status.is_success() {
+            return Err(status_error(resp.status, &resp.body, true));
+        }
+        let token: wire::TokenResponse = serde_json::from_slice(&resp.body)
+            .map_err(|e| Error::Decode(format!("token response: {e}")))?;
+        let expires_in = Duration::from_secs(token.expires_in.unwrap_or(86_400));
+        debug!(tenant = %self.settings.tenant, ?expires_in, scope = token.scope.as_deref().unwrap_or(""), "got Management API token");
+        Ok((Secret::new(token.access_token), expires_in))
+    }
+
+    async fn token(&self) -> Result<Token, Error> {
+        self.token.get(|| self.fetch_token()).await
+    }
+
+    /// An authenticated GET returning the body of a 2xx; refreshes the token once on 401.
+    async fn get(
+        &self,
+        endpoint: &'static str,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Bytes, Error> {
+        let url = self.url(path)?;
+        let mut refreshed = false;
+        loop {
+            let token = self.token().await?;
+            let resp = self
+                .send(endpoint, || {
+                    self.http
+                        .get(url.clone())
+                        .query(query)
+                        .bearer_auth(token.value.expose())
+                })
+                .await?;
+            if resp.status == StatusCode::UNAUTHORIZED && !refreshed {
+                debug!(tenant = %self.settings.tenant, endpoint, "401, refreshing the token once");
+                self.token.invalidate(token.generation).await;
+                refreshed = true;
+                continue;
+            }
+            if !resp.status.is_success() {
+                return Err(status_error(resp.status, &resp.body, false));
+            }
+            return Ok(resp.body);
+        }
+    }
+
+    async fn get_page<T: serde::de::DeserializeOwned>(
+        &self,
+        endpoint: &'static str,
+        path: &str,
+        mut query: Vec<(&str, String)>,
+        page: &PageRequest,
+        key: &str,
+        id_field: &str,
+    ) -> Result<Page<T>, Error> {
+        query.extend(page.query());
+        let body = self.get(endpoint, path, &query).await?;
+        let (items, rejected, info) =
+            wire::decode_list::<T>(&body, key, id_field).map_err(Error::Decode)?;
+        Ok(Page {
+            items,
+            rejected,
+            next: next_page(page, &info),
+        })
+    }
+
+    async fn get_array<T: serde::de::DeserializeOwned>(
+        &self,
+        endpoint: &'static str,
+        path: &str,
+        id_field: &str,
+    ) -> Result<Vec<T>, Error> {
+        let body = self.get(endpoint, path, &[]).await?;
+        let (items, rejected, _) = wire::decode_list::<T>(&body, "", id_field).map_err(Error::Decode)?;
+        if let Some(first) = rejected.first() {
+            warn!(tenant = %self.settings.tenant, endpoint, rejected = rejected.len(), first = %first.message, "items that do not decode were skipped");
+        }
+        Ok(items)
+    }
+}
+
+#[async_trait::async_trait]
+impl Auth0Api for Client {
+    async fn signing_keys(&self) -> Result<Vec<wire::SigningKey>, Error> {
+        self.get_array("/api/v2/keys/signing", "api/v2/keys/signing", "kid")
+            .await
+    }
+
+    async fn clients(&self, page: &PageRequest) -> Result<Page<wire::Client>, Error> {
+        let query = vec![
+            ("fields", wire::CLIENT_FIELDS.to_string()),
+            ("include_fields", "true".to_string()),
+            ("is_global", "false".to_string()),
+        ];
+        self.get_page("/api/v2/clients", "api/v2/clients", query, page, "clients", "client_id")
+            .await
+    }
+
+    async fn client_credentials(&self, client_id: &str) -> Result<Vec<wire::Credential>, Error> {
+        let path = format!("api/v2/clients/{}/credentials", encode(client_id));
+        self.get_array("/api/v2/clients/{id}/credentials", &path, "id")
+            .await
+    }
+
+    async fn connections(
+        &self,
+        page: &PageRequest,
+        strategies: &[&str],
+    ) -> Result<Page<wire::Connection>, Error> {
+        let mut query = vec![
+            ("fields", wire::CONNECTION_FIELDS.to_string()),
+            ("include_fields", "true".to_string()),
+        ];
+        query.extend(strategies.iter().map(|s| ("strategy", s.to_string())));
+        self.get_page("/api/v2/connections", "api/v2/connections", query, page, "connections", "id")
+            .await
+    }
+
+    async fn connection_keys(&self, connection_id: &str) -> Result<Vec<wire::ConnectionKey>, Error> {
+        let path = format!("api/v2/connections/{}/keys", encode(connection_id));
+        self.get_array("/api/v2/connections/{id}/keys", &path, "kid")
+            .await
+    }
+}
+
+/// Percent-encode a path segment (ids come from Auth0 and are echoed back; never trust them).
+fn encode(segment: &str) -> String {
+    url::form_urlencoded::byte_serialize(segment.as_bytes()).collect()
+}
+
+/// A transport error's message with its causes (the URL never carries a secret: tokens go in headers).
+fn transport_message(e: &reqwest::Error) -> String {
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
+}
+
+async fn read_bounded(mut resp: reqwest::Response) -> Result<Bytes, Error> {
+    if resp.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(Error::Decode(format!("response larger than {MAX_BODY_BYTES} bytes")));
+    }
+    let mut buf = bytes::BytesMut::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if buf.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(Error::Decode(format!("response larger than {MAX_BODY_BYTES} bytes")));
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(buf.freeze()),
+            Err(e) if e.is_timeout() => return Err(Error::Timeout(Duration::ZERO)),
+            Err(e) => return Err(Error::Transport(format!("reading body: {}", transport_message(&e)))),
+        }
+    }
+}
+
+/// Map a non-2xx status and Auth0 error body to an `Error`.
+fn status_error(status: StatusCode, body: &[u8], token_endpoint: bool) -> Error {
+    let parsed = ErrorBody::parse(body);
+    let (code, message) = (parsed.code(), parsed.message());
+    match status.as_u16() {
+        401 => Error::Unauthorized { message },
+        403 if token_endpoint => Error::Unauthorized {
+            message: format!("{code}: {message}"),
+        },
+        403 => Error::Forbidden { code, message },
+        404 => Error::NotFound { message },
+        429 => Error::RateLimited { attempts: 0 },
+        s if s >= 500 => Error::Server { status: s, message },
+        s => Error::Rejected {
+            status: s,
+            code,
+            message,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_to_errors_the_caller_can_act_on() {
+        let scope = br#"{"statusCode":403,"error":"Forbidden","message":"Insufficient scope, expected any of: read:clients","errorCode":"insufficient_scope"}"#;
+        let e = status_error(StatusCode::FORBIDDEN, scope, false);
+        assert_eq!(e.reason(), crate::inventory::Reason::MissingScope);
+        let e = status_error(StatusCode::FORBIDDEN, b"{}", false);
+        assert_eq!(e.reason(), crate::inventory::Reason::Forbidden);
+        let e = status_error(StatusCode::UNAUTHORIZED, b"", false);
+        assert_eq!(e.reason(), crate::inventory::Reason::Unauthorized);
+        let e = status_error(StatusCode::BAD_GATEWAY, b"<html>", false);
+        assert_eq!(e, Error::Server { status: 502, message: "no error message".into() });
+        let e = status_error(
+            StatusCode::FORBIDDEN,
+            br#"{"error":"access_denied","error_description":"Unauthorized"}"#,
+            true,
+        );
+        assert_eq!(e.reason(), crate::inventory::Reason::Unauthorized);
+    }
+
+    #[test]
+    fn path_segments_are_encoded() {
+        assert_eq!(encode("con_1/../x"), "con_1%2F..%2Fx");
+    }
+}

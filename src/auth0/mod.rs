@@ -1,0 +1,122 @@
+//! The Auth0 Management API seam: the `Auth0Api` trait, its typed errors and page types.
+//!
+//! `client` is the real implementation (reqwest); the simulator in `crate::sim` plays Auth0 behind
+//! it in tests and `demo`. `wire` holds the DTOs shaped like Auth0's JSON, `pagination` and
+//! `rate_limit` the pure decisions the client makes, `token` the cached client-credentials token.
+
+pub mod client;
+pub mod pagination;
+pub mod rate_limit;
+pub mod token;
+pub mod wire;
+
+pub use client::Client;
+pub use pagination::PageRequest;
+
+use crate::inventory::Reason;
+use std::time::Duration;
+
+/// One page of a list endpoint.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// Items that decoded.
+    pub items: Vec<T>,
+    /// Items that did not decode (one bad object never hides the others).
+    pub rejected: Vec<wire::Rejected>,
+    /// The next page to ask for, if any.
+    pub next: Option<PageRequest>,
+}
+
+/// What went wrong talking to Auth0, by what the caller does next.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// 401 after a token refresh, or the token request was refused.
+    #[error("unauthorized: {message}")]
+    Unauthorized {
+        /// Auth0's message.
+        message: String,
+    },
+    /// 403.
+    #[error("forbidden ({code}): {message}")]
+    Forbidden {
+        /// Auth0's `errorCode` (e.g. `insufficient_scope`).
+        code: String,
+        /// Auth0's message.
+        message: String,
+    },
+    /// 404.
+    #[error("not found: {message}")]
+    NotFound {
+        /// Auth0's message.
+        message: String,
+    },
+    /// Still 429 after the retry budget.
+    #[error("rate limited: gave up after {attempts} attempts")]
+    RateLimited {
+        /// Requests sent.
+        attempts: u32,
+    },
+    /// 5xx after retries.
+    #[error("server error {status}: {message}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// Auth0's message.
+        message: String,
+    },
+    /// Another 4xx.
+    #[error("request rejected {status} ({code}): {message}")]
+    Rejected {
+        /// HTTP status.
+        status: u16,
+        /// Auth0's `errorCode`.
+        code: String,
+        /// Auth0's message.
+        message: String,
+    },
+    /// The request timed out.
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    /// Connection-level failure.
+    #[error("transport error: {0}")]
+    Transport(String),
+    /// The body was not what Auth0 returns.
+    #[error("unexpected response: {0}")]
+    Decode(String),
+}
+
+impl Error {
+    /// The `reason` label (SPEC §6).
+    pub fn reason(&self) -> Reason {
+        match self {
+            Error::Unauthorized { .. } => Reason::Unauthorized,
+            Error::Forbidden { code, .. } if code == "insufficient_scope" => Reason::MissingScope,
+            Error::Forbidden { .. } => Reason::Forbidden,
+            Error::RateLimited { .. } => Reason::RateLimited,
+            Error::Server { .. } => Reason::ServerError,
+            Error::Timeout(_) => Reason::Timeout,
+            Error::Transport(_) => Reason::Transport,
+            Error::NotFound { .. } | Error::Rejected { .. } | Error::Decode(_) => Reason::Decode,
+        }
+    }
+}
+
+/// The Management API calls certwatch makes. One implementation talks HTTP (`Client`); tests may
+/// provide in-memory ones. Implementations retry 429s and transient failures themselves.
+#[async_trait::async_trait]
+pub trait Auth0Api: Send + Sync {
+    /// `GET /api/v2/keys/signing`.
+    async fn signing_keys(&self) -> Result<Vec<wire::SigningKey>, Error>;
+    /// One page of `GET /api/v2/clients` (non-global clients, certificate fields only).
+    async fn clients(&self, page: &PageRequest) -> Result<Page<wire::Client>, Error>;
+    /// `GET /api/v2/clients/{id}/credentials`.
+    async fn client_credentials(&self, client_id: &str) -> Result<Vec<wire::Credential>, Error>;
+    /// One page of `GET /api/v2/connections`, restricted to `strategies`.
+    async fn connections(
+        &self,
+        page: &PageRequest,
+        strategies: &[&str],
+    ) -> Result<Page<wire::Connection>, Error>;
+    /// `GET /api/v2/connections/{id}/keys`.
+    async fn connection_keys(&self, connection_id: &str) -> Result<Vec<wire::ConnectionKey>, Error>;
+}

@@ -1,0 +1,325 @@
+//! DTOs shaped exactly like Auth0's JSON, holding only the fields certwatch reads.
+//! Unknown fields are ignored; every field is optional so one odd object never fails a page.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// An item of `GET /api/v2/keys/signing`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SigningKey {
+    /// Key id.
+    pub kid: String,
+    /// PEM (`\r\n`).
+    #[serde(default)]
+    pub cert: Option<String>,
+    /// Upper-case hex SHA-1.
+    #[serde(default)]
+    pub thumbprint: Option<String>,
+    /// Signing tokens now.
+    #[serde(default)]
+    pub current: Option<bool>,
+    /// Pre-generated next key.
+    #[serde(default)]
+    pub next: Option<bool>,
+    /// Previously used key.
+    #[serde(default)]
+    pub previous: Option<bool>,
+    /// Revoked.
+    #[serde(default)]
+    pub revoked: Option<bool>,
+}
+
+/// A key/cert pair as found on clients (`encryption_key`, `signing_keys[]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct KeyCert {
+    /// PEM.
+    #[serde(default)]
+    pub cert: Option<String>,
+}
+
+/// An item of `GET /api/v2/clients` (certificate-related fields only).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Client {
+    /// Client id.
+    pub client_id: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The tenant-wide "All Applications" client.
+    #[serde(default)]
+    pub global: Option<bool>,
+    /// `{"private_key_jwt": {"credentials": [{"id"}]}}` and siblings.
+    #[serde(default)]
+    pub client_authentication_methods: Option<Value>,
+    /// `{"required": bool, "credentials": [{"id"}]}` (JAR).
+    #[serde(default)]
+    pub signed_request_object: Option<Value>,
+    /// WS-Fed encryption key.
+    #[serde(default)]
+    pub encryption_key: Option<KeyCert>,
+    /// Signing keys (normally the tenant's).
+    #[serde(default)]
+    pub signing_keys: Option<Vec<KeyCert>>,
+}
+
+/// Fields requested from `/clients`.
+pub const CLIENT_FIELDS: &str = "client_id,name,global,client_authentication_methods,signed_request_object,encryption_key,signing_keys";
+
+/// An item of `GET /api/v2/clients/{id}/credentials`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Credential {
+    /// `cred_…`.
+    pub id: String,
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `public_key` | `x509_cert` | `cert_subject_dn`.
+    #[serde(default)]
+    pub credential_type: Option<String>,
+    /// Subject DN (`cert_subject_dn`).
+    #[serde(default)]
+    pub subject_dn: Option<String>,
+    /// base64url SHA-256 of the certificate (`x509_cert`).
+    #[serde(default)]
+    pub thumbprint_sha256: Option<String>,
+    /// RFC 3339 expiry or null.
+    #[serde(default)]
+    pub expires_at: Option<String>,
+}
+
+/// An item of `GET /api/v2/connections`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Connection {
+    /// `con_…`.
+    pub id: String,
+    /// Name.
+    #[serde(default)]
+    pub name: String,
+    /// Strategy (`samlp`, `adfs`, …).
+    #[serde(default)]
+    pub strategy: String,
+    /// Options; absent when the token lacks `read:connections_options`.
+    #[serde(default)]
+    pub options: Option<Value>,
+}
+
+/// Fields requested from `/connections`.
+pub const CONNECTION_FIELDS: &str = "id,name,strategy,options";
+
+/// Strategies that can carry certificates (API.md §5.4).
+pub const CERT_STRATEGIES: [&str; 7] = ["samlp", "pingfederate", "adfs", "waad", "ad", "oidc", "okta"];
+
+/// An item of `GET /api/v2/connections/{id}/keys`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConnectionKey {
+    /// Key id.
+    pub kid: String,
+    /// PEM.
+    #[serde(default)]
+    pub cert: Option<String>,
+    /// Current key.
+    #[serde(default)]
+    pub current: Option<bool>,
+    /// Next key.
+    #[serde(default)]
+    pub next: Option<bool>,
+    /// Previous key.
+    #[serde(default)]
+    pub previous: Option<bool>,
+}
+
+/// Auth0's error body, both Management API and OAuth styles (API.md §7).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ErrorBody {
+    /// Management API `errorCode`.
+    #[serde(default, rename = "errorCode")]
+    pub error_code: Option<String>,
+    /// Management API reason phrase, or OAuth error code.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// Some endpoints use `code`.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Management API message.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// OAuth message.
+    #[serde(default)]
+    pub error_description: Option<String>,
+}
+
+impl ErrorBody {
+    /// Parse leniently; a non-JSON body becomes an empty `ErrorBody`.
+    pub fn parse(bytes: &[u8]) -> Self {
+        serde_json::from_slice(bytes).unwrap_or_default()
+    }
+
+    /// `errorCode` → `error` → `code`, as auth0-python reads it.
+    pub fn code(&self) -> String {
+        self.error_code
+            .clone()
+            .or_else(|| self.error.clone())
+            .or_else(|| self.code.clone())
+            .unwrap_or_else(|| "unknown".into())
+    }
+
+    /// `error_description` → `message` → `error`.
+    pub fn message(&self) -> String {
+        self.error_description
+            .clone()
+            .or_else(|| self.message.clone())
+            .or_else(|| self.error.clone())
+            .unwrap_or_else(|| "no error message".into())
+    }
+}
+
+/// The token response of `POST /oauth/token`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TokenResponse {
+    /// Bearer token.
+    pub access_token: String,
+    /// Lifetime in seconds.
+    #[serde(default)]
+    pub expires_in: Option<u64>,
+    /// Granted scopes, space-separated.
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+/// A list item that did not decode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// Its id field, or `?`.
+    pub id: String,
+    /// What was wrong.
+    pub message: String,
+}
+
+/// Decode a list response (plain array, offset envelope or checkpoint envelope) item by item.
+/// Returns the decoded items, messages for items that did not decode, and the paging info.
+pub fn decode_list<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    key: &str,
+    id_field: &str,
+) -> Result<(Vec<T>, Vec<Rejected>, super::pagination::PageInfo), String> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Envelope {
+        Array(Vec<Value>),
+        Object(serde_json::Map<String, Value>),
+    }
+    let env: Envelope = serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON: {e}"))?;
+    let mut info = super::pagination::PageInfo::default();
+    let items = match env {
+        Envelope::Array(items) => items,
+        Envelope::Object(mut map) => {
+            info.total = map.get("total").and_then(Value::as_u64);
+            info.next = map.get("next").and_then(Value::as_str).map(str::to_string);
+            match map.remove(key) {
+                Some(Value::Array(items)) => items,
+                _ => return Err(format!("expected an array or an envelope with \"{key}\"")),
+            }
+        }
+    };
+    info.got = items.len();
+    let mut ok = Vec::with_capacity(items.len());
+    let mut rejected = Vec::new();
+    for item in items {
+        let id = item
+            .get(id_field)
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string();
+        match serde_json::from_value::<T>(item) {
+            Ok(v) => ok.push(v),
+            Err(e) => rejected.push(Rejected {
+                message: format!("{key} item {id}: {e}"),
+                id,
+            }),
+        }
+    }
+    Ok((ok, rejected, info))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recorded(name: &str) -> Vec<u8> {
+        std::fs::read(format!(
+            "{}/../shared/auth0/recorded/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn decodes_recorded_offset_envelope() {
+        let (clients, rejected, info) =
+            decode_list::<Client>(&recorded("clients-list-offset-envelope.go-auth0.json"), "clients", "client_id")
+                .unwrap();
+        assert!(rejected.is_empty());
+        assert_eq!(clients[0].client_id, "MlHBtDG6MsQ4wccuZyaI6ASClmpOfDlM");
+        assert_eq!(info.total, Some(1));
+        assert_eq!(info.got, 1);
+    }
+
+    #[test]
+    fn decodes_recorded_checkpoint_envelope_without_next() {
+        let (conns, _, info) = decode_list::<Connection>(
+            &recorded("connections-list-checkpoint-last-page.terraform.json"),
+            "connections",
+            "id",
+        )
+        .unwrap();
+        assert_eq!(conns.len(), 2);
+        assert_eq!(info.next, None);
+        assert!(conns[0].options.is_some());
+    }
+
+    #[test]
+    fn decodes_recorded_plain_arrays() {
+        let (creds, _, _) =
+            decode_list::<Credential>(&recorded("client-credentials-list.terraform.json"), "", "id").unwrap();
+        assert_eq!(creds.len(), 2);
+        assert_eq!(creds[0].expires_at.as_deref(), Some("2033-05-13T11:29:08.000Z"));
+        let (keys, _, _) = decode_list::<ConnectionKey>(
+            &recorded("connection-keys-list-after-rotate.go-auth0.json"),
+            "",
+            "kid",
+        )
+        .unwrap();
+        assert_eq!(keys.iter().filter(|k| k.current == Some(true)).count(), 1);
+        assert_eq!(keys.iter().filter(|k| k.next == Some(true)).count(), 1);
+    }
+
+    #[test]
+    fn one_bad_item_does_not_hide_the_others() {
+        let body = br#"{"total":3,"start":0,"limit":100,"clients":[{"client_id":"a"},{"client_id":7},{"client_id":"c"}]}"#;
+        let (ok, rejected, info) = decode_list::<Client>(body, "clients", "client_id").unwrap();
+        assert_eq!(ok.len(), 2);
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(info.got, 3);
+    }
+
+    #[test]
+    fn garbage_is_an_error() {
+        assert!(decode_list::<Client>(b"<html>", "clients", "client_id").is_err());
+        assert!(decode_list::<Client>(br#"{"foo":1}"#, "clients", "client_id").is_err());
+        assert!(decode_list::<Client>(br#"[{"client_id":"a"}"#, "clients", "client_id").is_err());
+    }
+
+    #[test]
+    fn error_body_both_styles() {
+        let m = ErrorBody::parse(
+            br#"{"statusCode":403,"error":"Forbidden","message":"Insufficient scope, expected any of: read:grants","errorCode":"insufficient_scope"}"#,
+        );
+        assert_eq!(m.code(), "insufficient_scope");
+        assert!(m.message().starts_with("Insufficient scope"));
+        let o = ErrorBody::parse(br#"{"error":"access_denied","error_description":"Unauthorized"}"#);
+        assert_eq!(o.code(), "access_denied");
+        assert_eq!(o.message(), "Unauthorized");
+        let g = ErrorBody::parse(b"<html>bad gateway</html>");
+        assert_eq!(g.code(), "unknown");
+    }
+}

@@ -1,0 +1,476 @@
+//! The certificate inventory: what one poll found (`CertRecord`, `TenantSnapshot`, `Snapshot`).
+//!
+//! `sources` turns Auth0 objects into records (pure), `poll` drives one tenant's poll through the
+//! `auth0::Auth0Api` seam, and `merge` keeps the last good records of a source that failed.
+
+pub mod poll;
+pub mod sources;
+
+use serde::Serialize;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+use crate::expiry::Validity;
+
+/// The kind of certificate (SPEC §3), the `kind` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A tenant application signing key (`/keys/signing`).
+    TenantSigningKey,
+    /// An enterprise connection's IdP signing certificate.
+    ConnectionSigningCert,
+    /// A connection that carries only thumbprints (adfs, waad, samlp without cert).
+    ConnectionThumbprint,
+    /// The SP signing key of a SAML connection (`options.signing_key.cert`).
+    ConnectionSpSigningKey,
+    /// The SAML assertion decryption key (`options.decryptionKey`).
+    ConnectionDecryptionKey,
+    /// A private_key_jwt key of an oidc/okta connection (`/connections/{id}/keys`).
+    ConnectionKey,
+    /// A client credential (Private Key JWT, mTLS, JAR).
+    ClientCredential,
+    /// `client.encryption_key.cert`.
+    ClientEncryptionKey,
+    /// `client.signing_keys[].cert` that is not a tenant signing key.
+    ClientSigningKey,
+}
+
+impl Kind {
+    /// Every kind.
+    pub const ALL: [Kind; 9] = [
+        Kind::TenantSigningKey,
+        Kind::ConnectionSigningCert,
+        Kind::ConnectionThumbprint,
+        Kind::ConnectionSpSigningKey,
+        Kind::ConnectionDecryptionKey,
+        Kind::ConnectionKey,
+        Kind::ClientCredential,
+        Kind::ClientEncryptionKey,
+        Kind::ClientSigningKey,
+    ];
+
+    /// The label / JSON value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::TenantSigningKey => "tenant_signing_key",
+            Kind::ConnectionSigningCert => "connection_signing_cert",
+            Kind::ConnectionThumbprint => "connection_thumbprint",
+            Kind::ConnectionSpSigningKey => "connection_sp_signing_key",
+            Kind::ConnectionDecryptionKey => "connection_decryption_key",
+            Kind::ConnectionKey => "connection_key",
+            Kind::ClientCredential => "client_credential",
+            Kind::ClientEncryptionKey => "client_encryption_key",
+            Kind::ClientSigningKey => "client_signing_key",
+        }
+    }
+
+    /// Parse a label value.
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What part a certificate plays (SPEC §3), the `role` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The key signing tokens now.
+    Current,
+    /// The pre-generated next key.
+    Next,
+    /// The key used before the current one.
+    Previous,
+    /// A revoked key.
+    Revoked,
+    /// A certificate configured on a connection or client.
+    Active,
+    /// A credential referenced by the client.
+    InUse,
+    /// A credential the client does not reference.
+    Unused,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 7] = [
+        Role::Current,
+        Role::Next,
+        Role::Previous,
+        Role::Revoked,
+        Role::Active,
+        Role::InUse,
+        Role::Unused,
+    ];
+
+    /// The label / JSON value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Current => "current",
+            Role::Next => "next",
+            Role::Previous => "previous",
+            Role::Revoked => "revoked",
+            Role::Active => "active",
+            Role::InUse => "in_use",
+            Role::Unused => "unused",
+        }
+    }
+
+    /// Parse a label value.
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which Management API call a record or an error came from (the `source` label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// `POST /oauth/token`.
+    Token,
+    /// `GET /api/v2/keys/signing`.
+    SigningKeys,
+    /// `GET /api/v2/clients`.
+    Clients,
+    /// `GET /api/v2/clients/{id}/credentials`.
+    ClientCredentials,
+    /// `GET /api/v2/connections`.
+    Connections,
+    /// `GET /api/v2/connections/{id}/keys`.
+    ConnectionKeys,
+}
+
+impl Source {
+    /// The sources a poll reads, in order.
+    pub const POLLED: [Source; 5] = [
+        Source::SigningKeys,
+        Source::Clients,
+        Source::ClientCredentials,
+        Source::Connections,
+        Source::ConnectionKeys,
+    ];
+
+    /// The label / JSON value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Token => "token",
+            Source::SigningKeys => "signing_keys",
+            Source::Clients => "clients",
+            Source::ClientCredentials => "client_credentials",
+            Source::Connections => "connections",
+            Source::ConnectionKeys => "connection_keys",
+        }
+    }
+
+    /// Parse a config value.
+    pub fn parse(s: &str) -> Option<Source> {
+        Source::POLLED.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One certificate (SPEC §3 identity + §5 fields that do not depend on "now").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertRecord {
+    /// Configured tenant name.
+    pub tenant: String,
+    /// Kind of certificate.
+    pub kind: Kind,
+    /// Role of the certificate.
+    pub role: Role,
+    /// The Auth0 object it belongs to (kid/domain, connection id, client id).
+    pub object_id: String,
+    /// The object's name.
+    pub object_name: String,
+    /// kid, credential id or lowercase SHA-1.
+    pub cert_id: String,
+    /// Subject DN.
+    pub subject: Option<String>,
+    /// Issuer DN.
+    pub issuer: Option<String>,
+    /// Serial, hex.
+    pub serial: Option<String>,
+    /// Lowercase hex SHA-1.
+    pub sha1: Option<String>,
+    /// Lowercase hex SHA-256.
+    pub sha256: Option<String>,
+    /// What is known about validity.
+    pub validity: Validity,
+    /// Why the certificate could not be parsed.
+    pub error: Option<String>,
+    /// The call it came from (for carrying over records of failed sources).
+    pub source: Source,
+}
+
+impl CertRecord {
+    /// `not_before`, where known.
+    pub fn not_before(&self) -> Option<OffsetDateTime> {
+        match self.validity {
+            Validity::Window { not_before, .. } => not_before,
+            _ => None,
+        }
+    }
+
+    /// `not_after`, where known.
+    pub fn not_after(&self) -> Option<OffsetDateTime> {
+        match self.validity {
+            Validity::Window { not_after, .. } => Some(not_after),
+            _ => None,
+        }
+    }
+
+    /// A stable identity key: (tenant, kind, object_id, cert_id).
+    pub fn key(&self) -> (&str, Kind, &str, &str) {
+        (&self.tenant, self.kind, &self.object_id, &self.cert_id)
+    }
+}
+
+/// Why a poll (or part of it) failed, the `reason` label (SPEC §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// 401 that a token refresh did not cure, or bad client credentials.
+    Unauthorized,
+    /// 403.
+    Forbidden,
+    /// 429s that outlasted the retry budget.
+    RateLimited,
+    /// 5xx.
+    ServerError,
+    /// The request timed out.
+    Timeout,
+    /// Connection refused, DNS, TLS.
+    Transport,
+    /// The body was not what Auth0 returns.
+    Decode,
+    /// The token lacks a scope (e.g. `options` missing without `read:connections_options`).
+    MissingScope,
+}
+
+impl Reason {
+    /// Every reason.
+    pub const ALL: [Reason; 8] = [
+        Reason::Unauthorized,
+        Reason::Forbidden,
+        Reason::RateLimited,
+        Reason::ServerError,
+        Reason::Timeout,
+        Reason::Transport,
+        Reason::Decode,
+        Reason::MissingScope,
+    ];
+
+    /// The label / JSON value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Unauthorized => "unauthorized",
+            Reason::Forbidden => "forbidden",
+            Reason::RateLimited => "rate_limited",
+            Reason::ServerError => "server_error",
+            Reason::Timeout => "timeout",
+            Reason::Transport => "transport",
+            Reason::Decode => "decode",
+            Reason::MissingScope => "missing_scope",
+        }
+    }
+}
+
+/// One failure during a tenant's poll.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PollError {
+    /// The call that failed.
+    pub source: Source,
+    /// Why, as a label.
+    pub reason: Reason,
+    /// Human message (never contains secrets).
+    pub message: String,
+    /// The object whose sub-resource failed (a client's credentials, a connection's keys), if any.
+    #[serde(skip)]
+    pub object_id: Option<String>,
+}
+
+/// The result of polling one tenant once.
+#[derive(Debug, Clone, Default)]
+pub struct PollOutcome {
+    /// Certificates found.
+    pub records: Vec<CertRecord>,
+    /// Failures; empty means the poll succeeded completely.
+    pub errors: Vec<PollError>,
+}
+
+/// The current state of one tenant, as served by `/metrics` and `/api`.
+#[derive(Debug, Clone)]
+pub struct TenantSnapshot {
+    /// Configured name.
+    pub name: String,
+    /// Auth0 domain.
+    pub domain: String,
+    /// The last poll succeeded completely.
+    pub up: bool,
+    /// When a poll last succeeded completely.
+    pub last_success: Option<OffsetDateTime>,
+    /// When the last poll finished.
+    pub last_poll: Option<OffsetDateTime>,
+    /// How long the last poll took.
+    pub poll_duration: Option<Duration>,
+    /// Errors of the last poll.
+    pub errors: Vec<PollError>,
+    /// Certificates: the last poll's, plus the last good ones of sources that failed.
+    pub records: Vec<CertRecord>,
+}
+
+impl TenantSnapshot {
+    /// A tenant that has not been polled yet.
+    pub fn pending(name: &str, domain: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            domain: domain.to_string(),
+            up: false,
+            last_success: None,
+            last_poll: None,
+            poll_duration: None,
+            errors: Vec::new(),
+            records: Vec::new(),
+        }
+    }
+
+    /// Fold a poll outcome into this tenant's state (pure).
+    ///
+    /// Records of a source that failed as a whole are kept from the previous snapshot; records of
+    /// a per-object sub-resource that failed (one client's credentials) are kept for that object.
+    /// Everything else is replaced, so a certificate deleted in Auth0 disappears.
+    pub fn apply(&self, outcome: PollOutcome, finished: OffsetDateTime, took: Duration) -> Self {
+        let up = outcome.errors.is_empty();
+        let mut records = outcome.records;
+        for old in &self.records {
+            let failed = outcome.errors.iter().any(|e| {
+                e.source == old.source
+                    && e.object_id.as_deref().is_none_or(|id| id == old.object_id)
+            });
+            if failed && !records.iter().any(|r| r.key() == old.key()) {
+                records.push(old.clone());
+            }
+        }
+        Self {
+            name: self.name.clone(),
+            domain: self.domain.clone(),
+            up,
+            last_success: if up { Some(finished) } else { self.last_success },
+            last_poll: Some(finished),
+            poll_duration: Some(took),
+            errors: outcome.errors,
+            records,
+        }
+    }
+}
+
+/// Everything certwatch knows, rebuilt after each poll; readers never lock it.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// One entry per configured tenant, in config order.
+    pub tenants: Vec<TenantSnapshot>,
+}
+
+impl Snapshot {
+    /// All records of all tenants.
+    pub fn records(&self) -> impl Iterator<Item = &CertRecord> {
+        self.tenants.iter().flat_map(|t| t.records.iter())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn rec(source: Source, object_id: &str, cert_id: &str) -> CertRecord {
+        CertRecord {
+            tenant: "t".into(),
+            kind: Kind::ClientCredential,
+            role: Role::InUse,
+            object_id: object_id.into(),
+            object_name: object_id.into(),
+            cert_id: cert_id.into(),
+            subject: None,
+            issuer: None,
+            serial: None,
+            sha1: None,
+            sha256: None,
+            validity: Validity::Never,
+            error: None,
+            source,
+        }
+    }
+
+    fn err(source: Source, object_id: Option<&str>) -> PollError {
+        PollError {
+            source,
+            reason: Reason::ServerError,
+            message: "boom".into(),
+            object_id: object_id.map(str::to_string),
+        }
+    }
+
+    const T: OffsetDateTime = datetime!(2026-11-23 0:00 UTC);
+
+    #[test]
+    fn successful_poll_replaces_everything() {
+        let mut prev = TenantSnapshot::pending("t", "d");
+        prev.records = vec![rec(Source::Connections, "con_1", "a")];
+        let next = prev.apply(PollOutcome::default(), T, Duration::from_secs(1));
+        assert!(next.up);
+        assert!(next.records.is_empty(), "deleted certificate disappears");
+        assert_eq!(next.last_success, Some(T));
+    }
+
+    #[test]
+    fn failed_source_keeps_last_good_records() {
+        let mut prev = TenantSnapshot::pending("t", "d");
+        prev.last_success = Some(T - time::Duration::hours(1));
+        prev.records = vec![
+            rec(Source::Connections, "con_1", "a"),
+            rec(Source::SigningKeys, "k", "k"),
+        ];
+        let outcome = PollOutcome {
+            records: vec![],
+            errors: vec![err(Source::Connections, None)],
+        };
+        let next = prev.apply(outcome, T, Duration::from_secs(1));
+        assert!(!next.up);
+        assert_eq!(next.last_success, prev.last_success);
+        assert_eq!(next.records, vec![rec(Source::Connections, "con_1", "a")]);
+    }
+
+    #[test]
+    fn failed_sub_resource_keeps_only_that_object() {
+        let mut prev = TenantSnapshot::pending("t", "d");
+        prev.records = vec![
+            rec(Source::ClientCredentials, "c1", "cred_1"),
+            rec(Source::ClientCredentials, "c2", "cred_2"),
+        ];
+        let outcome = PollOutcome {
+            records: vec![rec(Source::ClientCredentials, "c2", "cred_3")],
+            errors: vec![err(Source::ClientCredentials, Some("c1"))],
+        };
+        let next = prev.apply(outcome, T, Duration::from_secs(1));
+        let ids: Vec<_> = next.records.iter().map(|r| r.cert_id.as_str()).collect();
+        assert_eq!(ids, vec!["cred_3", "cred_1"]);
+    }
+}

@@ -1,0 +1,326 @@
+//! Pure conversion of Auth0 objects into `CertRecord`s, one function per source (SPEC §3).
+//! No I/O: the poller fetches, these functions decide what each object contributes.
+
+use super::{CertRecord, Kind, Role, Source};
+use crate::auth0::wire;
+use crate::expiry::Validity;
+use crate::x509;
+use serde_json::Value;
+use std::collections::HashSet;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// The identity part of a record, shared by the constructors below.
+struct Owner<'a> {
+    tenant: &'a str,
+    kind: Kind,
+    role: Role,
+    object_id: &'a str,
+    object_name: &'a str,
+    source: Source,
+}
+
+impl Owner<'_> {
+    fn blank(&self, cert_id: String) -> CertRecord {
+        CertRecord {
+            tenant: self.tenant.to_string(),
+            kind: self.kind,
+            role: self.role,
+            object_id: self.object_id.to_string(),
+            object_name: self.object_name.to_string(),
+            cert_id,
+            subject: None,
+            issuer: None,
+            serial: None,
+            sha1: None,
+            sha256: None,
+            validity: Validity::Unknown,
+            error: None,
+            source: self.source,
+        }
+    }
+
+    /// A record from a certificate value; `cert_id` is the given id or the SHA-1. A value that
+    /// does not decode yields a record with `error` (cert_id falls back to the SHA-1 of the text).
+    fn from_pem(&self, value: &str, id: Option<&str>) -> CertRecord {
+        match x509::decode(value) {
+            Ok(info) => {
+                let mut r = self.blank(id.map_or_else(|| info.sha1.clone(), str::to_string));
+                r.validity = Validity::Window {
+                    not_before: Some(info.not_before),
+                    not_after: info.not_after,
+                };
+                r.subject = Some(info.subject);
+                r.issuer = Some(info.issuer);
+                r.serial = Some(info.serial);
+                r.sha1 = Some(info.sha1);
+                r.sha256 = Some(info.sha256);
+                r
+            }
+            Err(e) => {
+                let fallback = || format!("unparseable-{}", &x509::sha1_hex(value.as_bytes())[..16]);
+                let mut r = self.blank(id.map_or_else(fallback, str::to_string));
+                r.error = Some(e.to_string());
+                r
+            }
+        }
+    }
+}
+
+/// Tenant signing keys. Returns the records and the SHA-1s of all tenant keys (to recognise
+/// client `signing_keys` that are just the tenant's certificate).
+pub fn signing_keys(tenant: &str, domain: &str, keys: &[wire::SigningKey]) -> (Vec<CertRecord>, HashSet<String>) {
+    let mut thumbprints = HashSet::new();
+    let records = keys
+        .iter()
+        .map(|k| {
+            let role = if k.revoked == Some(true) {
+                Role::Revoked
+            } else if k.current == Some(true) {
+                Role::Current
+            } else if k.next == Some(true) {
+                Role::Next
+            } else {
+                Role::Previous
+            };
+            let owner = Owner {
+                tenant,
+                kind: Kind::TenantSigningKey,
+                role,
+                object_id: &k.kid,
+                object_name: domain,
+                source: Source::SigningKeys,
+            };
+            let r = owner.from_pem(k.cert.as_deref().unwrap_or(""), Some(&k.kid));
+            if let Some(sha1) = &r.sha1 {
+                thumbprints.insert(sha1.clone());
+            }
+            if let Some(t) = &k.thumbprint {
+                thumbprints.insert(x509::normalize_thumbprint(t));
+            }
+            r
+        })
+        .collect();
+    (records, thumbprints)
+}
+
+/// What a client contributes directly, and the credential ids it references (for the
+/// credentials call). The global client contributes nothing.
+pub fn client(
+    tenant: &str,
+    c: &wire::Client,
+    tenant_thumbprints: &HashSet<String>,
+) -> (Vec<CertRecord>, HashSet<String>) {
+    if c.global == Some(true) {
+        return (Vec::new(), HashSet::new());
+    }
+    let name = c.name.as_deref().unwrap_or(&c.client_id);
+    let mut out = Vec::new();
+    if let Some(cert) = c.encryption_key.as_ref().and_then(|k| k.cert.as_deref()) {
+        let owner = Owner {
+            tenant,
+            kind: Kind::ClientEncryptionKey,
+            role: Role::Active,
+            object_id: &c.client_id,
+            object_name: name,
+            source: Source::Clients,
+        };
+        out.push(owner.from_pem(cert, None));
+    }
+    for key in c.signing_keys.iter().flatten() {
+        let Some(cert) = key.cert.as_deref() else { continue };
+        let owner = Owner {
+            tenant,
+            kind: Kind::ClientSigningKey,
+            role: Role::Active,
+            object_id: &c.client_id,
+            object_name: name,
+            source: Source::Clients,
+        };
+        let r = owner.from_pem(cert, None);
+        let is_tenant_key = r.sha1.as_ref().is_some_and(|s| tenant_thumbprints.contains(s));
+        if !is_tenant_key && !out.iter().any(|o: &CertRecord| o.key() == r.key()) {
+            out.push(r);
+        }
+    }
+    (out, credential_refs(c))
+}
+
+/// Credential ids referenced by `client_authentication_methods` (any method) and
+/// `signed_request_object`.
+pub fn credential_refs(c: &wire::Client) -> HashSet<String> {
+    fn ids(v: Option<&Value>, out: &mut HashSet<String>) {
+        let Some(creds) = v.and_then(|v| v.get("credentials")).and_then(Value::as_array) else {
+            return;
+        };
+        out.extend(
+            creds
+                .iter()
+                .filter_map(|c| c.get("id").and_then(Value::as_str))
+                .map(str::to_string),
+        );
+    }
+    let mut out = HashSet::new();
+    if let Some(Value::Object(methods)) = &c.client_authentication_methods {
+        for method in methods.values() {
+            ids(Some(method), &mut out);
+        }
+    }
+    ids(c.signed_request_object.as_ref(), &mut out);
+    out
+}
+
+/// A client's credentials: `in_use` when referenced, `unused` otherwise.
+pub fn credentials(
+    tenant: &str,
+    client_id: &str,
+    client_name: &str,
+    refs: &HashSet<String>,
+    creds: &[wire::Credential],
+) -> Vec<CertRecord> {
+    creds
+        .iter()
+        .map(|cred| {
+            let owner = Owner {
+                tenant,
+                kind: Kind::ClientCredential,
+                role: if refs.contains(&cred.id) { Role::InUse } else { Role::Unused },
+                object_id: client_id,
+                object_name: client_name,
+                source: Source::ClientCredentials,
+            };
+            let mut r = owner.blank(cred.id.clone());
+            r.subject = cred.subject_dn.as_ref().map(|s| s.replace('\n', ", "));
+            r.sha256 = cred.thumbprint_sha256.as_deref().and_then(base64url_to_hex);
+            match cred.expires_at.as_deref() {
+                None => r.validity = Validity::Never,
+                Some(at) => match OffsetDateTime::parse(at, &Rfc3339) {
+                    Ok(not_after) => {
+                        r.validity = Validity::Window {
+                            not_before: None,
+                            not_after,
+                        }
+                    }
+                    Err(e) => r.error = Some(format!("expires_at {at:?} is not RFC 3339: {e}")),
+                },
+            }
+            r
+        })
+        .collect()
+}
+
+fn base64url_to_hex(s: &str) -> Option<String> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s.trim_end_matches('='))
+        .ok()?;
+    (bytes.len() == 32).then(|| hex::encode(bytes))
+}
+
+/// Whether an oidc/okta connection authenticates with private_key_jwt (it has connection keys).
+pub fn has_connection_keys(c: &wire::Connection) -> bool {
+    matches!(c.strategy.as_str(), "oidc" | "okta")
+        && c.options
+            .as_ref()
+            .and_then(|o| o.get("token_endpoint_auth_method"))
+            .and_then(Value::as_str)
+            == Some("private_key_jwt")
+}
+
+/// What a connection's options contribute (SPEC §3). The caller checks `options` is present.
+pub fn connection(tenant: &str, c: &wire::Connection, options: &Value) -> Vec<CertRecord> {
+    let owner = |kind| Owner {
+        tenant,
+        kind,
+        role: Role::Active,
+        object_id: &c.id,
+        object_name: &c.name,
+        source: Source::Connections,
+    };
+    let str_at = |key: &str| options.get(key).and_then(Value::as_str).filter(|s| !s.trim().is_empty());
+    let mut out: Vec<CertRecord> = Vec::new();
+    let push = |r: CertRecord, out: &mut Vec<CertRecord>| {
+        if !out.iter().any(|o| o.key() == r.key()) {
+            out.push(r);
+        }
+    };
+
+    let idp_certs: Vec<&str> = match c.strategy.as_str() {
+        "samlp" | "pingfederate" => {
+            // `cert` is Auth0's decoded copy of `signingCert`; identical values yield one record.
+            let mut v: Vec<&str> = str_at("cert").into_iter().collect();
+            if let Some(sc) = str_at("signingCert") {
+                v.push(sc);
+            }
+            v
+        }
+        "ad" => options
+            .get("certs")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let signing = owner(Kind::ConnectionSigningCert);
+    let decoded: Vec<CertRecord> = idp_certs.iter().map(|v| signing.from_pem(v, None)).collect();
+    // Prefer the parseable ones: a broken `signingCert` next to a good `cert` is not a finding.
+    let any_ok = decoded.iter().any(|r| r.error.is_none());
+    for r in decoded {
+        if r.error.is_none() || !any_ok {
+            push(r, &mut out);
+        }
+    }
+    if out.is_empty() && matches!(c.strategy.as_str(), "samlp" | "adfs" | "waad" | "ad" | "pingfederate") {
+        let thumbs = options.get("thumbprints").and_then(Value::as_array);
+        for t in thumbs.into_iter().flatten().filter_map(Value::as_str) {
+            let t = x509::normalize_thumbprint(t);
+            if t.is_empty() {
+                continue;
+            }
+            let mut r = owner(Kind::ConnectionThumbprint).blank(t.clone());
+            if t.len() == 40 {
+                r.sha1 = Some(t);
+            }
+            push(r, &mut out);
+        }
+    }
+    if let Some(cert) = options.get("signing_key").and_then(|k| k.get("cert")).and_then(Value::as_str) {
+        push(owner(Kind::ConnectionSpSigningKey).from_pem(cert, None), &mut out);
+    }
+    let decryption = match options.get("decryptionKey") {
+        Some(Value::String(pem)) => Some(pem.as_str()),
+        Some(obj) => obj.get("cert").and_then(Value::as_str),
+        None => None,
+    };
+    if let Some(cert) = decryption {
+        push(owner(Kind::ConnectionDecryptionKey).from_pem(cert, None), &mut out);
+    }
+    out
+}
+
+/// A connection's private_key_jwt keys.
+pub fn connection_keys(tenant: &str, c: &wire::Connection, keys: &[wire::ConnectionKey]) -> Vec<CertRecord> {
+    keys.iter()
+        .map(|k| {
+            let role = if k.current == Some(true) {
+                Role::Current
+            } else if k.next == Some(true) {
+                Role::Next
+            } else {
+                Role::Previous
+            };
+            Owner {
+                tenant,
+                kind: Kind::ConnectionKey,
+                role,
+                object_id: &c.id,
+                object_name: &c.name,
+                source: Source::ConnectionKeys,
+            }
+            .from_pem(k.cert.as_deref().unwrap_or(""), Some(&k.kid))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
