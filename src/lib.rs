@@ -11,3 +11,6 @@ pub mod inventory;
 pub mod secret;
 pub mod sim;
 pub mod x509;
+pub mod config;
+pub mod policy;
+pub mod metrics;

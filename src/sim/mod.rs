@@ -1,1 +1,2 @@
-//! A simulated Auth0 tenant (placeholder, being written).
+//! A simulated Auth0 tenant (being written).
+pub mod certs;

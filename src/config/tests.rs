@@ -1,0 +1,132 @@
+//! Config tests: defaults, every error names its key (and file), secrets resolve and stay masked.
+
+use super::*;
+
+const MINIMAL: &str = r#"
+[[tenants]]
+name = "prod"
+domain = "acme.eu.auth0.com"
+client_id = "abc"
+client_secret = "s3cr3t-value"
+"#;
+
+#[test]
+fn defaults() {
+    let c = from_toml(MINIMAL).unwrap();
+    assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+    assert_eq!(c.schedule.trigger, Trigger::Cron("0 */15 * * * *".into()));
+    assert_eq!(c.schedule.interval(), Duration::from_secs(900));
+    assert!(c.schedule.run_on_start);
+    let t = &c.tenants[0];
+    assert_eq!(t.base_url.as_str(), "https://acme.eu.auth0.com/");
+    assert_eq!(t.audience, "https://acme.eu.auth0.com/api/v2/");
+    assert_eq!(t.timeout, Duration::from_secs(10));
+    assert_eq!(t.sources.len(), 5);
+    assert_eq!(c.policy.thresholds.warning_before, Duration::from_secs(30 * 86_400));
+    assert_eq!(c.alerts.repeat_interval, Duration::from_secs(86_400));
+    assert!(!c.rotation.enabled);
+    assert_eq!(c.rotation.audit_log, PathBuf::from("/var/lib/certwatch/rotation-audit.jsonl"));
+}
+
+#[test]
+fn unknown_key_names_key_and_file() {
+    figment::Jail::expect_with(|jail| {
+        jail.create_file("cw.toml", &format!("{MINIMAL}\nbogus_key = 1\n"))?;
+        let err = load(Some(Path::new("cw.toml"))).unwrap_err().to_string();
+        assert!(err.contains("bogus_key"), "{err}");
+        assert!(err.contains("cw.toml"), "{err}");
+        jail.create_file("cw2.toml", &MINIMAL.replace("client_id", "client_idd"))?;
+        let err = load(Some(Path::new("cw2.toml"))).unwrap_err().to_string();
+        assert!(err.contains("client_idd"), "{err}");
+        Ok(())
+    });
+}
+
+#[test]
+fn env_overrides_and_config_var_is_ignored() {
+    figment::Jail::expect_with(|jail| {
+        jail.create_file("cw.toml", MINIMAL)?;
+        jail.set_env("CERTWATCH_SERVER__LISTEN", "0.0.0.0:9999");
+        jail.set_env("CERTWATCH_CONFIG", "cw.toml");
+        jail.set_env("CERTWATCH_POLICY__WARNING_BEFORE", "45d");
+        let c = load(Some(Path::new("cw.toml"))).unwrap();
+        assert_eq!(c.listen.to_string(), "0.0.0.0:9999");
+        assert_eq!(c.policy.thresholds.warning_before, Duration::from_secs(45 * 86_400));
+        Ok(())
+    });
+}
+
+#[test]
+fn secrets_from_env_and_file_and_masked() {
+    figment::Jail::expect_with(|jail| {
+        jail.create_file("secret.txt", "from-file\n")?;
+        jail.set_env("MY_SECRET", "from-env");
+        let c = from_toml(&MINIMAL.replace(r#"client_secret = "s3cr3t-value""#, r#"client_secret_env = "MY_SECRET""#)).unwrap();
+        assert_eq!(c.tenants[0].client_secret.expose(), "from-env");
+        let c = from_toml(&MINIMAL.replace(r#"client_secret = "s3cr3t-value""#, r#"client_secret_file = "secret.txt""#)).unwrap();
+        assert_eq!(c.tenants[0].client_secret.expose(), "from-file");
+        let err = from_toml(&MINIMAL.replace(r#"client_secret = "s3cr3t-value""#, r#"client_secret_env = "UNSET_VAR_X""#))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("tenants[0].client_secret_env") && err.contains("UNSET_VAR_X"), "{err}");
+        Ok(())
+    });
+    let c = from_toml(MINIMAL).unwrap();
+    assert!(!c.render_masked().contains("s3cr3t-value"));
+    assert!(c.render_masked().contains(crate::secret::MASK));
+    assert!(!format!("{c:?}").contains("s3cr3t-value"));
+}
+
+#[test]
+fn invalid_values_name_their_key() {
+    let cases = [
+        (r#"warning_before = "soon""#, "policy.warning_before"),
+        (r#"critical_before = "60d""#, "policy.critical_before"),
+        (r#"alert_roles = ["boss"]"#, "policy.alert_roles"),
+    ];
+    for (line, key) in cases {
+        let err = from_toml(&format!("[policy]\n{line}\n{MINIMAL}")).unwrap_err().to_string();
+        assert!(err.contains(key), "{line}: {err}");
+    }
+    let err = from_toml(&format!("[schedule]\ncron = \"*/5 * * * *\"\n{MINIMAL}")).unwrap_err().to_string();
+    assert!(err.contains("schedule.cron"), "5-field cron is rejected: {err}");
+    let err = from_toml(&format!("[server]\nlisten = \"nope\"\n{MINIMAL}")).unwrap_err().to_string();
+    assert!(err.contains("server.listen"), "{err}");
+    let err = from_toml(&MINIMAL.replace("client_secret = \"s3cr3t-value\"", "")).unwrap_err().to_string();
+    assert!(err.contains("tenants[0].client_secret"), "{err}");
+    let err = from_toml(&format!("{MINIMAL}\n{MINIMAL}")).unwrap_err().to_string();
+    assert!(err.contains("duplicate"), "{err}");
+    let err = from_toml(&format!("{MINIMAL}sources = [\"users\"]\n")).unwrap_err().to_string();
+    assert!(err.contains("tenants[0].sources"), "{err}");
+    let err = from_toml(&format!("[[alerts.webhook]]\nurl = \"ftp://x\"\n{MINIMAL}")).unwrap_err().to_string();
+    assert!(err.contains("alerts.webhook[0].url"), "{err}");
+    assert!(!err.contains("ftp://x"), "a webhook URL is a secret: {err}");
+}
+
+#[test]
+fn interval_and_cron() {
+    let c = from_toml(&format!("[schedule]\ninterval = \"5m\"\n{MINIMAL}")).unwrap();
+    assert_eq!(c.schedule.interval(), Duration::from_secs(300));
+    let c = from_toml(&format!("[schedule]\ncron = \"0 0 * * * *\"\n{MINIMAL}")).unwrap();
+    assert_eq!(c.schedule.interval(), Duration::from_secs(3600));
+    assert!(from_toml(&format!("[schedule]\ncron = \"0 0 * * * *\"\ninterval = \"5m\"\n{MINIMAL}")).is_err());
+}
+
+#[test]
+fn shipped_examples_are_valid() {
+    figment::Jail::expect_with(|jail| {
+        jail.set_env("AUTH0_PROD_CLIENT_SECRET", "x");
+        jail.set_env("AUTH0_STAGING_CLIENT_SECRET", "x");
+        jail.set_env("SMTP_PASSWORD", "x");
+        jail.set_env("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/X");
+        jail.set_env("WEBHOOK_HMAC_KEY", "k");
+        for name in ["certwatch.example.toml", "demo.toml"] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config").join(name);
+            let text = std::fs::read_to_string(&path).unwrap();
+            if let Err(e) = from_toml(&text) {
+                panic!("{name}: {e}");
+            }
+        }
+        Ok(())
+    });
+}

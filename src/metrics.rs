@@ -1,0 +1,333 @@
+//! Prometheus metrics (SPEC §6): one owned `Registry`, counters that live for the process, and a
+//! collector whose per-certificate and per-tenant series are rebuilt from each poll's snapshot,
+//! so a certificate that disappears from Auth0 disappears from `/metrics` (no stale series).
+
+use crate::auth0::client::Observer;
+use crate::inventory::{PollError, Snapshot};
+use crate::policy::Policy;
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::MetricFamily;
+use prometheus::{Encoder, GaugeVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use std::sync::{Arc, RwLock};
+use time::OffsetDateTime;
+
+/// Label values longer than this are cut (SPEC §6).
+pub const MAX_LABEL_LEN: usize = 256;
+
+const IDENTITY: [&str; 5] = ["tenant", "kind", "object_id", "object_name", "cert_id"];
+const FROM_POLL: &str = "(from the last poll, not computed at scrape time)";
+
+/// Cut a label value to `MAX_LABEL_LEN` characters.
+pub fn bound(v: &str) -> &str {
+    match v.char_indices().nth(MAX_LABEL_LEN) {
+        Some((i, _)) => &v[..i],
+        None => v,
+    }
+}
+
+/// All certwatch metrics.
+pub struct Metrics {
+    registry: Registry,
+    /// `certwatch_poll_errors_total{tenant,source,reason}`.
+    poll_errors: IntCounterVec,
+    /// `certwatch_api_requests_total{tenant,endpoint,code}`.
+    api_requests: IntCounterVec,
+    /// `certwatch_api_ratelimit_remaining{tenant}`.
+    ratelimit_remaining: IntGaugeVec,
+    /// `certwatch_alerts_sent_total{channel,severity,outcome}`.
+    alerts_sent: IntCounterVec,
+    /// `certwatch_rotations_total{tenant,kind,outcome}`.
+    rotations: IntCounterVec,
+    snapshot: Arc<SnapshotCollector>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+fn counter(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let c = IntCounterVec::new(Opts::new(name, help), labels).expect("static metric definition");
+    r.register(Box::new(c.clone())).expect("unique metric name");
+    c
+}
+
+impl Metrics {
+    /// A fresh registry with every certwatch metric (and the process collector).
+    pub fn new(expires_in_metric: bool) -> Self {
+        let registry = Registry::new();
+        let poll_errors = counter(
+            &registry,
+            "certwatch_poll_errors_total",
+            "Failed Auth0 calls during polls, by tenant, source and reason.",
+            &["tenant", "source", "reason"],
+        );
+        let api_requests = counter(
+            &registry,
+            "certwatch_api_requests_total",
+            "Auth0 API requests by tenant, endpoint (route template) and status code.",
+            &["tenant", "endpoint", "code"],
+        );
+        let ratelimit_remaining = IntGaugeVec::new(
+            Opts::new(
+                "certwatch_api_ratelimit_remaining",
+                "The last x-ratelimit-remaining header Auth0 sent, per tenant.",
+            ),
+            &["tenant"],
+        )
+        .expect("static metric definition");
+        registry
+            .register(Box::new(ratelimit_remaining.clone()))
+            .expect("unique metric name");
+        let alerts_sent = counter(
+            &registry,
+            "certwatch_alerts_sent_total",
+            "Alert deliveries by channel, severity and outcome.",
+            &["channel", "severity", "outcome"],
+        );
+        let rotations = counter(
+            &registry,
+            "certwatch_rotations_total",
+            "Rotation steps by tenant, kind and outcome (applied, dry_run, failed, rolled_back, blocked).",
+            &["tenant", "kind", "outcome"],
+        );
+        let build = GaugeVec::new(
+            Opts::new("certwatch_build_info", "certwatch build information; always 1."),
+            &["version", "revision"],
+        )
+        .expect("static metric definition");
+        build
+            .with_label_values(&[env!("CARGO_PKG_VERSION"), option_env!("CERTWATCH_REVISION").unwrap_or("unknown")])
+            .set(1.0);
+        registry.register(Box::new(build)).expect("unique metric name");
+        let snapshot = Arc::new(SnapshotCollector::new(expires_in_metric));
+        registry
+            .register(Box::new(SharedCollector(snapshot.clone())))
+            .expect("unique metric name");
+        #[cfg(target_os = "linux")]
+        registry
+            .register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))
+            .expect("unique metric name");
+        Self {
+            registry,
+            poll_errors,
+            api_requests,
+            ratelimit_remaining,
+            alerts_sent,
+            rotations,
+            snapshot,
+        }
+    }
+
+    /// Rebuild the per-certificate and per-tenant series from a snapshot.
+    pub fn apply(&self, snapshot: &Snapshot, policy: &Policy, now: OffsetDateTime) {
+        self.snapshot.rebuild(snapshot, policy, now);
+    }
+
+    /// Count one poll's errors.
+    pub fn count_poll_errors(&self, tenant: &str, errors: &[PollError]) {
+        for e in errors {
+            self.poll_errors
+                .with_label_values(&[bound(tenant), e.source.as_str(), e.reason.as_str()])
+                .inc();
+        }
+    }
+
+    /// Count one alert delivery.
+    pub fn alert_sent(&self, channel: &str, severity: &str, outcome: &str) {
+        self.alerts_sent
+            .with_label_values(&[bound(channel), severity, outcome])
+            .inc();
+    }
+
+    /// Count one rotation step.
+    pub fn rotation(&self, tenant: &str, kind: &str, outcome: &str) {
+        self.rotations.with_label_values(&[bound(tenant), kind, outcome]).inc();
+    }
+
+    /// The text exposition.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        let families = self.registry.gather();
+        if let Err(e) = TextEncoder::new().encode(&families, &mut buf) {
+            tracing::error!(error = %e, "cannot encode metrics");
+        }
+        String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+impl Observer for Metrics {
+    fn api_request(&self, tenant: &str, endpoint: &str, code: &str) {
+        self.api_requests
+            .with_label_values(&[bound(tenant), endpoint, code])
+            .inc();
+    }
+
+    fn ratelimit_remaining(&self, tenant: &str, remaining: u64) {
+        self.ratelimit_remaining
+            .with_label_values(&[bound(tenant)])
+            .set(i64::try_from(remaining).unwrap_or(i64::MAX));
+    }
+}
+
+/// The snapshot-derived families, swapped as a whole after each poll.
+struct SnapshotCollector {
+    descs: Vec<Desc>,
+    expires_in: bool,
+    families: RwLock<Vec<MetricFamily>>,
+}
+
+struct SharedCollector(Arc<SnapshotCollector>);
+
+impl Collector for SharedCollector {
+    fn desc(&self) -> Vec<&Desc> {
+        self.0.descs.iter().collect()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        self.0
+            .families
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+/// Fresh gauge vectors for one rebuild.
+struct Families {
+    not_after: GaugeVec,
+    not_before: GaugeVec,
+    info: GaugeVec,
+    parse_error: GaugeVec,
+    expires_in: Option<GaugeVec>,
+    up: GaugeVec,
+    last_success: GaugeVec,
+    duration: GaugeVec,
+}
+
+impl Families {
+    fn new(expires_in: bool) -> Self {
+        let g = |name: &str, help: String, labels: &[&str]| {
+            GaugeVec::new(Opts::new(name, help), labels).expect("static metric definition")
+        };
+        let mut info_labels = IDENTITY.to_vec();
+        info_labels.extend(["role", "status", "subject", "issuer", "serial", "sha1"]);
+        Self {
+            not_after: g(
+                "certwatch_certificate_not_after_timestamp_seconds",
+                format!("Certificate expiry (notAfter), Unix seconds {FROM_POLL}."),
+                &IDENTITY,
+            ),
+            not_before: g(
+                "certwatch_certificate_not_before_timestamp_seconds",
+                format!("Certificate start of validity (notBefore), Unix seconds, where known {FROM_POLL}."),
+                &IDENTITY,
+            ),
+            info: g(
+                "certwatch_certificate_info",
+                format!("Certificate identity, role and status; always 1 {FROM_POLL}."),
+                &info_labels,
+            ),
+            parse_error: g(
+                "certwatch_certificate_parse_error",
+                format!("1 for each certificate that could not be parsed {FROM_POLL}."),
+                &IDENTITY,
+            ),
+            expires_in: expires_in.then(|| {
+                g(
+                    "certwatch_certificate_expires_in_seconds",
+                    format!("Seconds until expiry, as of the last poll {FROM_POLL}."),
+                    &IDENTITY,
+                )
+            }),
+            up: g(
+                "certwatch_tenant_up",
+                format!("1 if the last poll of the tenant succeeded completely {FROM_POLL}."),
+                &["tenant"],
+            ),
+            last_success: g(
+                "certwatch_poll_last_success_timestamp_seconds",
+                "Unix time of the last completely successful poll of the tenant.".into(),
+                &["tenant"],
+            ),
+            duration: g(
+                "certwatch_poll_duration_seconds",
+                "Duration of the last poll of the tenant, seconds.".into(),
+                &["tenant"],
+            ),
+        }
+    }
+
+    fn all(&self) -> Vec<&GaugeVec> {
+        let mut v = vec![&self.not_after, &self.not_before, &self.info, &self.parse_error];
+        v.extend(self.expires_in.as_ref());
+        v.extend([&self.up, &self.last_success, &self.duration]);
+        v
+    }
+}
+
+impl SnapshotCollector {
+    fn new(expires_in: bool) -> Self {
+        let f = Families::new(expires_in);
+        let descs = f.all().iter().flat_map(|g| g.desc().into_iter().cloned()).collect();
+        Self {
+            descs,
+            expires_in,
+            families: RwLock::new(Vec::new()),
+        }
+    }
+
+    fn rebuild(&self, snapshot: &Snapshot, policy: &Policy, now: OffsetDateTime) {
+        let f = Families::new(self.expires_in);
+        for t in &snapshot.tenants {
+            let tenant = bound(&t.name);
+            f.up.with_label_values(&[tenant]).set(if t.up { 1.0 } else { 0.0 });
+            if let Some(ts) = t.last_success {
+                f.last_success.with_label_values(&[tenant]).set(ts.unix_timestamp() as f64);
+            }
+            if let Some(d) = t.poll_duration {
+                f.duration.with_label_values(&[tenant]).set(d.as_secs_f64());
+            }
+            for r in &t.records {
+                let id = [
+                    tenant,
+                    r.kind.as_str(),
+                    bound(&r.object_id),
+                    bound(&r.object_name),
+                    bound(&r.cert_id),
+                ];
+                if let Some(na) = r.not_after() {
+                    f.not_after.with_label_values(&id).set(na.unix_timestamp() as f64);
+                    if let Some(g) = &f.expires_in {
+                        g.with_label_values(&id).set((na - now).whole_seconds() as f64);
+                    }
+                }
+                if let Some(nb) = r.not_before() {
+                    f.not_before.with_label_values(&id).set(nb.unix_timestamp() as f64);
+                }
+                if r.error.is_some() {
+                    f.parse_error.with_label_values(&id).set(1.0);
+                }
+                let status = policy.status(r, now);
+                let opt = |v: &Option<String>| v.as_deref().map(bound).unwrap_or("").to_string();
+                let mut labels: Vec<String> = id.iter().map(|s| s.to_string()).collect();
+                labels.extend([
+                    r.role.as_str().to_string(),
+                    status.as_str().to_string(),
+                    opt(&r.subject),
+                    opt(&r.issuer),
+                    opt(&r.serial),
+                    opt(&r.sha1),
+                ]);
+                let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+                f.info.with_label_values(&refs).set(1.0);
+            }
+        }
+        let families = f.all().iter().flat_map(|g| g.collect()).filter(|mf| !mf.get_metric().is_empty()).collect();
+        *self.families.write().unwrap_or_else(|e| e.into_inner()) = families;
+    }
+}
+
+#[cfg(test)]
+mod tests;

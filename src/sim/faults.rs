@@ -1,0 +1,180 @@
+//! Scripted faults: what can go wrong on a route (`Fault`, `FaultKind`) and the pure bookkeeping
+//! that decides which fault, if any, a request gets (`FaultSet`). Producing the faulty HTTP
+//! response is the server's job (`server.rs`).
+
+use std::time::Duration;
+
+/// Route value matching every Management API route (`/api/v2/…`); `/oauth/token` is only
+/// faulted by a fault naming it explicitly.
+pub const ANY_API_ROUTE: &str = "*";
+
+/// What a faulted request gets instead of (or on top of) the normal response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    /// This HTTP status with an Auth0-style error body (`{"statusCode","error","message"}`);
+    /// a 429 also carries the rate-limit headers (remaining 0) and, when enabled, `Retry-After`.
+    Status(u16),
+    /// Wait this long, then answer normally.
+    Latency(Duration),
+    /// Never answer (until the simulator shuts down).
+    Hang,
+    /// `200 application/json` whose body is not valid JSON.
+    MalformedJson,
+    /// The normal response cut in half; `content-length` is the length actually sent.
+    Truncated,
+    /// `200 text/html` with an HTML error page (what a proxy or WAF in front would send).
+    WrongContentType,
+    /// `200 application/json` with a syntactically valid body of exactly this many bytes.
+    Giant(usize),
+    /// Invalidate every issued token, then answer 401 "Expired token".
+    ExpireToken,
+}
+
+/// One scripted fault on a route.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// Route template (`"/api/v2/connections"`, `"/api/v2/clients/{id}/credentials"`,
+    /// `"/oauth/token"`) or [`ANY_API_ROUTE`].
+    pub route: String,
+    /// What happens.
+    pub kind: FaultKind,
+    /// How many requests get the fault; `None` = every one from then on.
+    pub times: Option<u32>,
+    /// Matching requests to let through untouched before the fault starts.
+    pub after: u32,
+}
+
+impl Fault {
+    /// A fault on every matching request, starting with the first.
+    pub fn new(route: impl Into<String>, kind: FaultKind) -> Self {
+        Self {
+            route: route.into(),
+            kind,
+            times: None,
+            after: 0,
+        }
+    }
+
+    /// Only the next `n` matching requests (after the skipped ones) get the fault.
+    pub fn times(mut self, n: u32) -> Self {
+        self.times = Some(n);
+        self
+    }
+
+    /// Let the first `n` matching requests through before faulting.
+    pub fn after(mut self, n: u32) -> Self {
+        self.after = n;
+        self
+    }
+
+    fn matches(&self, route: &str) -> bool {
+        self.route == route || (self.route == ANY_API_ROUTE && route.starts_with("/api/"))
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Armed {
+    fault: Fault,
+    seen: u32,
+    fired: u32,
+}
+
+/// The faults installed on a simulator, with per-fault counters.
+///
+/// Every fault whose route matches counts the request; the first (in insertion order) that is
+/// past its `after` and not yet used up its `times` fires.
+#[derive(Clone, Debug, Default)]
+pub struct FaultSet {
+    armed: Vec<Armed>,
+}
+
+impl FaultSet {
+    /// Installs a fault after the existing ones.
+    pub fn add(&mut self, fault: Fault) {
+        self.armed.push(Armed {
+            fault,
+            seen: 0,
+            fired: 0,
+        });
+    }
+
+    /// Removes every fault.
+    pub fn clear(&mut self) {
+        self.armed.clear();
+    }
+
+    /// Counts a request on `route` (a route template) and returns the fault it gets, if any.
+    pub fn on_request(&mut self, route: &str) -> Option<FaultKind> {
+        let mut chosen = None;
+        for armed in self.armed.iter_mut().filter(|a| a.fault.matches(route)) {
+            armed.seen += 1;
+            let started = armed.seen > armed.fault.after;
+            let left = armed.fault.times.is_none_or(|t| armed.fired < t);
+            if chosen.is_none() && started && left {
+                armed.fired += 1;
+                chosen = Some(armed.fault.kind.clone());
+            }
+        }
+        chosen
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn after_and_times_select_the_requests() {
+        let mut set = FaultSet::default();
+        set.add(
+            Fault::new("/api/v2/clients", FaultKind::Status(500))
+                .after(1)
+                .times(2),
+        );
+        let got: Vec<_> = (0..5)
+            .map(|_| set.on_request("/api/v2/clients"))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                None,
+                Some(FaultKind::Status(500)),
+                Some(FaultKind::Status(500)),
+                None,
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn other_routes_are_untouched_and_not_counted() {
+        let mut set = FaultSet::default();
+        set.add(Fault::new("/api/v2/clients", FaultKind::Hang).times(1));
+        assert_eq!(set.on_request("/api/v2/connections"), None);
+        assert_eq!(set.on_request("/api/v2/clients"), Some(FaultKind::Hang));
+    }
+
+    #[test]
+    fn wildcard_covers_api_routes_but_not_the_token_endpoint() {
+        let mut set = FaultSet::default();
+        set.add(Fault::new(ANY_API_ROUTE, FaultKind::MalformedJson));
+        assert_eq!(set.on_request("/oauth/token"), None);
+        assert_eq!(
+            set.on_request("/api/v2/keys/signing"),
+            Some(FaultKind::MalformedJson)
+        );
+        set.clear();
+        set.add(Fault::new("/oauth/token", FaultKind::Status(503)));
+        assert_eq!(set.on_request("/oauth/token"), Some(FaultKind::Status(503)));
+    }
+
+    #[test]
+    fn first_eligible_fault_wins_and_every_match_counts() {
+        let mut set = FaultSet::default();
+        set.add(Fault::new("/api/v2/clients", FaultKind::Status(502)).times(1));
+        set.add(Fault::new(ANY_API_ROUTE, FaultKind::Truncated).after(1).times(1));
+        assert_eq!(set.on_request("/api/v2/clients"), Some(FaultKind::Status(502)));
+        assert_eq!(set.on_request("/api/v2/clients"), Some(FaultKind::Truncated));
+        assert_eq!(set.on_request("/api/v2/clients"), None);
+    }
+}
