@@ -1,2 +1,47 @@
-//! A simulated Auth0 tenant (being written).
+//! A simulated Auth0 tenant: an axum server playing one tenant's `/oauth/token` and the
+//! Management API endpoints certwatch calls, with the real response shapes (checked against the
+//! recorded bodies in `shared/auth0/recorded/`), pagination, scopes, rate limiting, PATCH
+//! semantics and scripted faults. Used by `certwatch demo`, the integration tests and the
+//! benchmarks. It must never be pointed at by production configuration.
+//!
+//! # Layout
+//! - [`tenant`]: the in-memory tenant and its builders/mutators ([`SimTenant`] …).
+//! - [`certs`]: rcgen certificates with chosen validity, and Auth0's text encodings of them.
+//! - [`faults`]: scripted faults ([`Fault`], [`FaultKind`]) and which request gets which.
+//! - [`demo`]: the built-in demo tenant and generated tenants for benchmarks.
+//! - private, pure: `routes` (route table), `pagination`, `rate_limit` (token bucket),
+//!   `options` (Auth0's computed connection options), `render` (tenant → JSON), `api`
+//!   (operations on the tenant).
+//! - private, I/O: `server` ([`Sim`]: axum, tokens, request log, fault/limit application).
+//!
+//! ```no_run
+//! # async fn example() -> std::io::Result<()> {
+//! use certwatch::sim::{Sim, demo};
+//! let sim = Sim::spawn(demo::tenant(time::OffsetDateTime::now_utc())).await?;
+//! println!("Auth0 simulator at {}", sim.url());
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod api;
 pub mod certs;
+pub mod demo;
+pub mod faults;
+mod options;
+mod pagination;
+mod rate_limit;
+mod render;
+mod routes;
+mod server;
+pub mod tenant;
+
+#[cfg(test)]
+mod tests;
+
+pub use certs::{CertFactory, GeneratedCert, generate_cert};
+pub use faults::{Fault, FaultKind};
+pub use server::{DEFAULT_TOKEN_LIFETIME, RateLimit, RecordedRequest, Sim};
+pub use tenant::{
+    SimClient, SimClientSigningKey, SimConnection, SimConnectionKey, SimCredential,
+    SimEncryptionKey, SimM2mApp, SimSigningKey, SimTenant,
+};

@@ -1,1 +1,11 @@
-//! Integration tests.
+//! The integration test binary: the daemon against the Auth0 simulator on port 0.
+//!
+//! - `helpers`: `TestApp` (simulator + app + HTTP on port 0) and tenant fixtures.
+//! - `poll`: inventory, faults, rate limits, tokens, scopes, deletions.
+//! - `http`: `/metrics` (promtool), `/api/v1/certificates`, `/readyz`, the status page.
+//! - `cli`: the `certwatch` binary: `scan` exit codes, `check-config`, secrets never logged.
+
+mod cli;
+mod helpers;
+mod http;
+mod poll;

@@ -1,0 +1,223 @@
+//! Wiring: `App::build(Config)` creates one Auth0 client per tenant, the metrics and the snapshot
+//! channel; `poll_now()` runs one poll cycle (used by the scheduler, `scan` and tests);
+//! `run()` serves HTTP and schedules polls until the shutdown future resolves.
+
+use crate::auth0::{self, Auth0Api};
+use crate::clock::Clock;
+use crate::config::{self, Config};
+use crate::inventory::poll::{PollSettings, poll_tenant};
+use crate::inventory::{Snapshot, TenantSnapshot};
+use crate::metrics::Metrics;
+use crate::report::Report;
+use anyhow::Context as _;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{Instrument as _, error, info, info_span, warn};
+
+/// How long in-flight work may take to finish after a shutdown signal.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+struct TenantPoller {
+    cfg: config::Tenant,
+    api: Arc<dyn Auth0Api>,
+    settings: PollSettings,
+}
+
+/// The running daemon's state.
+pub struct App {
+    config: Arc<Config>,
+    clock: Arc<dyn Clock>,
+    metrics: Arc<Metrics>,
+    tenants: Vec<TenantPoller>,
+    snapshot: watch::Sender<Arc<Snapshot>>,
+    cycle: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("tenants", &self.tenants.len()).finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Build the app: one Auth0 client per tenant (no request is made yet).
+    pub fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let metrics = Arc::new(Metrics::new(config.expires_in_metric));
+        let mut tenants = Vec::new();
+        for t in &config.tenants {
+            let client = auth0::Client::new(
+                auth0::client::Settings {
+                    tenant: t.name.clone(),
+                    base_url: t.base_url.clone(),
+                    client_id: t.client_id.clone(),
+                    client_secret: t.client_secret.clone(),
+                    audience: t.audience.clone(),
+                    timeout: t.timeout,
+                    max_requests_per_second: t.max_requests_per_second,
+                },
+                metrics.clone(),
+            )
+            .with_context(|| format!("tenant {}", t.name))?;
+            tenants.push(TenantPoller {
+                cfg: t.clone(),
+                api: Arc::new(client),
+                settings: PollSettings {
+                    sources: t.sources.clone(),
+                    concurrency: t.concurrency,
+                },
+            });
+        }
+        let initial = Snapshot {
+            tenants: config
+                .tenants
+                .iter()
+                .map(|t| TenantSnapshot::pending(&t.name, &t.domain))
+                .collect(),
+        };
+        let (snapshot, _) = watch::channel(Arc::new(initial));
+        Ok(Self {
+            config: Arc::new(config),
+            clock,
+            metrics,
+            tenants,
+            snapshot,
+            cycle: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// The latest snapshot.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.borrow().clone()
+    }
+
+    /// The report of the latest snapshot, now.
+    pub fn report(&self) -> Report {
+        Report::new(&self.snapshot(), &self.config.policy, self.clock.now())
+    }
+
+    /// Run one poll cycle over every tenant concurrently; each tenant's result is published as
+    /// soon as it is ready. A cycle already running makes this wait for it, then run.
+    pub async fn poll_now(&self) -> Arc<Snapshot> {
+        let _cycle = self.cycle.lock().await;
+        let polls = self.tenants.iter().enumerate().map(|(i, t)| {
+            let span = info_span!("poll", tenant = %t.cfg.name);
+            async move {
+                let started = tokio::time::Instant::now();
+                let outcome = poll_tenant(t.api.as_ref(), &t.cfg.name, &t.cfg.domain, &t.settings).await;
+                let took = started.elapsed();
+                self.metrics.count_poll_errors(&t.cfg.name, &outcome.errors);
+                let errors = outcome.errors.len();
+                let now = self.clock.now();
+                self.snapshot.send_modify(|s| {
+                    let mut next = (**s).clone();
+                    next.tenants[i] = next.tenants[i].apply(outcome, now, took);
+                    *s = Arc::new(next);
+                });
+                self.metrics.apply(&self.snapshot(), &self.config.policy, now);
+                if errors == 0 {
+                    info!(?took, "poll complete");
+                } else {
+                    warn!(?took, errors, "poll finished with errors");
+                }
+            }
+            .instrument(span)
+        });
+        futures::future::join_all(polls).await;
+        self.snapshot()
+    }
+
+    /// A cycle started by the scheduler: skipped (not queued) when one is already running.
+    async fn scheduled_poll(&self) {
+        if self.cycle.try_lock().is_err() {
+            warn!("previous poll still running; skipping this tick");
+            return;
+        }
+        self.poll_now().await;
+    }
+
+    /// The HTTP state.
+    pub fn http_state(self: &Arc<Self>) -> crate::http::AppState {
+        crate::http::AppState {
+            snapshot: self.snapshot.subscribe(),
+            metrics: self.metrics.clone(),
+            policy: Arc::new(self.config.policy.clone()),
+            clock: self.clock.clone(),
+            interval: self.config.schedule.interval(),
+        }
+    }
+
+    /// Serve HTTP on `listener` and poll on the schedule until `shutdown` resolves.
+    pub async fn run(
+        self: Arc<Self>,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        let token = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let addr = listener.local_addr()?;
+        let router = crate::http::router(self.http_state());
+        let http_token = token.clone();
+        tracker.spawn(
+            async move {
+                let served = axum::serve(listener, router)
+                    .with_graceful_shutdown(async move { http_token.cancelled().await })
+                    .await;
+                match served {
+                    Ok(()) => info!("HTTP server stopped"),
+                    Err(e) => error!(error = %e, "HTTP server failed"),
+                }
+            }
+            .instrument(info_span!("http", %addr)),
+        );
+        info!(%addr, tenants = self.tenants.len(), "certwatch listening");
+
+        let mut scheduler = crate::scheduler::start(self.clone(), &self.config.schedule, token.clone(), &tracker)
+            .await
+            .context("starting the scheduler")?;
+        if self.config.schedule.run_on_start {
+            let app = self.clone();
+            let t = token.clone();
+            tracker.spawn(
+                async move {
+                    tokio::select! {
+                        _ = app.scheduled_poll() => {}
+                        _ = t.cancelled() => info!("initial poll interrupted by shutdown"),
+                    }
+                }
+                .instrument(info_span!("initial_poll")),
+            );
+        }
+
+        shutdown.await;
+        info!("shutting down");
+        token.cancel();
+        if let Err(e) = scheduler.shutdown().await {
+            warn!(error = %e, "scheduler shutdown");
+        }
+        tracker.close();
+        if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait()).await.is_err() {
+            warn!(grace = ?SHUTDOWN_GRACE, "tasks did not finish within the grace period");
+        }
+        info!("stopped");
+        Ok(())
+    }
+
+    /// Entry for the scheduler's jobs.
+    pub(crate) async fn tick(self: Arc<Self>) {
+        self.scheduled_poll().await;
+    }
+}

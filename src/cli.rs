@@ -1,0 +1,189 @@
+//! The command line (SPEC §1): clap definitions and one function per subcommand. `main.rs` only
+//! calls `cli::main()`; exit codes are decided here.
+
+use crate::app::App;
+use crate::clock::SystemClock;
+use crate::config::{self, Config};
+use crate::telemetry::{self, LogFormat};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Exit status for an invalid configuration or an unreachable tenant (Nagios UNKNOWN).
+pub const EXIT_UNKNOWN: u8 = 3;
+
+/// certwatch: watches every certificate an Auth0 tenant depends on.
+#[derive(Debug, Parser)]
+#[command(name = "certwatch", version, about, long_about = None)]
+pub struct Cli {
+    /// Config file [default: /etc/certwatch/certwatch.toml].
+    #[arg(long, global = true, env = "CERTWATCH_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value = "pretty")]
+    pub log_format: LogFormat,
+    /// Log level or filter (RUST_LOG wins when set), e.g. `info`, `certwatch=debug`.
+    #[arg(long, global = true)]
+    pub log_level: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Report format of `scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// Aligned, coloured table.
+    Table,
+    /// The SPEC §5 JSON document.
+    Json,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: poll on the schedule and serve /metrics, /api and the status page.
+    Run {
+        /// Listen address (overrides server.listen).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Poll once, print the report and exit with the Nagios status (0 ok, 1 warning, 2 critical, 3 unknown).
+    Scan {
+        /// Output format [default: table on a terminal, json otherwise].
+        #[arg(long, value_enum)]
+        output: Option<Output>,
+        /// Only these tenants (repeatable).
+        #[arg(long = "tenant")]
+        tenants: Vec<String>,
+    },
+    /// One rotation pass (dry run unless --apply).
+    Rotate {
+        /// Carry out the plan.
+        #[arg(long)]
+        apply: bool,
+    },
+    /// Start a simulated Auth0 tenant and a daemon watching it; no configuration needed.
+    Demo {
+        /// Listen address of the daemon.
+        #[arg(long, default_value = config::DEFAULT_LISTEN)]
+        listen: SocketAddr,
+    },
+    /// Validate the configuration and print it with secrets masked (exit 0 valid, 3 invalid).
+    CheckConfig,
+}
+
+/// Parse arguments and run; the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format, cli.log_level.as_deref());
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("certwatch: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_UNKNOWN);
+        }
+    };
+    let code = runtime.block_on(dispatch(cli));
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    ExitCode::from(code)
+}
+
+fn load(path: &Option<PathBuf>) -> Result<Config, u8> {
+    config::load(path.as_deref()).map_err(|e| {
+        eprintln!("certwatch: invalid configuration: {e}");
+        EXIT_UNKNOWN
+    })
+}
+
+async fn dispatch(cli: Cli) -> u8 {
+    match cli.command {
+        Command::CheckConfig => match load(&cli.config) {
+            Ok(c) => {
+                print!("{}", c.render_masked());
+                eprintln!(
+                    "certwatch: configuration is valid ({} tenant(s){})",
+                    c.tenants.len(),
+                    c.file.as_ref().map(|f| format!(", {}", f.display())).unwrap_or_default()
+                );
+                0
+            }
+            Err(code) => code,
+        },
+        Command::Scan { output, tenants } => match load(&cli.config) {
+            Ok(c) => scan(c, output, &tenants).await,
+            Err(code) => code,
+        },
+        Command::Run { listen } => match load(&cli.config) {
+            Ok(mut c) => {
+                if let Some(l) = listen {
+                    c.listen = l;
+                }
+                run(c).await
+            }
+            Err(code) => code,
+        },
+        Command::Demo { listen } => crate::demo::run(listen).await,
+        Command::Rotate { apply } => {
+            let _ = load(&cli.config);
+            eprintln!(
+                "certwatch: rotation (apply={apply}) is not available in this build yet; nothing was changed"
+            );
+            EXIT_UNKNOWN
+        }
+    }
+}
+
+async fn scan(mut c: Config, output: Option<Output>, only: &[String]) -> u8 {
+    if !only.is_empty() {
+        if let Some(missing) = only.iter().find(|n| !c.tenants.iter().any(|t| &t.name == *n)) {
+            eprintln!("certwatch: no tenant named {missing:?} in the configuration");
+            return EXIT_UNKNOWN;
+        }
+        c.tenants.retain(|t| only.contains(&t.name));
+    }
+    let app = match App::build(c, Arc::new(SystemClock)) {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("certwatch: {e:#}");
+            return EXIT_UNKNOWN;
+        }
+    };
+    app.poll_now().await;
+    let report = app.report();
+    let stdout = std::io::stdout();
+    let output = output.unwrap_or(if stdout.is_terminal() { Output::Table } else { Output::Json });
+    match output {
+        Output::Json => println!("{}", report.to_json()),
+        Output::Table => print!("{}", report.to_table(stdout.is_terminal())),
+    }
+    report.exit_code()
+}
+
+/// Run the daemon until SIGINT/SIGTERM.
+pub async fn run(c: Config) -> u8 {
+    let listener = match tokio::net::TcpListener::bind(c.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("certwatch: cannot listen on {}: {e}", c.listen);
+            return 1;
+        }
+    };
+    let app = match App::build(c, Arc::new(SystemClock)) {
+        Ok(app) => Arc::new(app),
+        Err(e) => {
+            eprintln!("certwatch: {e:#}");
+            return EXIT_UNKNOWN;
+        }
+    };
+    match app.run(listener, crate::shutdown::signal()).await {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("certwatch: {e:#}");
+            1
+        }
+    }
+}

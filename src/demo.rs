@@ -1,0 +1,47 @@
+//! `certwatch demo`: the simulator with the built-in demo tenant, and a daemon configured by
+//! `config/demo.toml` pointed at it. The first thing a new user runs.
+
+use crate::config;
+use crate::sim::Sim;
+use std::net::SocketAddr;
+
+/// The demo configuration (its `base_url` is replaced by the simulator's at start).
+pub const DEMO_TOML: &str = include_str!("../config/demo.toml");
+
+/// Build the demo config for a simulator at `sim_url`, listening on `listen`.
+pub fn config(sim_url: &url::Url, listen: SocketAddr, state_dir: &std::path::Path) -> Result<config::Config, config::Error> {
+    let mut c = config::from_toml(DEMO_TOML)?;
+    c.listen = listen;
+    c.state_dir = state_dir.to_path_buf();
+    for t in &mut c.tenants {
+        t.base_url = sim_url.clone();
+    }
+    Ok(c)
+}
+
+/// Run the demo until SIGINT/SIGTERM.
+pub async fn run(listen: SocketAddr) -> u8 {
+    let sim = match Sim::spawn(crate::sim::SimTenant::new("demo.certwatch.local")).await {
+        Ok(sim) => sim,
+        Err(e) => {
+            eprintln!("certwatch: cannot start the Auth0 simulator: {e}");
+            return 1;
+        }
+    };
+    let state_dir = std::env::temp_dir().join(format!("certwatch-demo-{}", std::process::id()));
+    let c = match config(&sim.url(), listen, &state_dir) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("certwatch: demo configuration: {e}");
+            return 3;
+        }
+    };
+    eprintln!("certwatch demo: simulated Auth0 tenant {} at {}", "demo.certwatch.local", sim.url());
+    eprintln!("  metrics:       http://{listen}/metrics");
+    eprintln!("  certificates:  http://{listen}/api/v1/certificates");
+    eprintln!("  status page:   http://{listen}/");
+    eprintln!("  press Ctrl-C to stop");
+    let code = crate::cli::run(c).await;
+    sim.shutdown().await;
+    code
+}

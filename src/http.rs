@@ -1,0 +1,188 @@
+//! The HTTP surface (SPEC §9): `/metrics`, `/healthz`, `/readyz`, `/api/v1/certificates` and the
+//! `/` status page. `router(state)` is a plain function so tests can drive it without a socket.
+//! Nothing here calls Auth0: every response is rendered from the latest snapshot.
+
+use crate::clock::Clock;
+use crate::expiry::Status;
+use crate::inventory::Snapshot;
+use crate::metrics::Metrics;
+use crate::policy::Policy;
+use crate::report::{Report, rfc3339};
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// What the handlers read.
+#[derive(Clone)]
+pub struct AppState {
+    /// The latest snapshot.
+    pub snapshot: watch::Receiver<Arc<Snapshot>>,
+    /// Metrics registry.
+    pub metrics: Arc<Metrics>,
+    /// Status policy.
+    pub policy: Arc<Policy>,
+    /// Clock for "now".
+    pub clock: Arc<dyn Clock>,
+    /// Nominal poll interval (readiness staleness = 2 ×).
+    pub interval: Duration,
+}
+
+/// The router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/api/v1/certificates", get(certificates))
+        .route("/", get(status_page))
+        .with_state(state)
+}
+
+async fn metrics(State(s): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        s.metrics.render(),
+    )
+        .into_response()
+}
+
+/// Ready when every tenant has a successful poll no older than two intervals.
+pub fn readiness(snapshot: &Snapshot, interval: Duration, now: time::OffsetDateTime) -> Result<(), Vec<String>> {
+    let max_age = interval * 2;
+    let problems: Vec<String> = snapshot
+        .tenants
+        .iter()
+        .filter_map(|t| match t.last_success {
+            None if t.last_poll.is_none() => Some(format!("tenant {}: not polled yet", t.name)),
+            None => Some(format!("tenant {}: no successful poll yet", t.name)),
+            Some(at) if now - at > max_age => Some(format!(
+                "tenant {}: last successful poll at {} is older than {}",
+                t.name,
+                rfc3339(at),
+                humantime::format_duration(max_age)
+            )),
+            Some(_) => None,
+        })
+        .collect();
+    if problems.is_empty() { Ok(()) } else { Err(problems) }
+}
+
+async fn readyz(State(s): State<AppState>) -> Response {
+    let snapshot = s.snapshot.borrow().clone();
+    match readiness(&snapshot, s.interval, s.clock.now()) {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(problems) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready\n{}\n", problems.join("\n"))).into_response(),
+    }
+}
+
+async fn certificates(State(s): State<AppState>) -> Response {
+    let snapshot = s.snapshot.borrow().clone();
+    let report = Report::new(&snapshot, &s.policy, s.clock.now());
+    ([(header::CONTENT_TYPE, "application/json")], report.to_json()).into_response()
+}
+
+/// Escape a value for HTML text and attribute context.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn status_colour(s: Status) -> &'static str {
+    match s {
+        Status::Ok => "#2e7d32",
+        Status::Warning => "#ef6c00",
+        Status::Critical => "#c62828",
+        Status::Expired => "#6a1b1b",
+        Status::NotYetValid => "#6a1b9a",
+        Status::NeverExpires => "#00838f",
+        Status::Unknown => "#616161",
+    }
+}
+
+/// Render the status page (pure; used by the handler and tests).
+pub fn render_status_page(report: &Report) -> String {
+    let mut h = String::with_capacity(16 * 1024);
+    h.push_str(concat!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+        "<title>certwatch</title><style>",
+        "body{font:14px system-ui,sans-serif;margin:2em;color:#222}",
+        "table{border-collapse:collapse;width:100%}th,td{padding:4px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}",
+        ".s{color:#fff;border-radius:3px;padding:1px 6px;font-weight:600}.muted{color:#888}.err{color:#c62828}",
+        "td.name{max-width:28em;overflow-wrap:anywhere}",
+        "</style></head><body><h1>certwatch</h1>"
+    ));
+    h.push_str(&format!(
+        "<p>Generated {} &middot; <a href=\"/metrics\">/metrics</a> &middot; <a href=\"/api/v1/certificates\">/api/v1/certificates</a></p>",
+        escape_html(&rfc3339(report.generated_at))
+    ));
+    h.push_str("<h2>Tenants</h2><table><tr><th>Tenant</th><th>Domain</th><th>Up</th><th>Last success</th><th>Errors</th></tr>");
+    for t in &report.tenants {
+        let errors: Vec<String> = t
+            .errors
+            .iter()
+            .map(|e| format!("{} {}: {}", escape_html(&e.source), escape_html(&e.reason), escape_html(&e.message)))
+            .collect();
+        h.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"err\">{}</td></tr>",
+            escape_html(&t.name),
+            escape_html(&t.domain),
+            if t.up { "yes" } else { "<b class=\"err\">no</b>" },
+            t.last_success.map(|t| escape_html(&rfc3339(t))).unwrap_or_else(|| "never".into()),
+            errors.join("<br>")
+        ));
+    }
+    h.push_str("</table><h2>Certificates</h2><p>");
+    for (status, n) in report.counts() {
+        if n > 0 {
+            h.push_str(&format!(
+                "<span class=\"s\" style=\"background:{}\">{} {}</span> ",
+                status_colour(status),
+                n,
+                status.as_str()
+            ));
+        }
+    }
+    h.push_str("</p><table><tr><th>Status</th><th>Days left</th><th>Not after</th><th>Tenant</th><th>Kind</th><th>Object</th><th>Role</th><th>Subject</th><th>SHA-1</th></tr>");
+    for c in &report.certificates {
+        let class = if c.alerting { "" } else { " class=\"muted\"" };
+        h.push_str(&format!(
+            "<tr{class}><td><span class=\"s\" style=\"background:{}\">{}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"name\">{}</td><td>{}</td><td class=\"name\">{}</td><td><code>{}</code></td></tr>",
+            status_colour(c.status),
+            c.status.as_str(),
+            c.days_left().map(|d| d.to_string()).unwrap_or_else(|| "&ndash;".into()),
+            c.not_after.map(|t| escape_html(&rfc3339(t))).unwrap_or_else(|| "&ndash;".into()),
+            escape_html(&c.tenant),
+            escape_html(&c.kind),
+            escape_html(&c.object_name),
+            escape_html(&c.role),
+            c.error
+                .as_ref()
+                .map(|e| format!("<span class=\"err\">{}</span>", escape_html(e)))
+                .unwrap_or_else(|| escape_html(c.subject.as_deref().unwrap_or(""))),
+            escape_html(c.sha1.as_deref().unwrap_or("")),
+        ));
+    }
+    h.push_str("</table></body></html>\n");
+    h
+}
+
+async fn status_page(State(s): State<AppState>) -> Html<String> {
+    let snapshot = s.snapshot.borrow().clone();
+    Html(render_status_page(&Report::new(&snapshot, &s.policy, s.clock.now())))
+}

@@ -1,0 +1,295 @@
+//! The report of a snapshot at an instant: the SPEC §5 JSON document, the terminal table and the
+//! Nagios exit status. Pure: (snapshot, policy, now) in, values out.
+
+use crate::expiry::Status;
+use crate::inventory::{CertRecord, Snapshot, TenantSnapshot, poll::sort_records};
+use crate::policy::Policy;
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// RFC 3339 serialisation for `Option<OffsetDateTime>`.
+mod rfc3339_opt {
+    use super::*;
+    pub fn serialize<S: serde::Serializer>(v: &Option<OffsetDateTime>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(t) => s.serialize_str(&super::rfc3339(*t)),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+/// Format an instant as RFC 3339 (seconds precision, `Z`).
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.replace_nanosecond(0)
+        .unwrap_or(t)
+        .to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+/// One certificate as in SPEC §5.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CertificateReport {
+    /// Tenant name.
+    pub tenant: String,
+    /// Kind.
+    pub kind: String,
+    /// Role.
+    pub role: String,
+    /// Owning object id.
+    pub object_id: String,
+    /// Owning object name.
+    pub object_name: String,
+    /// kid / credential id / sha1.
+    pub cert_id: String,
+    /// Subject DN.
+    pub subject: Option<String>,
+    /// Issuer DN.
+    pub issuer: Option<String>,
+    /// Serial (hex).
+    pub serial: Option<String>,
+    /// SHA-1 (lowercase hex).
+    pub sha1: Option<String>,
+    /// SHA-256 (lowercase hex).
+    pub sha256: Option<String>,
+    /// Start of validity.
+    #[serde(with = "rfc3339_opt")]
+    pub not_before: Option<OffsetDateTime>,
+    /// End of validity.
+    #[serde(with = "rfc3339_opt")]
+    pub not_after: Option<OffsetDateTime>,
+    /// Seconds until `not_after` (negative when expired).
+    pub expires_in_seconds: Option<i64>,
+    /// Status at `generated_at`.
+    pub status: Status,
+    /// Parse error.
+    pub error: Option<String>,
+    /// Whether this certificate alerts / counts towards exit codes (role and mutes). Not in the
+    /// SPEC §5 list; additive.
+    #[serde(skip)]
+    pub alerting: bool,
+}
+
+impl CertificateReport {
+    /// Build the report row of `r` at `now`.
+    pub fn new(r: &CertRecord, policy: &Policy, now: OffsetDateTime) -> Self {
+        Self {
+            tenant: r.tenant.clone(),
+            kind: r.kind.as_str().into(),
+            role: r.role.as_str().into(),
+            object_id: r.object_id.clone(),
+            object_name: r.object_name.clone(),
+            cert_id: r.cert_id.clone(),
+            subject: r.subject.clone(),
+            issuer: r.issuer.clone(),
+            serial: r.serial.clone(),
+            sha1: r.sha1.clone(),
+            sha256: r.sha256.clone(),
+            not_before: r.not_before(),
+            not_after: r.not_after(),
+            expires_in_seconds: r.not_after().map(|na| (na - now).whole_seconds()),
+            status: policy.status(r, now),
+            error: r.error.clone(),
+            alerting: policy.is_alerting(r),
+        }
+    }
+
+    /// Whole days left (negative when expired).
+    pub fn days_left(&self) -> Option<i64> {
+        self.expires_in_seconds.map(|s| s.div_euclid(86_400))
+    }
+}
+
+/// A tenant error in the JSON.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ErrorReport {
+    /// Source.
+    pub source: String,
+    /// Reason label.
+    pub reason: String,
+    /// Message.
+    pub message: String,
+}
+
+/// A tenant in the JSON.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TenantReport {
+    /// Name.
+    pub name: String,
+    /// Domain.
+    pub domain: String,
+    /// Last poll complete.
+    pub up: bool,
+    /// Last complete poll.
+    #[serde(with = "rfc3339_opt")]
+    pub last_success: Option<OffsetDateTime>,
+    /// Errors of the last poll.
+    pub errors: Vec<ErrorReport>,
+}
+
+impl TenantReport {
+    fn new(t: &TenantSnapshot) -> Self {
+        Self {
+            name: t.name.clone(),
+            domain: t.domain.clone(),
+            up: t.up,
+            last_success: t.last_success,
+            errors: t
+                .errors
+                .iter()
+                .map(|e| ErrorReport {
+                    source: e.source.as_str().into(),
+                    reason: e.reason.as_str().into(),
+                    message: e.message.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The SPEC §5 document.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Report {
+    /// When it was generated.
+    #[serde(serialize_with = "ser_time")]
+    pub generated_at: OffsetDateTime,
+    /// Tenants.
+    pub tenants: Vec<TenantReport>,
+    /// Certificates, soonest expiry first, unknown last.
+    pub certificates: Vec<CertificateReport>,
+}
+
+fn ser_time<S: serde::Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&rfc3339(*t))
+}
+
+impl Report {
+    /// Build the report.
+    pub fn new(snapshot: &Snapshot, policy: &Policy, now: OffsetDateTime) -> Self {
+        let mut records: Vec<CertRecord> = snapshot.records().cloned().collect();
+        sort_records(&mut records);
+        Self {
+            generated_at: now,
+            tenants: snapshot.tenants.iter().map(TenantReport::new).collect(),
+            certificates: records.iter().map(|r| CertificateReport::new(r, policy, now)).collect(),
+        }
+    }
+
+    /// Pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// Nagios exit status (SPEC §1): 3 if a tenant is not up, else 2 for critical/expired, 1 for
+    /// warning, 0 otherwise; only alerting certificates count.
+    pub fn exit_code(&self) -> u8 {
+        if self.tenants.iter().any(|t| !t.up) {
+            return 3;
+        }
+        let worst = self
+            .certificates
+            .iter()
+            .filter(|c| c.alerting)
+            .filter_map(|c| c.status.severity())
+            .max()
+            .unwrap_or(0);
+        match worst {
+            0 => 0,
+            1 => 1,
+            _ => 2,
+        }
+    }
+
+    /// Count of certificates per status.
+    pub fn counts(&self) -> Vec<(Status, usize)> {
+        Status::ALL
+            .iter()
+            .map(|s| (*s, self.certificates.iter().filter(|c| c.status == *s).count()))
+            .collect()
+    }
+
+    /// The terminal table (optionally with ANSI colours).
+    pub fn to_table(&self, colour: bool) -> String {
+        let mut rows: Vec<[String; 7]> = vec![[
+            "STATUS".into(),
+            "DAYS".into(),
+            "NOT AFTER".into(),
+            "TENANT".into(),
+            "KIND".into(),
+            "OBJECT".into(),
+            "ROLE".into(),
+        ]];
+        for c in &self.certificates {
+            rows.push([
+                c.status.as_str().into(),
+                c.days_left().map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
+                c.not_after.map(|t| rfc3339(t)[..10].to_string()).unwrap_or_else(|| "-".into()),
+                sanitize(&c.tenant, 24),
+                c.kind.clone(),
+                sanitize(&c.object_name, 40),
+                c.role.clone(),
+            ]);
+        }
+        let mut widths = [0usize; 7];
+        for r in &rows {
+            for (i, cell) in r.iter().enumerate() {
+                widths[i] = widths[i].max(cell.chars().count());
+            }
+        }
+        let mut out = String::new();
+        for (n, r) in rows.iter().enumerate() {
+            let mut line = String::new();
+            for (i, cell) in r.iter().enumerate() {
+                let pad = widths[i] - cell.chars().count();
+                line.push_str(cell);
+                line.push_str(&" ".repeat(pad + 2));
+            }
+            let line = line.trim_end().to_string();
+            let status = (n > 0).then(|| self.certificates[n - 1].status);
+            match status.and_then(colour_code).filter(|_| colour) {
+                Some(code) => out.push_str(&format!("\x1b[{code}m{line}\x1b[0m\n")),
+                None => {
+                    out.push_str(&line);
+                    out.push('\n');
+                }
+            }
+        }
+        for t in &self.tenants {
+            for e in &t.errors {
+                out.push_str(&format!(
+                    "tenant {}: {} {}: {}\n",
+                    sanitize(&t.name, 40),
+                    e.source,
+                    e.reason,
+                    sanitize(&e.message, 200)
+                ));
+            }
+        }
+        out
+    }
+}
+
+fn colour_code(s: Status) -> Option<&'static str> {
+    match s {
+        Status::Ok => Some("32"),
+        Status::Warning => Some("33"),
+        Status::Critical | Status::Expired => Some("31"),
+        Status::NotYetValid | Status::NeverExpires => Some("35"),
+        Status::Unknown => Some("90"),
+    }
+}
+
+/// Make a value from Auth0 safe for one terminal cell: no control characters, bounded length.
+fn sanitize(s: &str, max: usize) -> String {
+    let clean: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if clean.chars().count() > max {
+        let cut: String = clean.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    } else {
+        clean
+    }
+}
+
+#[cfg(test)]
+mod tests;

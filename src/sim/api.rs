@@ -1,0 +1,729 @@
+//! The Management API operations of the simulator, as functions of the tenant and the request
+//! (no HTTP, no sockets): scope checks, filtering, pagination, PATCH semantics, credential
+//! creation and the two-credential limit, signing-key rotation, and the client-credentials check
+//! of `/oauth/token`. Error bodies are Auth0's (`{"statusCode","error","message","errorCode"}`,
+//! OAuth-style `{"error","error_description"}` on `/oauth/token`).
+
+use axum::http::StatusCode;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value, json};
+use sha2::{Digest as _, Sha256};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::certs::pem_first_block;
+use super::options::{CertFacts, apply_computed};
+use super::pagination::{PageRequest, Query, QueryError};
+use super::render::{self, ConnectionView, FieldFilter, Scopes};
+use super::routes::Endpoint;
+use super::tenant::{SimCredential, SimEncryptionKey, SimTenant, random_id};
+
+/// Auth0's limit of credentials per application.
+pub const MAX_CREDENTIALS: usize = 2;
+
+/// A successful answer: status and JSON body (`None` = no body, e.g. 204).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body.
+    pub body: Option<Value>,
+}
+
+impl Reply {
+    fn ok(body: Value) -> Self {
+        Self {
+            status: 200,
+            body: Some(body),
+        }
+    }
+}
+
+/// An error answer with its Auth0 body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body.
+    pub body: Value,
+}
+
+impl ApiError {
+    /// `{"statusCode","error","message"[,"errorCode"]}`.
+    pub fn new(status: u16, message: &str, error_code: Option<&str>) -> Self {
+        let mut body = json!({
+            "statusCode": status,
+            "error": reason(status),
+            "message": message,
+        });
+        if let Some(code) = error_code {
+            body["errorCode"] = json!(code);
+        }
+        Self { status, body }
+    }
+
+    /// OAuth-style error of `/oauth/token`.
+    pub fn oauth(status: u16, error: &str, description: &str) -> Self {
+        Self {
+            status,
+            body: json!({ "error": error, "error_description": description }),
+        }
+    }
+
+    /// 403 `insufficient_scope` naming the scopes that would have worked.
+    pub fn insufficient_scope(expected: &[&str]) -> Self {
+        Self::new(
+            403,
+            &format!(
+                "Insufficient scope, expected any of: {}",
+                expected.join(",")
+            ),
+            Some("insufficient_scope"),
+        )
+    }
+
+    /// 401 for an expired, revoked or unknown bearer token.
+    pub fn expired_token() -> Self {
+        let message = "Expired token received for JSON Web Token validation";
+        Self {
+            status: 401,
+            body: json!({
+                "statusCode": 401,
+                "error": "Unauthorized",
+                "message": message,
+                "attributes": { "error": message },
+            }),
+        }
+    }
+
+    /// 401 for a request without a bearer token.
+    pub fn missing_token() -> Self {
+        Self::new(401, "Missing authentication", None)
+    }
+
+    /// 429 of the global rate limit.
+    pub fn too_many_requests() -> Self {
+        Self::new(
+            429,
+            "Global limit has been reached",
+            Some("too_many_requests"),
+        )
+    }
+
+    /// 404 for a path the simulated API does not have.
+    pub fn unknown_route() -> Self {
+        Self::new(404, "Not Found", None)
+    }
+
+    /// 405 for a known path with another method.
+    pub fn method_not_allowed() -> Self {
+        Self::new(405, "Method Not Allowed", None)
+    }
+
+    fn invalid_body(message: &str) -> Self {
+        Self::new(400, message, Some("invalid_body"))
+    }
+
+    fn no_client() -> Self {
+        Self::new(404, "The client does not exist", Some("inexistent_client"))
+    }
+
+    fn no_connection() -> Self {
+        Self::new(
+            404,
+            "The connection does not exist",
+            Some("inexistent_connection"),
+        )
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
+        Self::new(400, &e.0, Some("invalid_query_string"))
+    }
+}
+
+/// The HTTP reason phrase Auth0 puts in `error`.
+pub fn reason(status: u16) -> &'static str {
+    StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error")
+}
+
+/// One authenticated Management API request.
+pub struct ApiRequest<'a> {
+    /// Parsed query string.
+    pub query: &'a Query,
+    /// Raw body.
+    pub body: &'a [u8],
+    /// Scopes of the bearer token.
+    pub scopes: &'a Scopes,
+}
+
+impl ApiRequest<'_> {
+    fn json_object(&self) -> Result<Map<String, Value>, ApiError> {
+        match serde_json::from_slice(self.body) {
+            Ok(Value::Object(map)) => Ok(map),
+            Ok(_) => Err(ApiError::invalid_body(
+                "Payload validation error: 'Expected type object'.",
+            )),
+            Err(_) => Err(ApiError::new(400, "Invalid request payload JSON format", None)),
+        }
+    }
+
+    fn require_any(&self, scopes: &[&str]) -> Result<(), ApiError> {
+        if self.scopes.has_any(scopes) {
+            Ok(())
+        } else {
+            Err(ApiError::insufficient_scope(scopes))
+        }
+    }
+
+    fn fields(&self) -> Result<FieldFilter, ApiError> {
+        Ok(FieldFilter::new(
+            self.query.get("fields"),
+            self.query.bool("include_fields")?,
+        ))
+    }
+}
+
+/// Runs one Management API operation (everything except `/oauth/token`).
+pub fn handle(
+    endpoint: &Endpoint,
+    req: &ApiRequest<'_>,
+    tenant: &mut SimTenant,
+) -> Result<Reply, ApiError> {
+    match endpoint {
+        Endpoint::Token => Err(ApiError::unknown_route()),
+        Endpoint::ListSigningKeys => {
+            req.require_any(&["read:signing_keys"])?;
+            Ok(Reply::ok(Value::Array(
+                tenant.signing_keys.iter().map(render::signing_key).collect(),
+            )))
+        }
+        Endpoint::GetSigningKey(kid) => {
+            req.require_any(&["read:signing_keys"])?;
+            tenant
+                .signing_keys
+                .iter()
+                .find(|k| &k.kid == kid)
+                .map(|k| Reply::ok(render::signing_key(k)))
+                .ok_or_else(|| ApiError::new(404, "Signing key not found.", None))
+        }
+        Endpoint::RotateSigningKeys => {
+            if !(req.scopes.has("create:signing_keys") && req.scopes.has("update:signing_keys")) {
+                return Err(ApiError::new(
+                    403,
+                    "Insufficient scope, expected all of: create:signing_keys,update:signing_keys",
+                    Some("insufficient_scope"),
+                ));
+            }
+            let key = tenant.rotate_signing_keys();
+            Ok(Reply {
+                status: 201,
+                body: Some(json!({ "cert": key.cert, "kid": key.kid })),
+            })
+        }
+        Endpoint::ListClients => list_clients(req, tenant),
+        Endpoint::GetClient(id) => {
+            req.require_any(CLIENT_READ)?;
+            let client = tenant.get_client(id).ok_or_else(ApiError::no_client)?;
+            let body = render::client_for(tenant, client, req.scopes);
+            Ok(Reply::ok(req.fields()?.apply(body, &["tenant"])))
+        }
+        Endpoint::PatchClient(id) => patch_client(id, req, tenant),
+        Endpoint::ListCredentials(id) => {
+            req.require_any(&["read:client_credentials"])?;
+            let client = tenant.get_client(id).ok_or_else(ApiError::no_client)?;
+            Ok(Reply::ok(Value::Array(
+                client.credentials.iter().map(render::credential).collect(),
+            )))
+        }
+        Endpoint::GetCredential(id, cred_id) => {
+            req.require_any(&["read:client_credentials"])?;
+            let client = tenant.get_client(id).ok_or_else(ApiError::no_client)?;
+            client
+                .credentials
+                .iter()
+                .find(|c| &c.id == cred_id)
+                .map(|c| Reply::ok(render::credential(c)))
+                .ok_or_else(no_credential)
+        }
+        Endpoint::CreateCredential(id) => create_credential(id, req, tenant),
+        Endpoint::DeleteCredential(id, cred_id) => {
+            req.require_any(&["delete:client_credentials"])?;
+            let client = tenant.client_mut(id).ok_or_else(ApiError::no_client)?;
+            let before = client.credentials.len();
+            client.credentials.retain(|c| &c.id != cred_id);
+            if client.credentials.len() == before {
+                return Err(no_credential());
+            }
+            Ok(Reply {
+                status: 204,
+                body: None,
+            })
+        }
+        Endpoint::ListConnections => list_connections(req, tenant),
+        Endpoint::GetConnection(id) => {
+            req.require_any(&["read:connections"])?;
+            let conn = tenant.get_connection(id).ok_or_else(ApiError::no_connection)?;
+            let body = render::connection(
+                conn,
+                ConnectionView::Single,
+                req.scopes.has("read:connections_options"),
+            );
+            Ok(Reply::ok(req.fields()?.apply(body, &["is_domain_connection"])))
+        }
+        Endpoint::PatchConnection(id) => patch_connection(id, req, tenant),
+        Endpoint::ListConnectionKeys(id) => {
+            req.require_any(&["read:connections_keys"])?;
+            let conn = tenant.get_connection(id).ok_or_else(ApiError::no_connection)?;
+            Ok(Reply::ok(Value::Array(
+                conn.keys.iter().map(render::connection_key).collect(),
+            )))
+        }
+    }
+}
+
+const CLIENT_READ: &[&str] = &[
+    "read:clients",
+    "read:client_keys",
+    "read:client_credentials",
+    "read:client_summary",
+];
+
+fn no_credential() -> ApiError {
+    ApiError::new(
+        404,
+        "The credential does not exist",
+        Some("inexistent_credential"),
+    )
+}
+
+fn list_clients(req: &ApiRequest<'_>, tenant: &SimTenant) -> Result<Reply, ApiError> {
+    req.require_any(CLIENT_READ)?;
+    let q = req.query;
+    let page = PageRequest::from_query(q)?;
+    let fields = req.fields()?;
+    let is_global = q.bool("is_global")?;
+    let is_first_party = q.bool("is_first_party")?;
+    let app_types = q.get_all("app_type");
+    let items = tenant
+        .clients
+        .iter()
+        .filter(|c| is_global.is_none_or(|g| c.global == g))
+        .filter(|c| is_first_party.is_none_or(|f| c.is_first_party == f))
+        .filter(|c| {
+            app_types.is_empty()
+                || c.app_type
+                    .as_deref()
+                    .is_some_and(|t| app_types.contains(&t))
+        })
+        .map(|c| fields.apply(render::client_for(tenant, c, req.scopes), &["tenant"]))
+        .collect();
+    Ok(Reply::ok(page.paginate(items, "clients")))
+}
+
+fn list_connections(req: &ApiRequest<'_>, tenant: &SimTenant) -> Result<Reply, ApiError> {
+    req.require_any(&["read:connections"])?;
+    let q = req.query;
+    let page = PageRequest::from_query(q)?;
+    let fields = req.fields()?;
+    let strategies = q.get_all("strategy");
+    let name = q.get("name");
+    let with_options = req.scopes.has("read:connections_options");
+    let items = tenant
+        .connections
+        .iter()
+        .filter(|c| strategies.is_empty() || strategies.contains(&c.strategy.as_str()))
+        .filter(|c| name.is_none_or(|n| c.name == n))
+        .map(|c| {
+            fields.apply(
+                render::connection(c, ConnectionView::ListItem, with_options),
+                &["is_domain_connection"],
+            )
+        })
+        .collect();
+    Ok(Reply::ok(page.paginate(items, "connections")))
+}
+
+/// `PATCH /api/v2/connections/{id}`: `options`, when sent, replaces the whole object (then
+/// Auth0's computed members are recomputed); `display_name` falls back to `name` when omitted;
+/// other top-level members are merged. Answers with the full connection.
+fn patch_connection(
+    id: &str,
+    req: &ApiRequest<'_>,
+    tenant: &mut SimTenant,
+) -> Result<Reply, ApiError> {
+    req.require_any(&["update:connections"])?;
+    let mut body = req.json_object()?;
+    if tenant.get_connection(id).is_none() {
+        return Err(ApiError::no_connection());
+    }
+    if body.contains_key("options") {
+        req.require_any(&["update:connections_options"])?;
+    }
+    for forbidden in ["id", "name", "strategy"] {
+        if body.contains_key(forbidden) {
+            return Err(ApiError::invalid_body(&format!(
+                "Payload validation error: 'Additional properties not allowed: {forbidden}'."
+            )));
+        }
+    }
+    let conn = tenant.connection_mut(id).expect("checked above");
+    let new_options = match body.remove("options") {
+        None => None,
+        Some(Value::Object(mut options)) => {
+            apply_computed(&conn.strategy, &mut options, Some(&conn.options))
+                .map_err(|e| ApiError::invalid_body(&e.0))?;
+            Some(options)
+        }
+        Some(_) => {
+            return Err(ApiError::invalid_body(
+                "Payload validation error: 'Expected type object but found type array' on property options.",
+            ));
+        }
+    };
+    if let Some(options) = new_options {
+        conn.options = options;
+    }
+    conn.display_name = match body.remove("display_name") {
+        Some(Value::String(d)) => Some(d),
+        _ => Some(conn.name.clone()),
+    };
+    for (key, value) in body {
+        match (key.as_str(), value) {
+            ("show_as_button", v) => conn.show_as_button = v.as_bool(),
+            ("is_domain_connection", v) => conn.is_domain_connection = v.as_bool().unwrap_or(false),
+            ("realms", v) => conn.realms = serde_json::from_value(v).unwrap_or_default(),
+            ("enabled_clients", v) => {
+                conn.enabled_clients = serde_json::from_value(v).unwrap_or_default();
+            }
+            (_, v) => {
+                conn.extra.insert(key, v);
+            }
+        }
+    }
+    Ok(Reply::ok(render::connection(
+        conn,
+        ConnectionView::Single,
+        true,
+    )))
+}
+
+/// `PATCH /api/v2/clients/{id}`: top-level merge; `client_authentication_methods`,
+/// `signed_request_object` and `encryption_key` are replaced whole (or removed with `null`) and
+/// must only reference credentials the client has.
+fn patch_client(id: &str, req: &ApiRequest<'_>, tenant: &mut SimTenant) -> Result<Reply, ApiError> {
+    req.require_any(&["update:clients", "update:client_keys", "update:client_credentials"])?;
+    let body = req.json_object()?;
+    if body.contains_key("client_authentication_methods")
+        || body.contains_key("signed_request_object")
+    {
+        req.require_any(&["update:client_credentials"])?;
+    }
+    if body.contains_key("client_secret") || body.contains_key("encryption_key") {
+        req.require_any(&["update:client_keys"])?;
+    }
+    if body.contains_key("client_id") {
+        return Err(ApiError::invalid_body(
+            "Payload validation error: 'Additional properties not allowed: client_id'.",
+        ));
+    }
+    let client = tenant.client_mut(id).ok_or_else(ApiError::no_client)?;
+    let mut updated = client.clone();
+    for (key, value) in body {
+        let as_opt = |v: Value| (!v.is_null()).then_some(v);
+        match key.as_str() {
+            "name" => updated.name = value.as_str().unwrap_or_default().to_owned(),
+            "app_type" => updated.app_type = value.as_str().map(str::to_owned),
+            "description" => updated.description = value.as_str().map(str::to_owned),
+            "is_first_party" => updated.is_first_party = value.as_bool().unwrap_or(true),
+            "client_secret" => updated.client_secret = value.as_str().unwrap_or_default().into(),
+            "client_authentication_methods" => {
+                updated.client_authentication_methods = as_opt(value);
+            }
+            "signed_request_object" => updated.signed_request_object = as_opt(value),
+            "encryption_key" => {
+                updated.encryption_key = as_opt(value).map(|v| SimEncryptionKey {
+                    public_key: str_member(&v, "pub"),
+                    cert: str_member(&v, "cert"),
+                    subject: str_member(&v, "subject"),
+                });
+            }
+            _ => {
+                updated.extra.insert(key, value);
+            }
+        }
+    }
+    for referenced in updated.referenced_credential_ids() {
+        if !updated.credentials.iter().any(|c| c.id == referenced) {
+            return Err(ApiError::invalid_body(&format!(
+                "The credential {referenced} does not exist on this client"
+            )));
+        }
+    }
+    *client = updated;
+    let client = tenant.get_client(id).expect("just updated");
+    Ok(Reply::ok(render::client(tenant, client)))
+}
+
+fn str_member(v: &Value, key: &str) -> String {
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// `POST /api/v2/clients/{id}/credentials`.
+fn create_credential(
+    id: &str,
+    req: &ApiRequest<'_>,
+    tenant: &mut SimTenant,
+) -> Result<Reply, ApiError> {
+    req.require_any(&["create:client_credentials"])?;
+    let body = req.json_object()?;
+    let now = tenant.server_now();
+    let client = tenant.client_mut(id).ok_or_else(ApiError::no_client)?;
+    if client.credentials.len() >= MAX_CREDENTIALS {
+        // Our guess at the body: API.md §4 says the limit is documented but the exact error is
+        // unconfirmed.
+        return Err(ApiError::new(
+            400,
+            "The client has reached the maximum number of credentials (2)",
+            Some("too_many_credentials"),
+        ));
+    }
+    let credential = new_credential(&body, now)?;
+    let rendered = render::credential(&credential);
+    client.credentials.push(credential);
+    Ok(Reply {
+        status: 201,
+        body: Some(rendered),
+    })
+}
+
+/// Builds a credential from a POST body the way Auth0 derives its members (pure).
+pub fn new_credential(
+    body: &Map<String, Value>,
+    now: OffsetDateTime,
+) -> Result<SimCredential, ApiError> {
+    let text = |key: &str| body.get(key).and_then(Value::as_str);
+    let credential_type = text("credential_type")
+        .ok_or_else(|| ApiError::invalid_body("Payload validation error: 'Missing required property: credential_type'."))?;
+    let name = text("name").map(str::to_owned);
+    let id = format!("cred_{}", random_id(22));
+    let pem = text("pem");
+    let cert = pem.and_then(|p| pem_first_block(p, "CERTIFICATE")).and_then(|der| CertFacts::from_der(&der));
+    let bad_pem = || ApiError::invalid_body("The pem is not a valid X.509 certificate or public key.");
+    let mut cred = SimCredential {
+        id,
+        credential_type: credential_type.to_owned(),
+        name,
+        kid: None,
+        alg: None,
+        subject_dn: None,
+        thumbprint_sha256: None,
+        created_at: now,
+        updated_at: now,
+        expires_at: None,
+    };
+    match credential_type {
+        "public_key" => {
+            let pem = pem.ok_or_else(|| ApiError::invalid_body("Payload validation error: 'Missing required property: pem'."))?;
+            let spki = match &cert {
+                Some(facts) => facts.spki_der.clone(),
+                None => pem_first_block(pem, "PUBLIC KEY")
+                    .or_else(|| pem_first_block(pem, "RSA PUBLIC KEY"))
+                    .ok_or_else(bad_pem)?,
+            };
+            cred.kid = Some(
+                text("kid")
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| URL_SAFE_NO_PAD.encode(Sha256::digest(&spki))),
+            );
+            cred.alg = Some(text("alg").unwrap_or("RS256").to_owned());
+            cred.expires_at = match (text("expires_at"), body.get("parse_expiry_from_cert")) {
+                (Some(at), _) => Some(OffsetDateTime::parse(at, &Rfc3339).map_err(|_| {
+                    ApiError::invalid_body("Payload validation error: 'Invalid date-time' on property expires_at.")
+                })?),
+                (None, Some(Value::Bool(true))) => Some(cert.as_ref().ok_or_else(bad_pem)?.not_after),
+                _ => None,
+            };
+        }
+        "x509_cert" => {
+            let facts = cert.ok_or_else(bad_pem)?;
+            cred.thumbprint_sha256 = Some(URL_SAFE_NO_PAD.encode(Sha256::digest(&facts.der)));
+            cred.expires_at = Some(facts.not_after);
+        }
+        "cert_subject_dn" => {
+            cred.subject_dn = Some(match (text("subject_dn"), &cert) {
+                (Some(dn), _) => dn.to_owned(),
+                (None, Some(facts)) => facts.subject_dn(),
+                (None, None) => return Err(bad_pem()),
+            });
+        }
+        other => {
+            return Err(ApiError::invalid_body(&format!(
+                "Payload validation error: 'No enum match for: \"{other}\"' on property credential_type."
+            )));
+        }
+    }
+    Ok(cred)
+}
+
+/// The fields of a `/oauth/token` request.
+#[derive(Clone, Debug, Default)]
+pub struct TokenRequest {
+    /// `grant_type`.
+    pub grant_type: Option<String>,
+    /// `client_id`.
+    pub client_id: Option<String>,
+    /// `client_secret`.
+    pub client_secret: Option<String>,
+    /// `audience`.
+    pub audience: Option<String>,
+}
+
+impl TokenRequest {
+    /// Reads a JSON or form-encoded body.
+    pub fn parse(body: &[u8], json_body: bool) -> Self {
+        let pairs: Vec<(String, String)> = if json_body {
+            match serde_json::from_slice::<Value>(body) {
+                Ok(Value::Object(map)) => map
+                    .into_iter()
+                    .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned())))
+                    .collect(),
+                _ => Vec::new(),
+            }
+        } else {
+            url::form_urlencoded::parse(body).into_owned().collect()
+        };
+        let get = |key: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        };
+        Self {
+            grant_type: get("grant_type"),
+            client_id: get("client_id"),
+            client_secret: get("client_secret"),
+            audience: get("audience"),
+        }
+    }
+}
+
+/// Checks a client-credentials grant; on success returns the app's `client_id` and scopes.
+pub fn authorize_client(
+    tenant: &SimTenant,
+    req: &TokenRequest,
+) -> Result<(String, Vec<String>), ApiError> {
+    match req.grant_type.as_deref() {
+        Some("client_credentials") => {}
+        Some(other) => {
+            return Err(ApiError::oauth(
+                400,
+                "unsupported_grant_type",
+                &format!("Unsupported grant type: {other}"),
+            ));
+        }
+        None => {
+            return Err(ApiError::oauth(
+                400,
+                "invalid_request",
+                "Missing required parameter: grant_type",
+            ));
+        }
+    }
+    let app = tenant
+        .m2m_apps
+        .iter()
+        .find(|a| Some(&a.client_id) == req.client_id.as_ref())
+        .filter(|a| Some(&a.client_secret) == req.client_secret.as_ref())
+        .ok_or_else(|| ApiError::oauth(401, "access_denied", "Unauthorized"))?;
+    match req.audience.as_deref() {
+        Some(aud) if aud == tenant.audience() => Ok((app.client_id.clone(), app.scopes.clone())),
+        Some(aud) => Err(ApiError::oauth(
+            403,
+            "access_denied",
+            &format!("Service not enabled within domain: {aud}"),
+        )),
+        None => Err(ApiError::oauth(
+            403,
+            "access_denied",
+            "No audience parameter was provided, and no default audience has been configured",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::certs::generate_cert;
+    use time::macros::datetime;
+
+    #[test]
+    fn x509_credential_takes_expiry_and_thumbprint_from_the_cert() {
+        let cert = generate_cert(
+            "mtls",
+            datetime!(2024-01-01 00:00 UTC),
+            datetime!(2029-12-31 23:59:59 UTC),
+        );
+        let body = json!({ "credential_type": "x509_cert", "name": "n", "pem": cert.pem });
+        let cred = new_credential(body.as_object().unwrap(), datetime!(2025-01-01 00:00 UTC))
+            .unwrap();
+        assert_eq!(cred.expires_at, Some(cert.not_after));
+        assert_eq!(
+            cred.thumbprint_sha256.as_deref(),
+            Some(cert.thumbprint_sha256_b64url().as_str())
+        );
+        assert!(cred.id.starts_with("cred_"));
+    }
+
+    #[test]
+    fn public_key_expiry_is_explicit_parsed_or_absent() {
+        let cert = generate_cert(
+            "jwt",
+            datetime!(2024-01-01 00:00 UTC),
+            datetime!(2030-01-01 00:00 UTC),
+        );
+        let now = datetime!(2025-01-01 00:00 UTC);
+        let parse = |body: Value| new_credential(body.as_object().unwrap(), now);
+        let parsed = parse(json!({"credential_type":"public_key","pem":cert.pem,"parse_expiry_from_cert":true})).unwrap();
+        assert_eq!(parsed.expires_at, Some(cert.not_after));
+        let explicit = parse(json!({"credential_type":"public_key","pem":cert.pem,"expires_at":"2026-02-03T04:05:06Z"})).unwrap();
+        assert_eq!(explicit.expires_at, Some(datetime!(2026-02-03 04:05:06 UTC)));
+        let never = parse(json!({"credential_type":"public_key","pem":cert.pem})).unwrap();
+        assert_eq!(never.expires_at, None);
+        assert_eq!(never.alg.as_deref(), Some("RS256"));
+        assert!(parse(json!({"credential_type":"public_key","pem":"junk"})).is_err());
+        assert!(parse(json!({"credential_type":"nope","pem":cert.pem})).is_err());
+    }
+
+    #[test]
+    fn token_grant_checks_secret_and_audience() {
+        let tenant = SimTenant::new("acme.eu.auth0.com").m2m("cw", "s3cret", &["read:clients"]);
+        let mut req = TokenRequest {
+            grant_type: Some("client_credentials".into()),
+            client_id: Some("cw".into()),
+            client_secret: Some("s3cret".into()),
+            audience: Some("https://acme.eu.auth0.com/api/v2/".into()),
+        };
+        assert_eq!(
+            authorize_client(&tenant, &req).unwrap(),
+            ("cw".to_owned(), vec!["read:clients".to_owned()])
+        );
+        req.audience = Some("https://acme.eu.auth0.com/api/v2".into());
+        assert_eq!(authorize_client(&tenant, &req).unwrap_err().status, 403);
+        req.client_secret = Some("wrong".into());
+        let err = authorize_client(&tenant, &req).unwrap_err();
+        assert_eq!(err.status, 401);
+        assert_eq!(
+            err.body,
+            json!({"error":"access_denied","error_description":"Unauthorized"})
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! The `certwatch` binary: `scan` exit codes (Nagios), JSON on stdout only, `check-config`, and
+//! secrets never appearing in any output even at trace level.
+
+use crate::helpers::*;
+use certwatch::sim::{Sim, SimConnection, SimTenant};
+use std::process::Command;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_certwatch"));
+    c.env_remove("RUST_LOG").env_remove("CERTWATCH_CONFIG");
+    c
+}
+
+async fn scan(tenant: SimTenant, secret: &str) -> (i32, String, String) {
+    let sim = Sim::spawn(tenant).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("certwatch.toml");
+    std::fs::write(&cfg, config_toml(&sim.url(), secret, dir.path())).unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        bin()
+            .args(["scan", "--config"])
+            .arg(&cfg)
+            .args(["--output", "json", "--log-level", "trace"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    sim.shutdown().await;
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn saml_expiring_in(days: i64) -> SimTenant {
+    let c = cert("idp.example", days);
+    base_tenant().connection(SimConnection::samlp("con_1", "idp", &c.pem))
+}
+
+#[tokio::test]
+async fn scan_exit_codes_follow_nagios() {
+    let (code, out, _) = scan(saml_expiring_in(200), SECRET).await;
+    assert_eq!(code, 0, "{out}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("stdout is only the JSON document");
+    assert_eq!(doc["certificates"][0]["status"], "ok");
+    assert_eq!(scan(saml_expiring_in(20), SECRET).await.0, 1);
+    assert_eq!(scan(saml_expiring_in(3), SECRET).await.0, 2);
+    assert_eq!(scan(saml_expiring_in(-3), SECRET).await.0, 2);
+    let (code, out, _) = scan(saml_expiring_in(200), "wrong-secret").await;
+    assert_eq!(code, 3, "a tenant that cannot be polled is UNKNOWN");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["tenants"][0]["errors"][0]["reason"], "unauthorized");
+}
+
+#[tokio::test]
+async fn non_alerting_roles_do_not_change_the_exit_code() {
+    let n = now();
+    let prev = cert(DOMAIN, 2);
+    let cur = cert(DOMAIN, 400);
+    let tenant = base_tenant()
+        .signing_key(certwatch::sim::SimSigningKey::from_cert("cur", &cur).current(n))
+        .signing_key(certwatch::sim::SimSigningKey::from_cert("prev", &prev).previous(n - time::Duration::days(9), n));
+    assert_eq!(scan(tenant, SECRET).await.0, 0);
+}
+
+#[tokio::test]
+async fn secrets_never_appear_in_output_even_at_trace_level() {
+    let (_, out, err) = scan(saml_expiring_in(200), SECRET).await;
+    assert!(!out.contains(SECRET) && !err.contains(SECRET), "client secret leaked");
+    assert!(!err.contains("Bearer") || !err.to_lowercase().contains("authorization: bearer ey"), "token leaked");
+    // The simulator's tokens start with a recognisable prefix; none may be logged.
+    assert!(!err.contains("access_token"), "token response logged");
+}
+
+#[test]
+fn check_config_masks_secrets_and_reports_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, config_toml(&"http://127.0.0.1:1/".parse().unwrap(), SECRET, dir.path())).unwrap();
+    let out = bin().arg("check-config").arg("--config").arg(&good).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("client_secret = \"********\""), "{stdout}");
+    assert!(!stdout.contains(SECRET));
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, format!("{}\nunknown_thing = 1\n", std::fs::read_to_string(&good).unwrap())).unwrap();
+    let out = bin().args(["check-config", "--config"]).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("unknown_thing") && stderr.contains("bad.toml"), "{stderr}");
+    assert!(!stderr.contains(SECRET));
+
+    // Global flags are accepted after the subcommand too.
+    let out = bin().args(["check-config", "--log-format", "json", "--config"]).arg(&good).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -1,0 +1,136 @@
+//! The HTTP surface against a real poll: promtool-valid metrics, the JSON document, readiness and
+//! an escaped status page.
+
+use crate::helpers::*;
+use certwatch::sim::SimConnection;
+
+/// `promtool` must be installed (scripts/test.sh installs Debian's prometheus package).
+fn promtool_check(metrics: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("metrics.txt");
+    std::fs::write(&path, metrics).unwrap();
+    let out = std::process::Command::new("promtool")
+        .arg("check")
+        .arg("metrics")
+        .stdin(std::fs::File::open(&path).unwrap())
+        .output()
+        .expect("promtool not found: run scripts/test.sh, which installs Debian's prometheus package");
+    assert!(
+        out.status.success(),
+        "promtool check metrics failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn metrics_pass_promtool_and_carry_every_family() {
+    let f = full_tenant();
+    let app = TestApp::spawn(f.tenant).await;
+    app.app.poll_now().await;
+    let (code, metrics) = app.get("/metrics").await;
+    assert_eq!(code, 200);
+    for family in [
+        "certwatch_certificate_not_after_timestamp_seconds",
+        "certwatch_certificate_not_before_timestamp_seconds",
+        "certwatch_certificate_info",
+        "certwatch_tenant_up",
+        "certwatch_poll_last_success_timestamp_seconds",
+        "certwatch_poll_duration_seconds",
+        "certwatch_api_requests_total",
+        "certwatch_build_info",
+        "process_resident_memory_bytes",
+    ] {
+        assert!(metrics.contains(&format!("# TYPE {family} ")), "missing {family}");
+    }
+    assert!(metrics.contains("role=\"previous\""));
+    assert!(metrics.contains("status=\"never_expires\""));
+    assert!(metrics.contains("status=\"critical\""));
+    promtool_check(&metrics);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn api_document_is_the_spec_shape_sorted_by_expiry() {
+    let f = full_tenant();
+    let app = TestApp::spawn(f.tenant).await;
+    app.app.poll_now().await;
+    let (code, body) = app.get("/api/v1/certificates").await;
+    assert_eq!(code, 200);
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(doc["generated_at"].as_str().unwrap().ends_with('Z'));
+    let t = &doc["tenants"][0];
+    assert_eq!(t["name"], "prod");
+    assert_eq!(t["domain"], DOMAIN);
+    assert_eq!(t["up"], true);
+    assert!(t["last_success"].is_string());
+    assert_eq!(t["errors"], serde_json::json!([]));
+    let certs = doc["certificates"].as_array().unwrap();
+    let keys = [
+        "tenant", "kind", "role", "object_id", "object_name", "cert_id", "subject", "issuer", "serial", "sha1", "sha256",
+        "not_before", "not_after", "expires_in_seconds", "status", "error",
+    ];
+    for c in certs {
+        let obj = c.as_object().unwrap();
+        let mut got: Vec<_> = obj.keys().map(String::as_str).collect();
+        got.sort();
+        let mut want = keys.to_vec();
+        want.sort();
+        assert_eq!(got, want);
+    }
+    // Sorted by not_after ascending, nulls last.
+    let afters: Vec<Option<&str>> = certs.iter().map(|c| c["not_after"].as_str()).collect();
+    let first_null = afters.iter().position(Option::is_none).unwrap_or(afters.len());
+    assert!(afters[first_null..].iter().all(Option::is_none), "nulls last");
+    let dated: Vec<&str> = afters[..first_null].iter().map(|a| a.unwrap()).collect();
+    let mut sorted = dated.clone();
+    sorted.sort();
+    assert_eq!(dated, sorted);
+    let revoked = certs.iter().find(|c| c["cert_id"] == "kid-revoked").unwrap();
+    assert_eq!(revoked["status"], "expired");
+    assert!(revoked["expires_in_seconds"].as_i64().unwrap() < 0);
+    let saml = certs.iter().find(|c| c["object_name"] == "acme-saml").unwrap();
+    assert_eq!(saml["status"], "warning");
+    assert_eq!(saml["sha1"], f.saml.sha1_hex);
+    assert_eq!(saml["sha256"], f.saml.sha256_hex);
+    assert!(saml["subject"].as_str().unwrap().contains("idp.acme.example"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn readiness_tells_the_truth() {
+    let f = full_tenant();
+    let app = TestApp::spawn(f.tenant).await;
+    assert_eq!(app.get("/healthz").await.0, 200);
+    let (code, body) = app.get("/readyz").await;
+    assert_eq!(code, 503);
+    assert!(body.contains("not polled yet"), "{body}");
+    app.app.poll_now().await;
+    assert_eq!(app.get("/readyz").await.0, 200);
+    // Two intervals (1h each in the test config) later without a new success: not ready.
+    app.clock.advance(std::time::Duration::from_secs(2 * 3600 + 1));
+    let (code, body) = app.get("/readyz").await;
+    assert_eq!(code, 503);
+    assert!(body.contains("older than"), "{body}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn hostile_names_are_escaped_on_the_status_page_and_in_metrics() {
+    let c = cert("<script>alert(1)</script>", 10);
+    let hostile = "evil</script><script>alert(\"x\")</script>\nline2 é";
+    let tenant = base_tenant().connection(SimConnection::samlp("con_evil", hostile, &c.pem));
+    let app = TestApp::spawn(tenant).await;
+    app.app.poll_now().await;
+    let (code, page) = app.get("/").await;
+    assert_eq!(code, 200);
+    assert!(!page.contains("<script>"), "raw script tag on the status page");
+    assert!(page.contains("evil&lt;/script&gt;&lt;script&gt;alert(&quot;x&quot;)"));
+    let (_, metrics) = app.get("/metrics").await;
+    assert!(metrics.contains("object_name=\"evil</script><script>alert(\\\"x\\\")</script>\\nline2 é\""));
+    promtool_check(&metrics);
+    let (_, api) = app.get("/api/v1/certificates").await;
+    let doc: serde_json::Value = serde_json::from_str(&api).unwrap();
+    assert_eq!(doc["certificates"][0]["object_name"], hostile);
+    app.stop().await;
+}
