@@ -1,0 +1,80 @@
+//! Report tests: exit codes, sorting, JSON nulls, table safety.
+
+use super::*;
+use crate::expiry::Validity;
+use crate::inventory::{Kind, Role, Source, TenantSnapshot};
+use time::macros::datetime;
+
+const NOW: OffsetDateTime = datetime!(2026-11-23 12:00 UTC);
+
+fn rec(name: &str, role: Role, days: Option<i64>) -> CertRecord {
+    CertRecord {
+        tenant: "prod".into(),
+        kind: Kind::ConnectionSigningCert,
+        role,
+        object_id: format!("con_{name}"),
+        object_name: name.into(),
+        cert_id: name.into(),
+        subject: None,
+        issuer: None,
+        serial: None,
+        sha1: None,
+        sha256: None,
+        validity: match days {
+            Some(d) => Validity::Window {
+                not_before: None,
+                not_after: NOW + time::Duration::days(d),
+            },
+            None => Validity::Unknown,
+        },
+        error: None,
+        source: Source::Connections,
+    }
+}
+
+fn report(records: Vec<CertRecord>, up: bool) -> Report {
+    let mut t = TenantSnapshot::pending("prod", "acme.auth0.com");
+    t.up = up;
+    t.records = records;
+    Report::new(&Snapshot { tenants: vec![t] }, &Policy::default(), NOW)
+}
+
+#[test]
+fn exit_codes() {
+    assert_eq!(report(vec![rec("a", Role::Active, Some(100))], true).exit_code(), 0);
+    assert_eq!(report(vec![rec("a", Role::Active, Some(20))], true).exit_code(), 1);
+    assert_eq!(report(vec![rec("a", Role::Active, Some(3))], true).exit_code(), 2);
+    assert_eq!(report(vec![rec("a", Role::Active, Some(-3))], true).exit_code(), 2);
+    assert_eq!(report(vec![rec("a", Role::Previous, Some(-3))], true).exit_code(), 0, "non-alerting role");
+    assert_eq!(report(vec![rec("a", Role::Active, None)], true).exit_code(), 0, "unknown is a finding");
+    assert_eq!(report(vec![rec("a", Role::Active, Some(100))], false).exit_code(), 3);
+    assert_eq!(report(vec![], true).exit_code(), 0);
+}
+
+#[test]
+fn sorted_soonest_first_nulls_last_and_json_nulls() {
+    let r = report(
+        vec![rec("later", Role::Active, Some(50)), rec("none", Role::Active, None), rec("soon", Role::Active, Some(2))],
+        true,
+    );
+    let names: Vec<_> = r.certificates.iter().map(|c| c.object_name.as_str()).collect();
+    assert_eq!(names, ["soon", "later", "none"]);
+    let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+    assert_eq!(v["generated_at"], "2026-11-23T12:00:00Z");
+    assert_eq!(v["certificates"][2]["not_after"], serde_json::Value::Null);
+    assert_eq!(v["certificates"][2]["expires_in_seconds"], serde_json::Value::Null);
+    assert_eq!(v["certificates"][2]["status"], "unknown");
+    assert_eq!(v["certificates"][0]["expires_in_seconds"], 2 * 86_400);
+    assert_eq!(v["certificates"][0]["not_after"], "2026-11-25T12:00:00Z");
+    assert_eq!(v["tenants"][0]["last_success"], serde_json::Value::Null);
+}
+
+#[test]
+fn table_is_safe_for_terminals() {
+    let r = report(vec![rec("evil\x1b[31m\nname", Role::Active, Some(2))], true);
+    let table = r.to_table(false);
+    assert!(!table.contains('\x1b'), "control characters from Auth0 never reach the terminal");
+    assert!(table.contains("critical"));
+    assert_eq!(table.lines().count(), 2);
+    assert!(r.to_table(true).contains("\x1b[31m"), "our own colours are used on a terminal");
+}
