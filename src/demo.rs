@@ -2,7 +2,7 @@
 //! `config/demo.toml` pointed at it. The first thing a new user runs.
 
 use crate::config;
-use crate::sim::Sim;
+use crate::sim::{Sim, demo};
 use std::net::SocketAddr;
 
 /// The demo configuration (its `base_url` is replaced by the simulator's at start).
@@ -15,13 +15,15 @@ pub fn config(sim_url: &url::Url, listen: SocketAddr, state_dir: &std::path::Pat
     c.state_dir = state_dir.to_path_buf();
     for t in &mut c.tenants {
         t.base_url = sim_url.clone();
+        t.client_id = demo::DEMO_CLIENT_ID.to_string();
+        t.client_secret = crate::secret::Secret::new(demo::DEMO_CLIENT_SECRET);
     }
     Ok(c)
 }
 
 /// Run the demo until SIGINT/SIGTERM.
 pub async fn run(listen: SocketAddr) -> u8 {
-    let sim = match Sim::spawn(crate::sim::SimTenant::new("demo.certwatch.local")).await {
+    let sim = match Sim::spawn(demo::tenant(time::OffsetDateTime::now_utc())).await {
         Ok(sim) => sim,
         Err(e) => {
             eprintln!("certwatch: cannot start the Auth0 simulator: {e}");
@@ -36,7 +38,7 @@ pub async fn run(listen: SocketAddr) -> u8 {
             return 3;
         }
     };
-    eprintln!("certwatch demo: simulated Auth0 tenant {} at {}", "demo.certwatch.local", sim.url());
+    eprintln!("certwatch demo: simulated Auth0 tenant {} at {}", demo::DEMO_DOMAIN, sim.url());
     eprintln!("  metrics:       http://{listen}/metrics");
     eprintln!("  certificates:  http://{listen}/api/v1/certificates");
     eprintln!("  status page:   http://{listen}/");

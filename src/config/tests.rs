@@ -1,4 +1,6 @@
 //! Config tests: defaults, every error names its key (and file), secrets resolve and stay masked.
+// figment::Jail::expect_with takes a closure returning figment::Error, which is large by design.
+#![allow(clippy::result_large_err)]
 
 use super::*;
 

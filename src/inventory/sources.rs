@@ -42,7 +42,7 @@ impl Owner<'_> {
 
     /// A record from a certificate value; `cert_id` is the given id or the SHA-1. A value that
     /// does not decode yields a record with `error` (cert_id falls back to the SHA-1 of the text).
-    fn from_pem(&self, value: &str, id: Option<&str>) -> CertRecord {
+    fn certificate(&self, value: &str, id: Option<&str>) -> CertRecord {
         match x509::decode(value) {
             Ok(info) => {
                 let mut r = self.blank(id.map_or_else(|| info.sha1.clone(), str::to_string));
@@ -91,7 +91,7 @@ pub fn signing_keys(tenant: &str, domain: &str, keys: &[wire::SigningKey]) -> (V
                 object_name: domain,
                 source: Source::SigningKeys,
             };
-            let r = owner.from_pem(k.cert.as_deref().unwrap_or(""), Some(&k.kid));
+            let r = owner.certificate(k.cert.as_deref().unwrap_or(""), Some(&k.kid));
             if let Some(sha1) = &r.sha1 {
                 thumbprints.insert(sha1.clone());
             }
@@ -125,7 +125,7 @@ pub fn client(
             object_name: name,
             source: Source::Clients,
         };
-        out.push(owner.from_pem(cert, None));
+        out.push(owner.certificate(cert, None));
     }
     for key in c.signing_keys.iter().flatten() {
         let Some(cert) = key.cert.as_deref() else { continue };
@@ -137,7 +137,7 @@ pub fn client(
             object_name: name,
             source: Source::Clients,
         };
-        let r = owner.from_pem(cert, None);
+        let r = owner.certificate(cert, None);
         let is_tenant_key = r.sha1.as_ref().is_some_and(|s| tenant_thumbprints.contains(s));
         if !is_tenant_key && !out.iter().any(|o: &CertRecord| o.key() == r.key()) {
             out.push(r);
@@ -262,7 +262,7 @@ pub fn connection(tenant: &str, c: &wire::Connection, options: &Value) -> Vec<Ce
         _ => Vec::new(),
     };
     let signing = owner(Kind::ConnectionSigningCert);
-    let decoded: Vec<CertRecord> = idp_certs.iter().map(|v| signing.from_pem(v, None)).collect();
+    let decoded: Vec<CertRecord> = idp_certs.iter().map(|v| signing.certificate(v, None)).collect();
     // Prefer the parseable ones: a broken `signingCert` next to a good `cert` is not a finding.
     let any_ok = decoded.iter().any(|r| r.error.is_none());
     for r in decoded {
@@ -285,7 +285,7 @@ pub fn connection(tenant: &str, c: &wire::Connection, options: &Value) -> Vec<Ce
         }
     }
     if let Some(cert) = options.get("signing_key").and_then(|k| k.get("cert")).and_then(Value::as_str) {
-        push(owner(Kind::ConnectionSpSigningKey).from_pem(cert, None), &mut out);
+        push(owner(Kind::ConnectionSpSigningKey).certificate(cert, None), &mut out);
     }
     let decryption = match options.get("decryptionKey") {
         Some(Value::String(pem)) => Some(pem.as_str()),
@@ -293,7 +293,7 @@ pub fn connection(tenant: &str, c: &wire::Connection, options: &Value) -> Vec<Ce
         None => None,
     };
     if let Some(cert) = decryption {
-        push(owner(Kind::ConnectionDecryptionKey).from_pem(cert, None), &mut out);
+        push(owner(Kind::ConnectionDecryptionKey).certificate(cert, None), &mut out);
     }
     out
 }
@@ -317,7 +317,7 @@ pub fn connection_keys(tenant: &str, c: &wire::Connection, keys: &[wire::Connect
                 object_name: &c.name,
                 source: Source::ConnectionKeys,
             }
-            .from_pem(k.cert.as_deref().unwrap_or(""), Some(&k.kid))
+            .certificate(k.cert.as_deref().unwrap_or(""), Some(&k.kid))
         })
         .collect()
 }

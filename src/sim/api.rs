@@ -169,7 +169,11 @@ impl ApiRequest<'_> {
             Ok(_) => Err(ApiError::invalid_body(
                 "Payload validation error: 'Expected type object'.",
             )),
-            Err(_) => Err(ApiError::new(400, "Invalid request payload JSON format", None)),
+            Err(_) => Err(ApiError::new(
+                400,
+                "Invalid request payload JSON format",
+                None,
+            )),
         }
     }
 
@@ -200,7 +204,11 @@ pub fn handle(
         Endpoint::ListSigningKeys => {
             req.require_any(&["read:signing_keys"])?;
             Ok(Reply::ok(Value::Array(
-                tenant.signing_keys.iter().map(render::signing_key).collect(),
+                tenant
+                    .signing_keys
+                    .iter()
+                    .map(render::signing_key)
+                    .collect(),
             )))
         }
         Endpoint::GetSigningKey(kid) => {
@@ -268,18 +276,24 @@ pub fn handle(
         Endpoint::ListConnections => list_connections(req, tenant),
         Endpoint::GetConnection(id) => {
             req.require_any(&["read:connections"])?;
-            let conn = tenant.get_connection(id).ok_or_else(ApiError::no_connection)?;
+            let conn = tenant
+                .get_connection(id)
+                .ok_or_else(ApiError::no_connection)?;
             let body = render::connection(
                 conn,
                 ConnectionView::Single,
                 req.scopes.has("read:connections_options"),
             );
-            Ok(Reply::ok(req.fields()?.apply(body, &["is_domain_connection"])))
+            Ok(Reply::ok(
+                req.fields()?.apply(body, &["is_domain_connection"]),
+            ))
         }
         Endpoint::PatchConnection(id) => patch_connection(id, req, tenant),
         Endpoint::ListConnectionKeys(id) => {
             req.require_any(&["read:connections_keys"])?;
-            let conn = tenant.get_connection(id).ok_or_else(ApiError::no_connection)?;
+            let conn = tenant
+                .get_connection(id)
+                .ok_or_else(ApiError::no_connection)?;
             Ok(Reply::ok(Value::Array(
                 conn.keys.iter().map(render::connection_key).collect(),
             )))
@@ -417,7 +431,11 @@ fn patch_connection(
 /// `signed_request_object` and `encryption_key` are replaced whole (or removed with `null`) and
 /// must only reference credentials the client has.
 fn patch_client(id: &str, req: &ApiRequest<'_>, tenant: &mut SimTenant) -> Result<Reply, ApiError> {
-    req.require_any(&["update:clients", "update:client_keys", "update:client_credentials"])?;
+    req.require_any(&[
+        "update:clients",
+        "update:client_keys",
+        "update:client_credentials",
+    ])?;
     let body = req.json_object()?;
     if body.contains_key("client_authentication_methods")
         || body.contains_key("signed_request_object")
@@ -511,13 +529,19 @@ pub fn new_credential(
     now: OffsetDateTime,
 ) -> Result<SimCredential, ApiError> {
     let text = |key: &str| body.get(key).and_then(Value::as_str);
-    let credential_type = text("credential_type")
-        .ok_or_else(|| ApiError::invalid_body("Payload validation error: 'Missing required property: credential_type'."))?;
+    let credential_type = text("credential_type").ok_or_else(|| {
+        ApiError::invalid_body(
+            "Payload validation error: 'Missing required property: credential_type'.",
+        )
+    })?;
     let name = text("name").map(str::to_owned);
     let id = format!("cred_{}", random_id(22));
     let pem = text("pem");
-    let cert = pem.and_then(|p| pem_first_block(p, "CERTIFICATE")).and_then(|der| CertFacts::from_der(&der));
-    let bad_pem = || ApiError::invalid_body("The pem is not a valid X.509 certificate or public key.");
+    let cert = pem
+        .and_then(|p| pem_first_block(p, "CERTIFICATE"))
+        .and_then(|der| CertFacts::from_der(&der));
+    let bad_pem =
+        || ApiError::invalid_body("The pem is not a valid X.509 certificate or public key.");
     let mut cred = SimCredential {
         id,
         credential_type: credential_type.to_owned(),
@@ -532,7 +556,11 @@ pub fn new_credential(
     };
     match credential_type {
         "public_key" => {
-            let pem = pem.ok_or_else(|| ApiError::invalid_body("Payload validation error: 'Missing required property: pem'."))?;
+            let pem = pem.ok_or_else(|| {
+                ApiError::invalid_body(
+                    "Payload validation error: 'Missing required property: pem'.",
+                )
+            })?;
             let spki = match &cert {
                 Some(facts) => facts.spki_der.clone(),
                 None => pem_first_block(pem, "PUBLIC KEY")
@@ -547,9 +575,13 @@ pub fn new_credential(
             cred.alg = Some(text("alg").unwrap_or("RS256").to_owned());
             cred.expires_at = match (text("expires_at"), body.get("parse_expiry_from_cert")) {
                 (Some(at), _) => Some(OffsetDateTime::parse(at, &Rfc3339).map_err(|_| {
-                    ApiError::invalid_body("Payload validation error: 'Invalid date-time' on property expires_at.")
+                    ApiError::invalid_body(
+                        "Payload validation error: 'Invalid date-time' on property expires_at.",
+                    )
                 })?),
-                (None, Some(Value::Bool(true))) => Some(cert.as_ref().ok_or_else(bad_pem)?.not_after),
+                (None, Some(Value::Bool(true))) => {
+                    Some(cert.as_ref().ok_or_else(bad_pem)?.not_after)
+                }
                 _ => None,
             };
         }
@@ -601,12 +633,7 @@ impl TokenRequest {
         } else {
             url::form_urlencoded::parse(body).into_owned().collect()
         };
-        let get = |key: &str| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.clone())
-        };
+        let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
         Self {
             grant_type: get("grant_type"),
             client_id: get("client_id"),
@@ -673,8 +700,8 @@ mod tests {
             datetime!(2029-12-31 23:59:59 UTC),
         );
         let body = json!({ "credential_type": "x509_cert", "name": "n", "pem": cert.pem });
-        let cred = new_credential(body.as_object().unwrap(), datetime!(2025-01-01 00:00 UTC))
-            .unwrap();
+        let cred =
+            new_credential(body.as_object().unwrap(), datetime!(2025-01-01 00:00 UTC)).unwrap();
         assert_eq!(cred.expires_at, Some(cert.not_after));
         assert_eq!(
             cred.thumbprint_sha256.as_deref(),
@@ -692,10 +719,16 @@ mod tests {
         );
         let now = datetime!(2025-01-01 00:00 UTC);
         let parse = |body: Value| new_credential(body.as_object().unwrap(), now);
-        let parsed = parse(json!({"credential_type":"public_key","pem":cert.pem,"parse_expiry_from_cert":true})).unwrap();
+        let parsed = parse(
+            json!({"credential_type":"public_key","pem":cert.pem,"parse_expiry_from_cert":true}),
+        )
+        .unwrap();
         assert_eq!(parsed.expires_at, Some(cert.not_after));
         let explicit = parse(json!({"credential_type":"public_key","pem":cert.pem,"expires_at":"2026-02-03T04:05:06Z"})).unwrap();
-        assert_eq!(explicit.expires_at, Some(datetime!(2026-02-03 04:05:06 UTC)));
+        assert_eq!(
+            explicit.expires_at,
+            Some(datetime!(2026-02-03 04:05:06 UTC))
+        );
         let never = parse(json!({"credential_type":"public_key","pem":cert.pem})).unwrap();
         assert_eq!(never.expires_at, None);
         assert_eq!(never.alg.as_deref(), Some("RS256"));

@@ -57,7 +57,8 @@ impl CertFactory {
     /// A factory with a fresh ECDSA P-256 key.
     pub fn new() -> Self {
         Self {
-            key: KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).expect("ECDSA P-256 key generation"),
+            key: KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)
+                .expect("ECDSA P-256 key generation"),
         }
     }
 
@@ -316,7 +317,11 @@ mod tests {
             cert.base64_der(),
             escaped,
         ] {
-            assert_eq!(decode_cert_text(&text).as_deref(), Some(&cert.der[..]), "{text}");
+            assert_eq!(
+                decode_cert_text(&text).as_deref(),
+                Some(&cert.der[..]),
+                "{text}"
+            );
         }
         assert_eq!(decode_cert_text("not a certificate"), None);
         assert_eq!(decode_cert_text("aGVsbG8="), None); // base64 of "hello"

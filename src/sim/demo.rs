@@ -42,7 +42,11 @@ fn stable_id(prefix: &str, seed: &str, len: usize) -> String {
     let alnum: String = base64::engine::general_purpose::STANDARD_NO_PAD
         .encode(Sha256::digest(digest))
         .chars()
-        .chain(base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest).chars())
+        .chain(
+            base64::engine::general_purpose::STANDARD_NO_PAD
+                .encode(digest)
+                .chars(),
+        )
         .filter(char::is_ascii_alphanumeric)
         .take(len)
         .collect();
@@ -108,17 +112,19 @@ fn with_signing_keys(t: SimTenant, now: OffsetDateTime) -> SimTenant {
     let next = generate_cert(d, now - days(10), now - days(10) + SIGNING_CERT_VALIDITY);
     let previous = generate_cert(d, now - days(4990), now + days(10));
     let revoked = generate_cert(d, now - days(5030), now - days(30));
-    t.signing_key(SimSigningKey::from_cert(&stable_id("", "sk-current", 21), &current).current(current_since))
-        .signing_key(SimSigningKey::from_cert(&stable_id("", "sk-next", 21), &next).next())
-        .signing_key(
-            SimSigningKey::from_cert(&stable_id("", "sk-previous", 21), &previous)
-                .previous(now - days(4990), current_since),
-        )
-        .signing_key(
-            SimSigningKey::from_cert(&stable_id("", "sk-revoked", 21), &revoked)
-                .previous(now - days(5030), now - days(4990))
-                .revoked(now - days(60)),
-        )
+    t.signing_key(
+        SimSigningKey::from_cert(&stable_id("", "sk-current", 21), &current).current(current_since),
+    )
+    .signing_key(SimSigningKey::from_cert(&stable_id("", "sk-next", 21), &next).next())
+    .signing_key(
+        SimSigningKey::from_cert(&stable_id("", "sk-previous", 21), &previous)
+            .previous(now - days(4990), current_since),
+    )
+    .signing_key(
+        SimSigningKey::from_cert(&stable_id("", "sk-revoked", 21), &revoked)
+            .previous(now - days(5030), now - days(4990))
+            .revoked(now - days(60)),
+    )
 }
 
 fn saml(name: &str, signing_cert: &str) -> SimConnection {
@@ -126,7 +132,8 @@ fn saml(name: &str, signing_cert: &str) -> SimConnection {
 }
 
 fn with_connections(t: SimTenant, now: OffsetDateTime) -> SimTenant {
-    let idp = |name: &str, age: i64, left: i64| cert(&format!("idp.{name}.example.com"), now, age, left);
+    let idp =
+        |name: &str, age: i64, left: i64| cert(&format!("idp.{name}.example.com"), now, age, left);
     let expired = idp("acme-okta", 732, -2);
     let critical = idp("initech", 362, 3);
     let warning = idp("umbrella", 345, 20);
@@ -165,7 +172,10 @@ fn with_connections(t: SimTenant, now: OffsetDateTime) -> SimTenant {
     .connection(saml("contoso-saml", &healthy.pem_crlf()))
     .connection(saml("hooli-saml", &identical.pem_lf_trimmed()))
     .connection(saml("stark-saml", &no_cert.base64_pem_crlf()).without_option("cert"))
-    .connection(saml("broken-idp-saml", "MIIBroken-this-is-not-a-certificate=="))
+    .connection(saml(
+        "broken-idp-saml",
+        "MIIBroken-this-is-not-a-certificate==",
+    ))
     .connection(
         saml("legacy-thumbprint-saml", "")
             .without_option("signingCert")
@@ -199,14 +209,41 @@ fn with_connections(t: SimTenant, now: OffsetDateTime) -> SimTenant {
     ))
     .connection(
         SimConnection::oidc(&con_id(oidc_name), oidc_name)
-            .key(SimConnectionKey::from_cert(&stable_id("", "oidc-cur", 43), &oidc_current, oidc_name).current(now - days(100)))
-            .key(SimConnectionKey::from_cert(&stable_id("", "oidc-prev", 43), &oidc_previous, oidc_name).previous())
-            .key(SimConnectionKey::from_cert(&stable_id("", "oidc-next", 43), &oidc_next, oidc_name).next()),
+            .key(
+                SimConnectionKey::from_cert(
+                    &stable_id("", "oidc-cur", 43),
+                    &oidc_current,
+                    oidc_name,
+                )
+                .current(now - days(100)),
+            )
+            .key(
+                SimConnectionKey::from_cert(
+                    &stable_id("", "oidc-prev", 43),
+                    &oidc_previous,
+                    oidc_name,
+                )
+                .previous(),
+            )
+            .key(
+                SimConnectionKey::from_cert(&stable_id("", "oidc-next", 43), &oidc_next, oidc_name)
+                    .next(),
+            ),
     )
     .connection(
         SimConnection::okta(&con_id(okta_name), okta_name)
-            .key(SimConnectionKey::from_cert(&stable_id("", "okta-cur", 43), &okta_current, okta_name).current(now - days(359)))
-            .key(SimConnectionKey::from_cert(&stable_id("", "okta-next", 43), &okta_next, okta_name).next()),
+            .key(
+                SimConnectionKey::from_cert(
+                    &stable_id("", "okta-cur", 43),
+                    &okta_current,
+                    okta_name,
+                )
+                .current(now - days(359)),
+            )
+            .key(
+                SimConnectionKey::from_cert(&stable_id("", "okta-next", 43), &okta_next, okta_name)
+                    .next(),
+            ),
     )
 }
 
@@ -225,20 +262,34 @@ fn with_clients(t: SimTenant, now: OffsetDateTime) -> SimTenant {
     );
     let iot_cert = cert("iot-fleet-manager.demo.certwatch.local", now, 165, 200);
     let iot_old = cert("iot-fleet-manager-old.demo.certwatch.local", now, 375, -10);
-    let iot = SimCredential::x509_cert(&cred_id("iot-fleet-2025"), "iot-fleet-2025", &iot_cert, created);
-    let iot_unused = SimCredential::x509_cert(&cred_id("iot-fleet-2024"), "iot-fleet-2024", &iot_old, now - days(375));
+    let iot = SimCredential::x509_cert(
+        &cred_id("iot-fleet-2025"),
+        "iot-fleet-2025",
+        &iot_cert,
+        created,
+    );
+    let iot_unused = SimCredential::x509_cert(
+        &cred_id("iot-fleet-2024"),
+        "iot-fleet-2024",
+        &iot_old,
+        now - days(375),
+    );
     let banking = pk("mobile-banking-jar", None);
     let reporting = pk("reporting-batch-key", Some(90));
     let legacy = pk("legacy-payments-key", Some(-4));
     let wsfed = cert("wsfed-intranet.demo.certwatch.local", now, 347, 18);
     let legacy_sso = cert("legacy-sso-app.demo.certwatch.local", now, 305, 60);
 
-    let client = |name: &str, app_type: &str| SimClient::new(&client_id(name), name).app_type(app_type);
+    let client =
+        |name: &str, app_type: &str| SimClient::new(&client_id(name), name).app_type(app_type);
     t.global_client(&client_id("All Applications"))
         .client(
             SimClient::new(DEMO_CLIENT_ID, "certwatch")
                 .app_type("non_interactive")
-                .field("description", json!("certwatch certificate monitor (read-only)")),
+                .field(
+                    "description",
+                    json!("certwatch certificate monitor (read-only)"),
+                ),
         )
         .client(
             client("billing-api", "non_interactive")
@@ -269,11 +320,13 @@ fn with_clients(t: SimTenant, now: OffsetDateTime) -> SimTenant {
                 .credential(legacy.clone()),
         )
         .client(client("wsfed-intranet", "regular_web").encryption_key(&wsfed))
-        .client(client("legacy-sso-app", "regular_web").signing_keys(vec![SimClientSigningKey {
-            cert: legacy_sso.pem_crlf(),
-            pkcs7: legacy_sso.pkcs7_pem(),
-            subject: format!("/CN={}", legacy_sso.common_name),
-        }]))
+        .client(
+            client("legacy-sso-app", "regular_web").signing_keys(vec![SimClientSigningKey {
+                cert: legacy_sso.pem_crlf(),
+                pkcs7: legacy_sso.pkcs7_pem(),
+                subject: format!("/CN={}", legacy_sso.common_name),
+            }]),
+        )
         .client(client("customer-portal", "spa"))
         .client(client("admin-dashboard", "regular_web"))
         .client(client("marketing-site", "spa"))
@@ -338,7 +391,8 @@ pub fn scaled(now: OffsetDateTime, spec: ScaleSpec) -> SimTenant {
     let ratio = spec.credential_ratio.clamp(0.0, 1.0);
     for i in 0..spec.clients {
         let name = format!("app-{i:05}");
-        let mut client = SimClient::new(&format!("scale{i:027}"), &name).app_type("non_interactive");
+        let mut client =
+            SimClient::new(&format!("scale{i:027}"), &name).app_type("non_interactive");
         if ((i + 1) as f64 * ratio).floor() > (i as f64 * ratio).floor() {
             let cred = SimCredential::public_key(
                 &format!("cred_scale{i:017}"),
@@ -352,8 +406,16 @@ pub fn scaled(now: OffsetDateTime, spec: ScaleSpec) -> SimTenant {
     }
     for i in 0..spec.connections {
         let name = format!("saml-{i:04}");
-        let c = factory.issue(&format!("idp.{name}.example.com"), now - days(365), now + spread(i));
-        t.add_connection(SimConnection::samlp(&format!("con_scale{i:011}"), &name, &c.base64_pem_crlf()));
+        let c = factory.issue(
+            &format!("idp.{name}.example.com"),
+            now - days(365),
+            now + spread(i),
+        );
+        t.add_connection(SimConnection::samlp(
+            &format!("con_scale{i:011}"),
+            &name,
+            &c.base64_pem_crlf(),
+        ));
     }
     t
 }
@@ -370,13 +432,31 @@ mod tests {
         let t = tenant(NOW);
         let strategies: std::collections::BTreeSet<_> =
             t.connections.iter().map(|c| c.strategy.as_str()).collect();
-        for s in ["samlp", "pingfederate", "adfs", "waad", "ad", "oidc", "okta", "auth0"] {
+        for s in [
+            "samlp",
+            "pingfederate",
+            "adfs",
+            "waad",
+            "ad",
+            "oidc",
+            "okta",
+            "auth0",
+        ] {
             assert!(strategies.contains(s), "missing {s}");
         }
-        let flags: Vec<_> = t.signing_keys.iter().map(|k| (k.current, k.next, k.previous, k.revoked)).collect();
+        let flags: Vec<_> = t
+            .signing_keys
+            .iter()
+            .map(|k| (k.current, k.next, k.previous, k.revoked))
+            .collect();
         assert_eq!(
             flags,
-            vec![(true, false, false, false), (false, true, false, false), (false, false, true, false), (false, false, true, true)]
+            vec![
+                (true, false, false, false),
+                (false, true, false, false),
+                (false, false, true, false),
+                (false, false, true, true)
+            ]
         );
         assert_eq!(t.clients.iter().filter(|c| c.global).count(), 1);
         let creds: Vec<_> = t.clients.iter().flat_map(|c| &c.credentials).collect();
@@ -384,9 +464,17 @@ mod tests {
         assert!(creds.iter().any(|c| c.expires_at.is_some_and(|e| e < NOW)));
         assert!(creds.iter().any(|c| c.expires_at == Some(NOW + days(5))));
         assert!(t.clients.iter().any(|c| c.encryption_key.is_some()));
-        let broken = t.connections.iter().find(|c| c.name == "broken-idp-saml").unwrap();
+        let broken = t
+            .connections
+            .iter()
+            .find(|c| c.name == "broken-idp-saml")
+            .unwrap();
         assert!(!broken.options.contains_key("cert"));
-        let hooli = t.connections.iter().find(|c| c.name == "hooli-saml").unwrap();
+        let hooli = t
+            .connections
+            .iter()
+            .find(|c| c.name == "hooli-saml")
+            .unwrap();
         assert_eq!(hooli.options["cert"], hooli.options["signingCert"]);
         // Deterministic ids: the same names give the same ids on every run.
         assert_eq!(tenant(NOW).connections[3].id, t.connections[3].id);
@@ -414,10 +502,17 @@ mod tests {
         assert_eq!(t.clients.len(), 10_001);
         assert_eq!(t.connections.len(), 1_000);
         assert_eq!(t.signing_keys.len(), 5);
-        let with_creds = t.clients.iter().filter(|c| !c.credentials.is_empty()).count();
+        let with_creds = t
+            .clients
+            .iter()
+            .filter(|c| !c.credentials.is_empty())
+            .count();
         assert_eq!(with_creds, 2_000);
-        let distinct: std::collections::HashSet<_> =
-            t.connections.iter().map(|c| c.options["thumbprints"][0].as_str().unwrap()).collect();
+        let distinct: std::collections::HashSet<_> = t
+            .connections
+            .iter()
+            .map(|c| c.options["thumbprints"][0].as_str().unwrap())
+            .collect();
         assert_eq!(distinct.len(), 1_000);
         assert!(elapsed.as_secs() < 10, "{elapsed:?}");
     }

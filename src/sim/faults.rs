@@ -131,9 +131,7 @@ mod tests {
                 .after(1)
                 .times(2),
         );
-        let got: Vec<_> = (0..5)
-            .map(|_| set.on_request("/api/v2/clients"))
-            .collect();
+        let got: Vec<_> = (0..5).map(|_| set.on_request("/api/v2/clients")).collect();
         assert_eq!(
             got,
             vec![
@@ -172,9 +170,19 @@ mod tests {
     fn first_eligible_fault_wins_and_every_match_counts() {
         let mut set = FaultSet::default();
         set.add(Fault::new("/api/v2/clients", FaultKind::Status(502)).times(1));
-        set.add(Fault::new(ANY_API_ROUTE, FaultKind::Truncated).after(1).times(1));
-        assert_eq!(set.on_request("/api/v2/clients"), Some(FaultKind::Status(502)));
-        assert_eq!(set.on_request("/api/v2/clients"), Some(FaultKind::Truncated));
+        set.add(
+            Fault::new(ANY_API_ROUTE, FaultKind::Truncated)
+                .after(1)
+                .times(1),
+        );
+        assert_eq!(
+            set.on_request("/api/v2/clients"),
+            Some(FaultKind::Status(502))
+        );
+        assert_eq!(
+            set.on_request("/api/v2/clients"),
+            Some(FaultKind::Truncated)
+        );
         assert_eq!(set.on_request("/api/v2/clients"), None);
     }
 }

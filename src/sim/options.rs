@@ -35,7 +35,11 @@ impl CertFacts {
                 let oid = attr.attr_type().to_id_string();
                 let (long, short) = attribute_names(&oid);
                 let value = attr.as_str().unwrap_or_default().to_owned();
-                (long.unwrap_or(&oid).to_owned(), short.unwrap_or(&oid).to_owned(), value)
+                (
+                    long.unwrap_or(&oid).to_owned(),
+                    short.unwrap_or(&oid).to_owned(),
+                    value,
+                )
             })
             .collect();
         Some(Self {

@@ -229,7 +229,12 @@ pub fn client(tenant: &SimTenant, c: &SimClient) -> Value {
         m.insert("oidc_conformant".into(), json!(true));
         m.insert(
             "grant_types".into(),
-            json!(["authorization_code", "implicit", "refresh_token", "client_credentials"]),
+            json!([
+                "authorization_code",
+                "implicit",
+                "refresh_token",
+                "client_credentials"
+            ]),
         );
     }
     if let Some(app_type) = &c.app_type {
@@ -326,10 +331,7 @@ pub fn connection(c: &SimConnection, view: ConnectionView, with_options: bool) -
     if let Some(d) = &c.display_name {
         m.insert("display_name".into(), json!(d));
     }
-    m.insert(
-        "is_domain_connection".into(),
-        json!(c.is_domain_connection),
-    );
+    m.insert("is_domain_connection".into(), json!(c.is_domain_connection));
     if let Some(b) = c.show_as_button {
         m.insert("show_as_button".into(), json!(b));
     }

@@ -69,7 +69,9 @@ pub fn match_route(method: &str, path: &str) -> Option<Matched> {
             "/api/v2/keys/signing/{kid}",
             (m == "GET").then(|| E::GetSigningKey(owned(kid))),
         ),
-        (m, ["api", "v2", "clients"]) => ("/api/v2/clients", (m == "GET").then_some(E::ListClients)),
+        (m, ["api", "v2", "clients"]) => {
+            ("/api/v2/clients", (m == "GET").then_some(E::ListClients))
+        }
         (m, ["api", "v2", "clients", id]) if !id.is_empty() => (
             "/api/v2/clients/{id}",
             match m {

@@ -199,7 +199,10 @@ impl Sim {
     pub async fn shutdown(mut self) {
         self.shared.cancel.cancel();
         if let Some(mut task) = self.task.take() {
-            if tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await.is_err() {
+            if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+                .await
+                .is_err()
+            {
                 task.abort();
             }
         }
@@ -230,7 +233,9 @@ async fn dispatch(
 ) -> Response {
     let matched = routes::match_route(method.as_str(), uri.path());
     let seq = shared.record(&method, &uri, matched.as_ref());
-    let response = shared.respond(matched, &headers, &body, uri.query().unwrap_or("")).await;
+    let response = shared
+        .respond(matched, &headers, &body, uri.query().unwrap_or(""))
+        .await;
     shared.set_status(seq, response.status().as_u16());
     response
 }
@@ -269,7 +274,11 @@ impl Shared {
             return error_response(&ApiError::unknown_route());
         };
         let is_token = matched.template == routes::TOKEN;
-        let decision = if is_token { None } else { self.take_rate_limit() };
+        let decision = if is_token {
+            None
+        } else {
+            self.take_rate_limit()
+        };
         let with_limits = |response: Response| self.rate_headers(response, decision, false);
         if decision.is_some_and(|d| !d.allowed) {
             return self.rate_headers(
@@ -349,7 +358,12 @@ impl Shared {
         response
     }
 
-    fn fault_response(&self, kind: &FaultKind, is_token: bool, decision: Option<Decision>) -> Response {
+    fn fault_response(
+        &self,
+        kind: &FaultKind,
+        is_token: bool,
+        decision: Option<Decision>,
+    ) -> Response {
         match *kind {
             FaultKind::Status(429) => {
                 let forced = Decision {
@@ -386,9 +400,14 @@ impl Shared {
                       <body><h1>We'll be right back</h1></body></html>",
                 ),
             ),
-            FaultKind::Giant(n) => raw_response(200, "application/json; charset=utf-8", giant_body(n)),
+            FaultKind::Giant(n) => {
+                raw_response(200, "application/json; charset=utf-8", giant_body(n))
+            }
             // Handled inline by `respond`.
-            FaultKind::Latency(_) | FaultKind::Hang | FaultKind::Truncated | FaultKind::ExpireToken => {
+            FaultKind::Latency(_)
+            | FaultKind::Hang
+            | FaultKind::Truncated
+            | FaultKind::ExpireToken => {
                 error_response(&ApiError::new(500, "Unexpected fault", None))
             }
         }
@@ -487,7 +506,11 @@ fn raw_response(status: u16, content_type: &'static str, body: Bytes) -> Respons
 
 fn reply_response(reply: &Reply) -> Response {
     match &reply.body {
-        Some(body) => raw_response(reply.status, "application/json; charset=utf-8", json_bytes(body)),
+        Some(body) => raw_response(
+            reply.status,
+            "application/json; charset=utf-8",
+            json_bytes(body),
+        ),
         None => Response::builder()
             .status(StatusCode::from_u16(reply.status).unwrap_or(StatusCode::NO_CONTENT))
             .body(Body::empty())
@@ -496,7 +519,11 @@ fn reply_response(reply: &Reply) -> Response {
 }
 
 fn error_response(err: &ApiError) -> Response {
-    raw_response(err.status, "application/json; charset=utf-8", json_bytes(&err.body))
+    raw_response(
+        err.status,
+        "application/json; charset=utf-8",
+        json_bytes(&err.body),
+    )
 }
 
 fn shutting_down() -> Response {

@@ -1067,8 +1067,11 @@ mod tests {
 
     #[test]
     fn tenant_name_and_ticket_urls() {
-        let tenant = SimTenant::new("acme-prod.eu.auth0.com")
-            .connection(SimConnection::adfs("con_abcdefghij", "corp", &[]));
+        let tenant = SimTenant::new("acme-prod.eu.auth0.com").connection(SimConnection::adfs(
+            "con_abcdefghij",
+            "corp",
+            &[],
+        ));
         assert_eq!(tenant.tenant_name, "acme-prod");
         assert_eq!(
             tenant.connections[0].provisioning_ticket_url.as_deref(),

@@ -43,7 +43,8 @@ fn saml_expiring_in(days: i64) -> SimTenant {
 async fn scan_exit_codes_follow_nagios() {
     let (code, out, _) = scan(saml_expiring_in(200), SECRET).await;
     assert_eq!(code, 0, "{out}");
-    let doc: serde_json::Value = serde_json::from_str(&out).expect("stdout is only the JSON document");
+    let doc: serde_json::Value =
+        serde_json::from_str(&out).expect("stdout is only the JSON document");
     assert_eq!(doc["certificates"][0]["status"], "ok");
     assert_eq!(scan(saml_expiring_in(20), SECRET).await.0, 1);
     assert_eq!(scan(saml_expiring_in(3), SECRET).await.0, 2);
@@ -61,15 +62,24 @@ async fn non_alerting_roles_do_not_change_the_exit_code() {
     let cur = cert(DOMAIN, 400);
     let tenant = base_tenant()
         .signing_key(certwatch::sim::SimSigningKey::from_cert("cur", &cur).current(n))
-        .signing_key(certwatch::sim::SimSigningKey::from_cert("prev", &prev).previous(n - time::Duration::days(9), n));
+        .signing_key(
+            certwatch::sim::SimSigningKey::from_cert("prev", &prev)
+                .previous(n - time::Duration::days(9), n),
+        );
     assert_eq!(scan(tenant, SECRET).await.0, 0);
 }
 
 #[tokio::test]
 async fn secrets_never_appear_in_output_even_at_trace_level() {
     let (_, out, err) = scan(saml_expiring_in(200), SECRET).await;
-    assert!(!out.contains(SECRET) && !err.contains(SECRET), "client secret leaked");
-    assert!(!err.contains("Bearer") || !err.to_lowercase().contains("authorization: bearer ey"), "token leaked");
+    assert!(
+        !out.contains(SECRET) && !err.contains(SECRET),
+        "client secret leaked"
+    );
+    assert!(
+        !err.contains("Bearer") || !err.to_lowercase().contains("authorization: bearer ey"),
+        "token leaked"
+    );
     // The simulator's tokens start with a recognisable prefix; none may be logged.
     assert!(!err.contains("access_token"), "token response logged");
 }
@@ -78,22 +88,54 @@ async fn secrets_never_appear_in_output_even_at_trace_level() {
 fn check_config_masks_secrets_and_reports_errors() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.toml");
-    std::fs::write(&good, config_toml(&"http://127.0.0.1:1/".parse().unwrap(), SECRET, dir.path())).unwrap();
-    let out = bin().arg("check-config").arg("--config").arg(&good).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::write(
+        &good,
+        config_toml(&"http://127.0.0.1:1/".parse().unwrap(), SECRET, dir.path()),
+    )
+    .unwrap();
+    let out = bin()
+        .arg("check-config")
+        .arg("--config")
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("client_secret = \"********\""), "{stdout}");
     assert!(!stdout.contains(SECRET));
 
     let bad = dir.path().join("bad.toml");
-    std::fs::write(&bad, format!("{}\nunknown_thing = 1\n", std::fs::read_to_string(&good).unwrap())).unwrap();
-    let out = bin().args(["check-config", "--config"]).arg(&bad).output().unwrap();
+    std::fs::write(
+        &bad,
+        format!(
+            "{}\nunknown_thing = 1\n",
+            std::fs::read_to_string(&good).unwrap()
+        ),
+    )
+    .unwrap();
+    let out = bin()
+        .args(["check-config", "--config"])
+        .arg(&bad)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("unknown_thing") && stderr.contains("bad.toml"), "{stderr}");
+    assert!(
+        stderr.contains("unknown_thing") && stderr.contains("bad.toml"),
+        "{stderr}"
+    );
     assert!(!stderr.contains(SECRET));
 
     // Global flags are accepted after the subcommand too.
-    let out = bin().args(["check-config", "--log-format", "json", "--config"]).arg(&good).output().unwrap();
+    let out = bin()
+        .args(["check-config", "--log-format", "json", "--config"])
+        .arg(&good)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
 }

@@ -5,8 +5,8 @@ use certwatch::clock::ManualClock;
 use certwatch::config;
 use certwatch::inventory::{CertRecord, Kind};
 use certwatch::sim::{
-    GeneratedCert, Sim, SimClient, SimClientSigningKey, SimConnection, SimConnectionKey, SimCredential,
-    SimSigningKey, SimTenant, generate_cert,
+    GeneratedCert, Sim, SimClient, SimClientSigningKey, SimConnection, SimConnectionKey,
+    SimCredential, SimSigningKey, SimTenant, generate_cert,
 };
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -97,7 +97,9 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> (u16, String) {
-        let resp = reqwest::get(format!("http://{}{path}", self.addr)).await.unwrap();
+        let resp = reqwest::get(format!("http://{}{path}", self.addr))
+            .await
+            .unwrap();
         (resp.status().as_u16(), resp.text().await.unwrap())
     }
 
@@ -143,7 +145,9 @@ pub struct Full {
 }
 
 pub fn base_tenant() -> SimTenant {
-    SimTenant::new(DOMAIN).at(now()).m2m(CLIENT_ID, SECRET, &ALL_SCOPES)
+    SimTenant::new(DOMAIN)
+        .at(now())
+        .m2m(CLIENT_ID, SECRET, &ALL_SCOPES)
 }
 
 pub fn full_tenant() -> Full {
@@ -163,15 +167,33 @@ pub fn full_tenant() -> Full {
     let x509 = cert("mtls-cred", 2);
     let enc = cert("wsfed-enc", 150);
     let own_signing = cert("own-sign", 250);
-    let current_key = SimSigningKey::from_cert("kid-current", &current).current(n - Duration::days(10));
+    let current_key =
+        SimSigningKey::from_cert("kid-current", &current).current(n - Duration::days(10));
     let tenant = base_tenant()
         .signing_key(current_key.clone())
         .signing_key(SimSigningKey::from_cert("kid-next", &next).next())
-        .signing_key(SimSigningKey::from_cert("kid-prev", &previous).previous(n - Duration::days(100), n - Duration::days(10)))
-        .signing_key(SimSigningKey::from_cert("kid-revoked", &revoked).revoked(n - Duration::days(50)))
-        .connection(SimConnection::samlp("con_saml", "acme-saml", &saml.base64_pem_crlf()))
-        .connection(SimConnection::pingfederate("con_ping", "acme-ping", &ping.pem))
-        .connection(SimConnection::adfs("con_adfs", "acme-adfs", &["aabbccddeeff00112233445566778899aabbccdd"]))
+        .signing_key(
+            SimSigningKey::from_cert("kid-prev", &previous)
+                .previous(n - Duration::days(100), n - Duration::days(10)),
+        )
+        .signing_key(
+            SimSigningKey::from_cert("kid-revoked", &revoked).revoked(n - Duration::days(50)),
+        )
+        .connection(SimConnection::samlp(
+            "con_saml",
+            "acme-saml",
+            &saml.base64_pem_crlf(),
+        ))
+        .connection(SimConnection::pingfederate(
+            "con_ping",
+            "acme-ping",
+            &ping.pem,
+        ))
+        .connection(SimConnection::adfs(
+            "con_adfs",
+            "acme-adfs",
+            &["aabbccddeeff00112233445566778899aabbccdd"],
+        ))
         .connection(
             SimConnection::samlp("con_sp", "acme-sp", &cert("sp-idp.acme.example", 120).pem)
                 .sp_signing_key(&sp_key.key_pem, &sp_key.pem)
@@ -180,13 +202,26 @@ pub fn full_tenant() -> Full {
         .connection(SimConnection::ad("con_ad", "corp-ad", &[&ad.pem]))
         .connection(
             SimConnection::oidc("con_oidc", "partner-oidc")
-                .key(SimConnectionKey::from_cert("ck-current", &oidc_current, "partner-oidc").current(n - Duration::days(1)))
+                .key(
+                    SimConnectionKey::from_cert("ck-current", &oidc_current, "partner-oidc")
+                        .current(n - Duration::days(1)),
+                )
                 .key(SimConnectionKey::from_cert("ck-next", &oidc_next, "partner-oidc").next()),
         )
         .client(
             SimClient::new("cl_billing", "billing-api")
-                .credential(SimCredential::public_key_from_cert("cred_billing", "billing key", &cred, n))
-                .credential(SimCredential::public_key("cred_unused", "old key", n, Some(n - Duration::days(3))))
+                .credential(SimCredential::public_key_from_cert(
+                    "cred_billing",
+                    "billing key",
+                    &cred,
+                    n,
+                ))
+                .credential(SimCredential::public_key(
+                    "cred_unused",
+                    "old key",
+                    n,
+                    Some(n - Duration::days(3)),
+                ))
                 .private_key_jwt(&["cred_billing"])
                 .signing_keys(vec![
                     SimClientSigningKey::from_signing_key(&current_key, DOMAIN),
@@ -199,7 +234,12 @@ pub fn full_tenant() -> Full {
         )
         .client(
             SimClient::new("cl_mtls", "mtls-gateway")
-                .credential(SimCredential::x509_cert("cred_mtls", "gateway cert", &x509, n))
+                .credential(SimCredential::x509_cert(
+                    "cred_mtls",
+                    "gateway cert",
+                    &x509,
+                    n,
+                ))
                 .credential(SimCredential::public_key("cred_never", "jar key", n, None))
                 .tls_client_auth(&["cred_mtls"])
                 .signed_request_object(true, &["cred_never"]),

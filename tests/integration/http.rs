@@ -14,7 +14,9 @@ fn promtool_check(metrics: &str) {
         .arg("metrics")
         .stdin(std::fs::File::open(&path).unwrap())
         .output()
-        .expect("promtool not found: run scripts/test.sh, which installs Debian's prometheus package");
+        .expect(
+            "promtool not found: run scripts/test.sh, which installs Debian's prometheus package",
+        );
     assert!(
         out.status.success(),
         "promtool check metrics failed:\n{}{}",
@@ -41,7 +43,10 @@ async fn metrics_pass_promtool_and_carry_every_family() {
         "certwatch_build_info",
         "process_resident_memory_bytes",
     ] {
-        assert!(metrics.contains(&format!("# TYPE {family} ")), "missing {family}");
+        assert!(
+            metrics.contains(&format!("# TYPE {family} ")),
+            "missing {family}"
+        );
     }
     assert!(metrics.contains("role=\"previous\""));
     assert!(metrics.contains("status=\"never_expires\""));
@@ -67,8 +72,22 @@ async fn api_document_is_the_spec_shape_sorted_by_expiry() {
     assert_eq!(t["errors"], serde_json::json!([]));
     let certs = doc["certificates"].as_array().unwrap();
     let keys = [
-        "tenant", "kind", "role", "object_id", "object_name", "cert_id", "subject", "issuer", "serial", "sha1", "sha256",
-        "not_before", "not_after", "expires_in_seconds", "status", "error",
+        "tenant",
+        "kind",
+        "role",
+        "object_id",
+        "object_name",
+        "cert_id",
+        "subject",
+        "issuer",
+        "serial",
+        "sha1",
+        "sha256",
+        "not_before",
+        "not_after",
+        "expires_in_seconds",
+        "status",
+        "error",
     ];
     for c in certs {
         let obj = c.as_object().unwrap();
@@ -80,20 +99,37 @@ async fn api_document_is_the_spec_shape_sorted_by_expiry() {
     }
     // Sorted by not_after ascending, nulls last.
     let afters: Vec<Option<&str>> = certs.iter().map(|c| c["not_after"].as_str()).collect();
-    let first_null = afters.iter().position(Option::is_none).unwrap_or(afters.len());
-    assert!(afters[first_null..].iter().all(Option::is_none), "nulls last");
+    let first_null = afters
+        .iter()
+        .position(Option::is_none)
+        .unwrap_or(afters.len());
+    assert!(
+        afters[first_null..].iter().all(Option::is_none),
+        "nulls last"
+    );
     let dated: Vec<&str> = afters[..first_null].iter().map(|a| a.unwrap()).collect();
     let mut sorted = dated.clone();
     sorted.sort();
     assert_eq!(dated, sorted);
-    let revoked = certs.iter().find(|c| c["cert_id"] == "kid-revoked").unwrap();
+    let revoked = certs
+        .iter()
+        .find(|c| c["cert_id"] == "kid-revoked")
+        .unwrap();
     assert_eq!(revoked["status"], "expired");
     assert!(revoked["expires_in_seconds"].as_i64().unwrap() < 0);
-    let saml = certs.iter().find(|c| c["object_name"] == "acme-saml").unwrap();
+    let saml = certs
+        .iter()
+        .find(|c| c["object_name"] == "acme-saml")
+        .unwrap();
     assert_eq!(saml["status"], "warning");
     assert_eq!(saml["sha1"], f.saml.sha1_hex);
     assert_eq!(saml["sha256"], f.saml.sha256_hex);
-    assert!(saml["subject"].as_str().unwrap().contains("idp.acme.example"));
+    assert!(
+        saml["subject"]
+            .as_str()
+            .unwrap()
+            .contains("idp.acme.example")
+    );
     app.stop().await;
 }
 
@@ -108,7 +144,8 @@ async fn readiness_tells_the_truth() {
     app.app.poll_now().await;
     assert_eq!(app.get("/readyz").await.0, 200);
     // Two intervals (1h each in the test config) later without a new success: not ready.
-    app.clock.advance(std::time::Duration::from_secs(2 * 3600 + 1));
+    app.clock
+        .advance(std::time::Duration::from_secs(2 * 3600 + 1));
     let (code, body) = app.get("/readyz").await;
     assert_eq!(code, 503);
     assert!(body.contains("older than"), "{body}");
@@ -124,10 +161,16 @@ async fn hostile_names_are_escaped_on_the_status_page_and_in_metrics() {
     app.app.poll_now().await;
     let (code, page) = app.get("/").await;
     assert_eq!(code, 200);
-    assert!(!page.contains("<script>"), "raw script tag on the status page");
+    assert!(
+        !page.contains("<script>"),
+        "raw script tag on the status page"
+    );
     assert!(page.contains("evil&lt;/script&gt;&lt;script&gt;alert(&quot;x&quot;)"));
     let (_, metrics) = app.get("/metrics").await;
-    assert!(metrics.contains("object_name=\"evil</script><script>alert(\\\"x\\\")</script>\\nline2 é\""));
+    assert!(
+        metrics
+            .contains("object_name=\"evil</script><script>alert(\\\"x\\\")</script>\\nline2 é\"")
+    );
     promtool_check(&metrics);
     let (_, api) = app.get("/api/v1/certificates").await;
     let doc: serde_json::Value = serde_json::from_str(&api).unwrap();

@@ -31,23 +31,47 @@ async fn every_kind_is_inventoried_with_the_right_expiry() {
     assert_eq!(saml.not_after(), na(&f.saml));
     assert_eq!(saml.cert_id, f.saml.sha1_hex);
     assert_eq!(saml.object_id, "con_saml");
-    assert_eq!(one(&app, Kind::ConnectionSigningCert, "acme-ping").not_after(), na(&f.ping));
-    assert_eq!(one(&app, Kind::ConnectionSigningCert, "corp-ad").not_after(), na(&f.ad));
+    assert_eq!(
+        one(&app, Kind::ConnectionSigningCert, "acme-ping").not_after(),
+        na(&f.ping)
+    );
+    assert_eq!(
+        one(&app, Kind::ConnectionSigningCert, "corp-ad").not_after(),
+        na(&f.ad)
+    );
     let adfs = one(&app, Kind::ConnectionThumbprint, "acme-adfs");
     assert_eq!(adfs.cert_id, "aabbccddeeff00112233445566778899aabbccdd");
     assert_eq!(adfs.not_after(), None);
-    assert_eq!(one(&app, Kind::ConnectionSpSigningKey, "acme-sp").not_after(), na(&f.sp_key));
-    assert_eq!(one(&app, Kind::ConnectionDecryptionKey, "acme-sp").not_after(), na(&f.decryption));
+    assert_eq!(
+        one(&app, Kind::ConnectionSpSigningKey, "acme-sp").not_after(),
+        na(&f.sp_key)
+    );
+    assert_eq!(
+        one(&app, Kind::ConnectionDecryptionKey, "acme-sp").not_after(),
+        na(&f.decryption)
+    );
     let ck = app.find(Kind::ConnectionKey, "partner-oidc");
     assert_eq!(ck.len(), 2);
-    assert!(ck.iter().any(|r| r.role == Role::Current && r.not_after() == na(&f.oidc_current) && r.cert_id == "ck-current"));
-    assert!(ck.iter().any(|r| r.role == Role::Next && r.not_after() == na(&f.oidc_next)));
+    assert!(ck.iter().any(|r| r.role == Role::Current
+        && r.not_after() == na(&f.oidc_current)
+        && r.cert_id == "ck-current"));
+    assert!(
+        ck.iter()
+            .any(|r| r.role == Role::Next && r.not_after() == na(&f.oidc_next))
+    );
 
     let creds = app.find(Kind::ClientCredential, "billing-api");
     assert_eq!(creds.len(), 2);
     let used = creds.iter().find(|r| r.cert_id == "cred_billing").unwrap();
     assert_eq!((used.role, used.not_after()), (Role::InUse, na(&f.cred)));
-    assert_eq!(creds.iter().find(|r| r.cert_id == "cred_unused").unwrap().role, Role::Unused);
+    assert_eq!(
+        creds
+            .iter()
+            .find(|r| r.cert_id == "cred_unused")
+            .unwrap()
+            .role,
+        Role::Unused
+    );
     let gw = app.find(Kind::ClientCredential, "mtls-gateway");
     let mtls = gw.iter().find(|r| r.cert_id == "cred_mtls").unwrap();
     assert_eq!((mtls.role, mtls.not_after()), (Role::InUse, na(&f.x509)));
@@ -55,20 +79,40 @@ async fn every_kind_is_inventoried_with_the_right_expiry() {
     let jar = gw.iter().find(|r| r.cert_id == "cred_never").unwrap();
     assert_eq!(jar.role, Role::InUse, "referenced by signed_request_object");
     assert_eq!(jar.validity, certwatch::expiry::Validity::Never);
-    assert_eq!(one(&app, Kind::ClientEncryptionKey, "wsfed-app").not_after(), na(&f.enc));
+    assert_eq!(
+        one(&app, Kind::ClientEncryptionKey, "wsfed-app").not_after(),
+        na(&f.enc)
+    );
     // The client's copy of the tenant signing key is not a separate certificate; its own key is.
     let own = one(&app, Kind::ClientSigningKey, "billing-api");
     assert_eq!(own.not_after(), na(&f.own_signing));
-    assert!(app.records().iter().all(|r| r.object_id != "cl_global"), "global client skipped");
+    assert!(
+        app.records().iter().all(|r| r.object_id != "cl_global"),
+        "global client skipped"
+    );
     assert!(app.find(Kind::ClientCredential, "plain-spa").is_empty());
 
     // Minimum calls: credentials only for the two clients that reference some, keys only for oidc.
     let reqs = app.sim.requests();
-    let cred_calls = reqs.iter().filter(|r| r.route.ends_with("/credentials")).count();
+    let cred_calls = reqs
+        .iter()
+        .filter(|r| r.route.ends_with("/credentials"))
+        .count();
     assert_eq!(cred_calls, 2);
-    assert_eq!(reqs.iter().filter(|r| r.route.ends_with("/keys")).count(), 1);
-    assert!(reqs.iter().filter(|r| r.path == "/api/v2/clients").all(|r| r.query.contains("per_page=100")));
-    assert!(reqs.iter().filter(|r| r.path == "/api/v2/connections").all(|r| r.query.contains("take=100") && r.query.contains("fields=")));
+    assert_eq!(
+        reqs.iter().filter(|r| r.route.ends_with("/keys")).count(),
+        1
+    );
+    assert!(
+        reqs.iter()
+            .filter(|r| r.path == "/api/v2/clients")
+            .all(|r| r.query.contains("per_page=100"))
+    );
+    assert!(
+        reqs.iter()
+            .filter(|r| r.path == "/api/v2/connections")
+            .all(|r| r.query.contains("take=100") && r.query.contains("fields="))
+    );
     app.stop().await;
 }
 
@@ -76,13 +120,20 @@ async fn every_kind_is_inventoried_with_the_right_expiry() {
 async fn a_rate_limit_storm_still_completes_the_poll() {
     let f = full_tenant();
     let app = TestApp::spawn(f.tenant).await;
-    app.sim.set_rate_limit(Some(RateLimit { burst: 1, per_second: 8.0 }));
+    app.sim.set_rate_limit(Some(RateLimit {
+        burst: 1,
+        per_second: 8.0,
+    }));
     app.sim.set_retry_after(true);
-    app.sim.add_fault(Fault::new("/api/v2/clients", FaultKind::Status(429)).times(2));
+    app.sim
+        .add_fault(Fault::new("/api/v2/clients", FaultKind::Status(429)).times(2));
     app.app.poll_now().await;
     let snap = app.app.snapshot();
     assert!(snap.tenants[0].up, "errors: {:?}", snap.tenants[0].errors);
-    assert!(app.sim.requests().iter().any(|r| r.status == 429), "the storm happened");
+    assert!(
+        app.sim.requests().iter().any(|r| r.status == 429),
+        "the storm happened"
+    );
     assert_eq!(app.find(Kind::ClientCredential, "billing-api").len(), 2);
     let (_, metrics) = app.get("/metrics").await;
     assert!(metrics.contains("code=\"429\""), "429s are counted");
@@ -94,11 +145,17 @@ async fn a_rate_limit_storm_still_completes_the_poll() {
 async fn a_token_that_expires_mid_poll_is_refreshed_once() {
     let f = full_tenant();
     let app = TestApp::spawn(f.tenant).await;
-    app.sim.add_fault(Fault::new("/api/v2/connections", FaultKind::ExpireToken).times(1));
+    app.sim
+        .add_fault(Fault::new("/api/v2/connections", FaultKind::ExpireToken).times(1));
     app.app.poll_now().await;
     let snap = app.app.snapshot();
     assert!(snap.tenants[0].up, "errors: {:?}", snap.tenants[0].errors);
-    let tokens = app.sim.requests().iter().filter(|r| r.path == "/oauth/token").count();
+    let tokens = app
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/oauth/token")
+        .count();
     assert_eq!(tokens, 2, "one initial token, one refresh after the 401");
     assert_eq!(app.find(Kind::ConnectionSigningCert, "acme-saml").len(), 1);
     app.stop().await;
@@ -112,14 +169,30 @@ async fn a_500_on_one_endpoint_keeps_the_rest_and_the_last_good_records() {
     assert!(app.app.snapshot().tenants[0].up);
     let before = app.find(Kind::ConnectionSigningCert, "acme-saml");
 
-    app.sim.add_fault(Fault::new("/api/v2/connections", FaultKind::Status(500)));
+    app.sim
+        .add_fault(Fault::new("/api/v2/connections", FaultKind::Status(500)));
     app.app.poll_now().await;
     let t = app.app.snapshot().tenants[0].clone();
     assert!(!t.up);
-    assert!(t.last_success.is_some(), "the earlier success is remembered");
-    assert!(t.errors.iter().any(|e| e.source == Source::Connections && e.reason == Reason::ServerError));
-    assert_eq!(app.find(Kind::ConnectionSigningCert, "acme-saml"), before, "last good records stay visible");
-    assert_eq!(app.find(Kind::ClientCredential, "billing-api").len(), 2, "other sources still polled");
+    assert!(
+        t.last_success.is_some(),
+        "the earlier success is remembered"
+    );
+    assert!(
+        t.errors
+            .iter()
+            .any(|e| e.source == Source::Connections && e.reason == Reason::ServerError)
+    );
+    assert_eq!(
+        app.find(Kind::ConnectionSigningCert, "acme-saml"),
+        before,
+        "last good records stay visible"
+    );
+    assert_eq!(
+        app.find(Kind::ClientCredential, "billing-api").len(),
+        2,
+        "other sources still polled"
+    );
     let (_, metrics) = app.get("/metrics").await;
     assert!(metrics.contains("certwatch_tenant_up{tenant=\"prod\"} 0"));
     assert!(metrics.contains("certwatch_poll_errors_total{reason=\"server_error\",source=\"connections\",tenant=\"prod\"} 1"));
@@ -141,15 +214,30 @@ async fn missing_options_scope_is_a_scope_error_not_no_certificate() {
     let tenant = f.tenant;
     let app = TestApp::spawn(tenant).await;
     app.sim.update(|t| {
-        let scopes: Vec<&str> = ALL_SCOPES.iter().copied().filter(|s| *s != "read:connections_options").collect();
+        let scopes: Vec<&str> = ALL_SCOPES
+            .iter()
+            .copied()
+            .filter(|s| *s != "read:connections_options")
+            .collect();
         t.set_scopes(CLIENT_ID, &scopes);
     });
     app.app.poll_now().await;
     let t = app.app.snapshot().tenants[0].clone();
     assert!(!t.up);
-    let e = t.errors.iter().find(|e| e.reason == Reason::MissingScope).expect("missing_scope error");
-    assert!(e.message.contains("read:connections_options"), "{}", e.message);
-    assert!(app.find(Kind::TenantSigningKey, DOMAIN).len() == 4, "other sources unaffected");
+    let e = t
+        .errors
+        .iter()
+        .find(|e| e.reason == Reason::MissingScope)
+        .expect("missing_scope error");
+    assert!(
+        e.message.contains("read:connections_options"),
+        "{}",
+        e.message
+    );
+    assert!(
+        app.find(Kind::TenantSigningKey, DOMAIN).len() == 4,
+        "other sources unaffected"
+    );
     app.stop().await;
 }
 
@@ -164,8 +252,14 @@ async fn a_certificate_deleted_between_polls_disappears_from_metrics() {
     app.sim.update(|t| t.remove_connection("con_saml"));
     app.app.poll_now().await;
     let (_, metrics) = app.get("/metrics").await;
-    assert!(!metrics.contains(&format!("cert_id=\"{sha1}\"")), "no stale series");
-    assert!(app.find(Kind::ConnectionSigningCert, "acme-saml").is_empty());
+    assert!(
+        !metrics.contains(&format!("cert_id=\"{sha1}\"")),
+        "no stale series"
+    );
+    assert!(
+        app.find(Kind::ConnectionSigningCert, "acme-saml")
+            .is_empty()
+    );
     app.stop().await;
 }
 
@@ -174,12 +268,25 @@ async fn bad_credentials_fail_the_tenant_without_hammering_auth0() {
     let f = full_tenant();
     let app = TestApp::spawn(f.tenant).await;
     app.sim.update(|t| t.set_scopes(CLIENT_ID, &[]));
-    app.sim.add_fault(Fault::new("/oauth/token", FaultKind::Status(401)));
+    app.sim
+        .add_fault(Fault::new("/oauth/token", FaultKind::Status(401)));
     app.app.poll_now().await;
     let t = app.app.snapshot().tenants[0].clone();
     assert!(!t.up);
-    assert!(t.errors.iter().all(|e| e.reason == Reason::Unauthorized), "{:?}", t.errors);
-    let token_calls = app.sim.requests().iter().filter(|r| r.path == "/oauth/token").count();
-    assert_eq!(token_calls, 1, "a refused token is not retried by every source");
+    assert!(
+        t.errors.iter().all(|e| e.reason == Reason::Unauthorized),
+        "{:?}",
+        t.errors
+    );
+    let token_calls = app
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/oauth/token")
+        .count();
+    assert_eq!(
+        token_calls, 1,
+        "a refused token is not retried by every source"
+    );
     app.stop().await;
 }
