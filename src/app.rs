@@ -99,6 +99,19 @@ impl App {
         &self.metrics
     }
 
+    /// The Management API client of a tenant (rotation uses the same client, token and pacing).
+    pub fn api(&self, tenant: &str) -> Option<Arc<dyn Auth0Api>> {
+        self.tenants
+            .iter()
+            .find(|t| t.cfg.name == tenant)
+            .map(|t| t.api.clone())
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
     /// The latest snapshot.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot.borrow().clone()

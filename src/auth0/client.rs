@@ -138,6 +138,7 @@ impl Client {
     async fn send(
         &self,
         endpoint: &'static str,
+        retry_transient: bool,
         build: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<Response, Error> {
         let tenant = self.settings.tenant.as_str();
@@ -156,11 +157,12 @@ impl Client {
                     };
                     self.observer.api_request(tenant, endpoint, code);
                     transient += 1;
-                    if transient > MAX_TRANSIENT_RETRIES {
+                    if !retry_transient || transient > MAX_TRANSIENT_RETRIES {
                         return Err(err);
                     }
                     warn!(tenant, endpoint, error = %err, attempt = transient, "Auth0 request failed, retrying");
-                    tokio::time::sleep(rate_limit::backoff(transient, Duration::from_millis(500))).await;
+                    tokio::time::sleep(rate_limit::backoff(transient, Duration::from_millis(500)))
+                        .await;
                     continue;
                 }
             };
@@ -189,7 +191,13 @@ impl Client {
                     crate::clock::unix_now(),
                     limited,
                 );
-                debug!(tenant, endpoint, ?wait, attempt = limited, "429 from Auth0, waiting");
+                debug!(
+                    tenant,
+                    endpoint,
+                    ?wait,
+                    attempt = limited,
+                    "429 from Auth0, waiting"
+                );
                 tokio::time::sleep(wait).await;
                 continue;
             }
@@ -197,18 +205,26 @@ impl Client {
                 Ok(body) => body,
                 Err(err) => {
                     transient += 1;
-                    if transient > MAX_TRANSIENT_RETRIES {
+                    if !retry_transient || transient > MAX_TRANSIENT_RETRIES {
                         return Err(err);
                     }
-                    tokio::time::sleep(rate_limit::backoff(transient, Duration::from_millis(500))).await;
+                    tokio::time::sleep(rate_limit::backoff(transient, Duration::from_millis(500)))
+                        .await;
                     continue;
                 }
             };
-            if status.is_server_error() {
+            if status.is_server_error() && retry_transient {
                 transient += 1;
                 if transient <= MAX_TRANSIENT_RETRIES {
-                    warn!(tenant, endpoint, status = status.as_u16(), attempt = transient, "Auth0 server error, retrying");
-                    tokio::time::sleep(rate_limit::backoff(transient, Duration::from_millis(500))).await;
+                    warn!(
+                        tenant,
+                        endpoint,
+                        status = status.as_u16(),
+                        attempt = transient,
+                        "Auth0 server error, retrying"
+                    );
+                    tokio::time::sleep(rate_limit::backoff(transient, Duration::from_millis(500)))
+                        .await;
                     continue;
                 }
             }
@@ -226,7 +242,7 @@ impl Client {
         }
         let url = self.url("oauth/token")?;
         let resp = self
-            .send("/oauth/token", || {
+            .send("/oauth/token", true, || {
                 self.http.post(url.clone()).json(&Grant {
                     grant_type: "client_credentials",
                     client_id: &self.settings.client_id,
@@ -256,16 +272,37 @@ impl Client {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<Bytes, Error> {
+        self.request(reqwest::Method::GET, endpoint, path, query, None)
+            .await
+    }
+
+    /// An authenticated request. Reads are retried on transient failures; writes only on 429
+    /// (which Auth0 answers before doing anything), never on 5xx or timeouts, because the change
+    /// may have happened: the caller re-reads and verifies instead.
+    async fn request(
+        &self,
+        method: reqwest::Method,
+        endpoint: &'static str,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<Bytes, Error> {
         let url = self.url(path)?;
+        let idempotent = method == reqwest::Method::GET;
         let mut refreshed = false;
         loop {
             let token = self.token().await?;
             let resp = self
-                .send(endpoint, || {
-                    self.http
-                        .get(url.clone())
+                .send(endpoint, idempotent, || {
+                    let mut req = self
+                        .http
+                        .request(method.clone(), url.clone())
                         .query(query)
-                        .bearer_auth(token.value.expose())
+                        .bearer_auth(token.value.expose());
+                    if let Some(body) = body {
+                        req = req.json(body);
+                    }
+                    req
                 })
                 .await?;
             if resp.status == StatusCode::UNAUTHORIZED && !refreshed {
@@ -279,6 +316,20 @@ impl Client {
             }
             return Ok(resp.body);
         }
+    }
+
+    async fn write_json(
+        &self,
+        method: reqwest::Method,
+        endpoint: &'static str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value, Error> {
+        let bytes = self.request(method, endpoint, path, &[], body).await?;
+        if bytes.is_empty() {
+            return Ok(serde_json::Value::Null);
+        }
+        serde_json::from_slice(&bytes).map_err(|e| Error::Decode(format!("{endpoint}: {e}")))
     }
 
     async fn get_page<T: serde::de::DeserializeOwned>(
@@ -308,7 +359,8 @@ impl Client {
         id_field: &str,
     ) -> Result<Vec<T>, Error> {
         let body = self.get(endpoint, path, &[]).await?;
-        let (items, rejected, _) = wire::decode_list::<T>(&body, "", id_field).map_err(Error::Decode)?;
+        let (items, rejected, _) =
+            wire::decode_list::<T>(&body, "", id_field).map_err(Error::Decode)?;
         if let Some(first) = rejected.first() {
             warn!(tenant = %self.settings.tenant, endpoint, rejected = rejected.len(), first = %first.message, "items that do not decode were skipped");
         }
@@ -329,8 +381,15 @@ impl Auth0Api for Client {
             ("include_fields", "true".to_string()),
             ("is_global", "false".to_string()),
         ];
-        self.get_page("/api/v2/clients", "api/v2/clients", query, page, "clients", "client_id")
-            .await
+        self.get_page(
+            "/api/v2/clients",
+            "api/v2/clients",
+            query,
+            page,
+            "clients",
+            "client_id",
+        )
+        .await
     }
 
     async fn client_credentials(&self, client_id: &str) -> Result<Vec<wire::Credential>, Error> {
@@ -349,14 +408,112 @@ impl Auth0Api for Client {
             ("include_fields", "true".to_string()),
         ];
         query.extend(strategies.iter().map(|s| ("strategy", s.to_string())));
-        self.get_page("/api/v2/connections", "api/v2/connections", query, page, "connections", "id")
-            .await
+        self.get_page(
+            "/api/v2/connections",
+            "api/v2/connections",
+            query,
+            page,
+            "connections",
+            "id",
+        )
+        .await
     }
 
-    async fn connection_keys(&self, connection_id: &str) -> Result<Vec<wire::ConnectionKey>, Error> {
+    async fn connection_keys(
+        &self,
+        connection_id: &str,
+    ) -> Result<Vec<wire::ConnectionKey>, Error> {
         let path = format!("api/v2/connections/{}/keys", encode(connection_id));
         self.get_array("/api/v2/connections/{id}/keys", &path, "kid")
             .await
+    }
+
+    async fn get_connection(&self, id: &str) -> Result<serde_json::Value, Error> {
+        let path = format!("api/v2/connections/{}", encode(id));
+        self.write_json(
+            reqwest::Method::GET,
+            "/api/v2/connections/{id}",
+            &path,
+            None,
+        )
+        .await
+    }
+
+    async fn patch_connection(
+        &self,
+        id: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, Error> {
+        let path = format!("api/v2/connections/{}", encode(id));
+        self.write_json(
+            reqwest::Method::PATCH,
+            "/api/v2/connections/{id}",
+            &path,
+            Some(body),
+        )
+        .await
+    }
+
+    async fn get_client(&self, id: &str) -> Result<serde_json::Value, Error> {
+        let path = format!("api/v2/clients/{}", encode(id));
+        self.write_json(reqwest::Method::GET, "/api/v2/clients/{id}", &path, None)
+            .await
+    }
+
+    async fn patch_client(
+        &self,
+        id: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, Error> {
+        let path = format!("api/v2/clients/{}", encode(id));
+        self.write_json(
+            reqwest::Method::PATCH,
+            "/api/v2/clients/{id}",
+            &path,
+            Some(body),
+        )
+        .await
+    }
+
+    async fn create_credential(
+        &self,
+        client_id: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, Error> {
+        let path = format!("api/v2/clients/{}/credentials", encode(client_id));
+        self.write_json(
+            reqwest::Method::POST,
+            "/api/v2/clients/{id}/credentials",
+            &path,
+            Some(body),
+        )
+        .await
+    }
+
+    async fn delete_credential(&self, client_id: &str, credential_id: &str) -> Result<(), Error> {
+        let path = format!(
+            "api/v2/clients/{}/credentials/{}",
+            encode(client_id),
+            encode(credential_id)
+        );
+        self.write_json(
+            reqwest::Method::DELETE,
+            "/api/v2/clients/{id}/credentials/{credential_id}",
+            &path,
+            None,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn rotate_signing_key(&self) -> Result<serde_json::Value, Error> {
+        self.write_json(
+            reqwest::Method::POST,
+            "/api/v2/keys/signing/rotate",
+            "api/v2/keys/signing/rotate",
+            None,
+        )
+        .await
     }
 }
 
@@ -378,21 +535,33 @@ fn transport_message(e: &reqwest::Error) -> String {
 }
 
 async fn read_bounded(mut resp: reqwest::Response) -> Result<Bytes, Error> {
-    if resp.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return Err(Error::Decode(format!("response larger than {MAX_BODY_BYTES} bytes")));
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+    {
+        return Err(Error::Decode(format!(
+            "response larger than {MAX_BODY_BYTES} bytes"
+        )));
     }
     let mut buf = bytes::BytesMut::new();
     loop {
         match resp.chunk().await {
             Ok(Some(chunk)) => {
                 if buf.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Err(Error::Decode(format!("response larger than {MAX_BODY_BYTES} bytes")));
+                    return Err(Error::Decode(format!(
+                        "response larger than {MAX_BODY_BYTES} bytes"
+                    )));
                 }
                 buf.extend_from_slice(&chunk);
             }
             Ok(None) => return Ok(buf.freeze()),
             Err(e) if e.is_timeout() => return Err(Error::Timeout(Duration::ZERO)),
-            Err(e) => return Err(Error::Transport(format!("reading body: {}", transport_message(&e)))),
+            Err(e) => {
+                return Err(Error::Transport(format!(
+                    "reading body: {}",
+                    transport_message(&e)
+                )));
+            }
         }
     }
 }
@@ -432,7 +601,13 @@ mod tests {
         let e = status_error(StatusCode::UNAUTHORIZED, b"", false);
         assert_eq!(e.reason(), crate::inventory::Reason::Unauthorized);
         let e = status_error(StatusCode::BAD_GATEWAY, b"<html>", false);
-        assert_eq!(e, Error::Server { status: 502, message: "no error message".into() });
+        assert_eq!(
+            e,
+            Error::Server {
+                status: 502,
+                message: "no error message".into()
+            }
+        );
         let e = status_error(
             StatusCode::FORBIDDEN,
             br#"{"error":"access_denied","error_description":"Unauthorized"}"#,

@@ -118,5 +118,35 @@ pub trait Auth0Api: Send + Sync {
         strategies: &[&str],
     ) -> Result<Page<wire::Connection>, Error>;
     /// `GET /api/v2/connections/{id}/keys`.
-    async fn connection_keys(&self, connection_id: &str) -> Result<Vec<wire::ConnectionKey>, Error>;
+    async fn connection_keys(&self, connection_id: &str)
+    -> Result<Vec<wire::ConnectionKey>, Error>;
+
+    // --- writes and full reads, used only by rotation (never retried on 5xx/timeouts) ---
+
+    /// `GET /api/v2/connections/{id}`: the whole connection, verbatim.
+    async fn get_connection(&self, id: &str) -> Result<serde_json::Value, Error>;
+    /// `PATCH /api/v2/connections/{id}` (replaces the whole `options` object!); returns the result.
+    async fn patch_connection(
+        &self,
+        id: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, Error>;
+    /// `GET /api/v2/clients/{id}`: the whole client, verbatim.
+    async fn get_client(&self, id: &str) -> Result<serde_json::Value, Error>;
+    /// `PATCH /api/v2/clients/{id}`.
+    async fn patch_client(
+        &self,
+        id: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, Error>;
+    /// `POST /api/v2/clients/{id}/credentials`.
+    async fn create_credential(
+        &self,
+        client_id: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, Error>;
+    /// `DELETE /api/v2/clients/{id}/credentials/{credential_id}`.
+    async fn delete_credential(&self, client_id: &str, credential_id: &str) -> Result<(), Error>;
+    /// `POST /api/v2/keys/signing/rotate` (5 per day on every plan).
+    async fn rotate_signing_key(&self) -> Result<serde_json::Value, Error>;
 }

@@ -109,7 +109,10 @@ mod tests {
     use super::*;
 
     fn off(page: u32) -> PageRequest {
-        PageRequest::Offset { page, per_page: 100 }
+        PageRequest::Offset {
+            page,
+            per_page: 100,
+        }
     }
 
     fn info(got: usize, total: Option<u64>, next: Option<&str>) -> PageInfo {
@@ -122,8 +125,14 @@ mod tests {
 
     #[test]
     fn offset_uses_total() {
-        assert_eq!(next_page(&off(0), &info(100, Some(250), None)), Some(off(1)));
-        assert_eq!(next_page(&off(1), &info(100, Some(250), None)), Some(off(2)));
+        assert_eq!(
+            next_page(&off(0), &info(100, Some(250), None)),
+            Some(off(1))
+        );
+        assert_eq!(
+            next_page(&off(1), &info(100, Some(250), None)),
+            Some(off(2))
+        );
         assert_eq!(next_page(&off(2), &info(50, Some(250), None)), None);
         // Exactly a multiple of the page size: no wasted empty page.
         assert_eq!(next_page(&off(1), &info(100, Some(200), None)), None);
@@ -134,7 +143,11 @@ mod tests {
     fn offset_without_total_stops_on_short_page() {
         assert_eq!(next_page(&off(0), &info(100, None, None)), Some(off(1)));
         assert_eq!(next_page(&off(1), &info(99, None, None)), None);
-        assert_eq!(next_page(&off(3), &info(0, Some(1000), None)), None, "empty page ends");
+        assert_eq!(
+            next_page(&off(3), &info(0, Some(1000), None)),
+            None,
+            "empty page ends"
+        );
     }
 
     #[test]
@@ -159,7 +172,11 @@ mod tests {
 
     #[test]
     fn query_caps_page_size() {
-        let q = PageRequest::Offset { page: 2, per_page: 500 }.query();
+        let q = PageRequest::Offset {
+            page: 2,
+            per_page: 500,
+        }
+        .query();
         assert!(q.contains(&("per_page", "100".to_string())));
         assert!(q.contains(&("page", "2".to_string())));
         let q = PageRequest::first_checkpoint().query();

@@ -151,7 +151,11 @@ mod tests {
             wait_before_request(&state(Some(0), Some(1001)), now),
             Some(Duration::from_secs(1))
         );
-        assert_eq!(wait_before_request(&state(Some(0), Some(999)), now), None, "reset passed");
+        assert_eq!(
+            wait_before_request(&state(Some(0), Some(999)), now),
+            None,
+            "reset passed"
+        );
         assert_eq!(wait_before_request(&state(None, None), now), None);
     }
 
@@ -159,19 +163,34 @@ mod tests {
     fn after_429_prefers_retry_after_then_reset_then_backoff() {
         let now = 1000.0;
         let s = state(Some(0), Some(1003));
-        assert_eq!(wait_after_429(Some("2"), &s, now, 1), Duration::from_secs(2));
+        assert_eq!(
+            wait_after_429(Some("2"), &s, now, 1),
+            Duration::from_secs(2)
+        );
         assert_eq!(wait_after_429(None, &s, now, 1), Duration::from_secs(3));
-        assert_eq!(wait_after_429(None, &state(None, None), now, 1), Duration::from_secs(1));
-        assert_eq!(wait_after_429(None, &state(None, None), now, 3), Duration::from_secs(4));
+        assert_eq!(
+            wait_after_429(None, &state(None, None), now, 1),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            wait_after_429(None, &state(None, None), now, 3),
+            Duration::from_secs(4)
+        );
         // A reset in the past never means "retry immediately in a hot loop".
         assert_eq!(
             wait_after_429(None, &state(Some(0), Some(990)), now, 1),
             Duration::from_secs(1)
         );
-        assert_eq!(wait_after_429(Some("0"), &s, now, 1), Duration::from_millis(50));
+        assert_eq!(
+            wait_after_429(Some("0"), &s, now, 1),
+            Duration::from_millis(50)
+        );
         // Absurd values are capped.
         assert_eq!(wait_after_429(Some("86400"), &s, now, 1), MAX_WAIT);
-        assert_eq!(wait_after_429(None, &state(Some(0), Some(99_999)), now, 1), MAX_WAIT);
+        assert_eq!(
+            wait_after_429(None, &state(Some(0), Some(99_999)), now, 1),
+            MAX_WAIT
+        );
         assert_eq!(wait_after_429(None, &state(None, None), now, 30), MAX_WAIT);
     }
 
@@ -179,7 +198,12 @@ mod tests {
     fn retry_after_http_date() {
         let at = 784_111_777.0; // Sun, 06 Nov 1994 08:49:37 GMT
         assert_eq!(
-            wait_after_429(Some("Sun, 06 Nov 1994 08:49:37 GMT"), &RateState::default(), at - 5.0, 1),
+            wait_after_429(
+                Some("Sun, 06 Nov 1994 08:49:37 GMT"),
+                &RateState::default(),
+                at - 5.0,
+                1
+            ),
             Duration::from_secs(5)
         );
     }

@@ -68,7 +68,11 @@ impl TokenCache {
     /// another caller already fetched is kept.
     pub async fn invalidate(&self, generation: u64) {
         let mut guard = self.inner.lock().await;
-        if guard.0.as_ref().is_some_and(|c| c.token.generation == generation) {
+        if guard
+            .0
+            .as_ref()
+            .is_some_and(|c| c.token.generation == generation)
+        {
             guard.0 = None;
         }
     }
@@ -82,8 +86,14 @@ mod tests {
 
     #[test]
     fn refresh_schedule() {
-        assert_eq!(refresh_after(Duration::from_secs(86_400)), Duration::from_secs(86_340));
-        assert_eq!(refresh_after(Duration::from_secs(60)), Duration::from_secs(30));
+        assert_eq!(
+            refresh_after(Duration::from_secs(86_400)),
+            Duration::from_secs(86_340)
+        );
+        assert_eq!(
+            refresh_after(Duration::from_secs(60)),
+            Duration::from_secs(30)
+        );
         assert_eq!(refresh_after(Duration::ZERO), Duration::ZERO);
     }
 
@@ -99,7 +109,9 @@ mod tests {
         let mut handles = Vec::new();
         for _ in 0..10 {
             let (cache, fetches) = (cache.clone(), fetches.clone());
-            handles.push(tokio::spawn(async move { cache.get(|| fetch(fetches)).await }));
+            handles.push(tokio::spawn(
+                async move { cache.get(|| fetch(fetches)).await },
+            ));
         }
         for h in handles {
             assert_eq!(h.await.unwrap().unwrap().value.expose(), "t0");
@@ -107,10 +119,23 @@ mod tests {
         assert_eq!(fetches.load(Ordering::SeqCst), 1);
 
         tokio::time::advance(Duration::from_secs(539)).await;
-        assert_eq!(cache.get(|| fetch(fetches.clone())).await.unwrap().value.expose(), "t0");
+        assert_eq!(
+            cache
+                .get(|| fetch(fetches.clone()))
+                .await
+                .unwrap()
+                .value
+                .expose(),
+            "t0"
+        );
         tokio::time::advance(Duration::from_secs(2)).await;
         assert_eq!(
-            cache.get(|| fetch(fetches.clone())).await.unwrap().value.expose(),
+            cache
+                .get(|| fetch(fetches.clone()))
+                .await
+                .unwrap()
+                .value
+                .expose(),
             "t1",
             "refreshed 60 s before expiry"
         );
@@ -119,7 +144,9 @@ mod tests {
     #[tokio::test]
     async fn invalidate_only_the_failed_generation() {
         let cache = TokenCache::default();
-        let mk = |v: &'static str| async move { Ok::<_, ()>((Secret::new(v), Duration::from_secs(600))) };
+        let mk = |v: &'static str| async move {
+            Ok::<_, ()>((Secret::new(v), Duration::from_secs(600)))
+        };
         let a = cache.get(|| mk("a")).await.unwrap();
         cache.invalidate(a.generation + 1).await;
         assert_eq!(cache.get(|| mk("b")).await.unwrap().value.expose(), "a");

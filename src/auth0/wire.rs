@@ -107,7 +107,15 @@ pub struct Connection {
 pub const CONNECTION_FIELDS: &str = "id,name,strategy,options";
 
 /// Strategies that can carry certificates (API.md §5.4).
-pub const CERT_STRATEGIES: [&str; 7] = ["samlp", "pingfederate", "adfs", "waad", "ad", "oidc", "okta"];
+pub const CERT_STRATEGIES: [&str; 7] = [
+    "samlp",
+    "pingfederate",
+    "adfs",
+    "waad",
+    "ad",
+    "oidc",
+    "okta",
+];
 
 /// An item of `GET /api/v2/connections/{id}/keys`.
 #[derive(Debug, Clone, Deserialize)]
@@ -255,9 +263,12 @@ mod tests {
 
     #[test]
     fn decodes_recorded_offset_envelope() {
-        let (clients, rejected, info) =
-            decode_list::<Client>(&recorded("clients-list-offset-envelope.go-auth0.json"), "clients", "client_id")
-                .unwrap();
+        let (clients, rejected, info) = decode_list::<Client>(
+            &recorded("clients-list-offset-envelope.go-auth0.json"),
+            "clients",
+            "client_id",
+        )
+        .unwrap();
         assert!(rejected.is_empty());
         assert_eq!(clients[0].client_id, "MlHBtDG6MsQ4wccuZyaI6ASClmpOfDlM");
         assert_eq!(info.total, Some(1));
@@ -279,10 +290,17 @@ mod tests {
 
     #[test]
     fn decodes_recorded_plain_arrays() {
-        let (creds, _, _) =
-            decode_list::<Credential>(&recorded("client-credentials-list.terraform.json"), "", "id").unwrap();
+        let (creds, _, _) = decode_list::<Credential>(
+            &recorded("client-credentials-list.terraform.json"),
+            "",
+            "id",
+        )
+        .unwrap();
         assert_eq!(creds.len(), 2);
-        assert_eq!(creds[0].expires_at.as_deref(), Some("2033-05-13T11:29:08.000Z"));
+        assert_eq!(
+            creds[0].expires_at.as_deref(),
+            Some("2033-05-13T11:29:08.000Z")
+        );
         let (keys, _, _) = decode_list::<ConnectionKey>(
             &recorded("connection-keys-list-after-rotate.go-auth0.json"),
             "",
@@ -316,7 +334,8 @@ mod tests {
         );
         assert_eq!(m.code(), "insufficient_scope");
         assert!(m.message().starts_with("Insufficient scope"));
-        let o = ErrorBody::parse(br#"{"error":"access_denied","error_description":"Unauthorized"}"#);
+        let o =
+            ErrorBody::parse(br#"{"error":"access_denied","error_description":"Unauthorized"}"#);
         assert_eq!(o.code(), "access_denied");
         assert_eq!(o.message(), "Unauthorized");
         let g = ErrorBody::parse(b"<html>bad gateway</html>");
