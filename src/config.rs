@@ -531,7 +531,9 @@ impl EnvSource for ProcessEnv {
 /// Load `path` (if it exists or was given explicitly) plus `CERTWATCH_*` env, then validate.
 pub fn load(path: Option<&Path>) -> Result<Config, Error> {
     let explicit = path.is_some();
-    let path = path.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(DEFAULT_PATH));
+    let path = path
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_PATH));
     if explicit && !path.exists() {
         return Err(Error::Invalid {
             key: "--config".into(),
@@ -572,8 +574,12 @@ impl Ctx<'_> {
     fn duration(&self, key: &str, v: Option<&str>, default: Duration) -> Result<Duration, Error> {
         match v {
             None => Ok(default),
-            Some(s) => humantime::parse_duration(s.trim())
-                .map_err(|e| self.err(key, format!("{s:?} is not a duration like \"30d\" or \"15m\": {e}"))),
+            Some(s) => humantime::parse_duration(s.trim()).map_err(|e| {
+                self.err(
+                    key,
+                    format!("{s:?} is not a duration like \"30d\" or \"15m\": {e}"),
+                )
+            }),
         }
     }
 
@@ -587,7 +593,10 @@ impl Ctx<'_> {
     ) -> Result<Option<Secret>, Error> {
         let set = [direct.is_some(), env.is_some(), file.is_some()];
         if set.iter().filter(|s| **s).count() > 1 {
-            return Err(self.err(key, format!("set only one of `{key}`, `{key}_env`, `{key}_file`")));
+            return Err(self.err(
+                key,
+                format!("set only one of `{key}`, `{key}_env`, `{key}_file`"),
+            ));
         }
         if let Some(s) = direct {
             return Ok(Some(s.clone()));
@@ -595,13 +604,19 @@ impl Ctx<'_> {
         if let Some(var) = env {
             return match self.env.var(var) {
                 Some(v) if !v.is_empty() => Ok(Some(Secret::new(v))),
-                _ => Err(self.err(format!("{key}_env"), format!("environment variable {var} is not set or empty"))),
+                _ => Err(self.err(
+                    format!("{key}_env"),
+                    format!("environment variable {var} is not set or empty"),
+                )),
             };
         }
         if let Some(path) = file {
             return match std::fs::read_to_string(path) {
                 Ok(v) => Ok(Some(Secret::new(v.trim_end_matches(['\n', '\r'])))),
-                Err(e) => Err(self.err(format!("{key}_file"), format!("cannot read {}: {e}", path.display()))),
+                Err(e) => Err(self.err(
+                    format!("{key}_file"),
+                    format!("cannot read {}: {e}", path.display()),
+                )),
             };
         }
         Ok(None)
@@ -635,22 +650,34 @@ impl Ctx<'_> {
     fn kind(&self, key: &str, k: &str) -> Result<Kind, Error> {
         Kind::parse(k).ok_or_else(|| {
             let all: Vec<_> = Kind::ALL.iter().map(|k| k.as_str()).collect();
-            self.err(key, format!("unknown kind {k:?} (one of {})", all.join(", ")))
+            self.err(
+                key,
+                format!("unknown kind {k:?} (one of {})", all.join(", ")),
+            )
         })
     }
 }
 
 /// Validate a raw config (pure apart from secret env/file lookups through `env`).
-pub fn validate(raw: RawConfig, file: Option<PathBuf>, env: &dyn EnvSource) -> Result<Config, Error> {
+pub fn validate(
+    raw: RawConfig,
+    file: Option<PathBuf>,
+    env: &dyn EnvSource,
+) -> Result<Config, Error> {
     let cx = Ctx { file, env };
 
     let listen_s = raw.server.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
-    let listen: SocketAddr = listen_s
-        .parse()
-        .map_err(|e| cx.err("server.listen", format!("{listen_s:?} is not host:port: {e}")))?;
+    let listen: SocketAddr = listen_s.parse().map_err(|e| {
+        cx.err(
+            "server.listen",
+            format!("{listen_s:?} is not host:port: {e}"),
+        )
+    })?;
 
     let trigger = match (&raw.schedule.cron, &raw.schedule.interval) {
-        (Some(_), Some(_)) => return Err(cx.err("schedule", "set either `cron` or `interval`, not both")),
+        (Some(_), Some(_)) => {
+            return Err(cx.err("schedule", "set either `cron` or `interval`, not both"));
+        }
         (Some(c), None) => {
             cron_interval(c).map_err(|e| cx.err("schedule.cron", e))?;
             Trigger::Cron(c.trim().to_string())
@@ -681,7 +708,10 @@ pub fn validate(raw: RawConfig, file: Option<PathBuf>, env: &dyn EnvSource) -> R
         policy.thresholds.critical_before,
     )?;
     if policy.thresholds.critical_before > policy.thresholds.warning_before {
-        return Err(cx.err("policy.critical_before", "must not be longer than warning_before"));
+        return Err(cx.err(
+            "policy.critical_before",
+            "must not be longer than warning_before",
+        ));
     }
     if let Some(roles) = &raw.policy.alert_roles {
         policy.alert_roles = roles
@@ -689,7 +719,10 @@ pub fn validate(raw: RawConfig, file: Option<PathBuf>, env: &dyn EnvSource) -> R
             .map(|r| {
                 Role::parse(r).ok_or_else(|| {
                     let all: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
-                    cx.err("policy.alert_roles", format!("unknown role {r:?} (one of {})", all.join(", ")))
+                    cx.err(
+                        "policy.alert_roles",
+                        format!("unknown role {r:?} (one of {})", all.join(", ")),
+                    )
                 })
             })
             .collect::<Result<_, _>>()?;
@@ -697,7 +730,11 @@ pub fn validate(raw: RawConfig, file: Option<PathBuf>, env: &dyn EnvSource) -> R
     for (i, o) in raw.policy.overrides.iter().enumerate() {
         let key = format!("policy.overrides[{i}]");
         policy.overrides.push(Override {
-            kind: o.kind.as_deref().map(|k| cx.kind(&format!("{key}.kind"), k)).transpose()?,
+            kind: o
+                .kind
+                .as_deref()
+                .map(|k| cx.kind(&format!("{key}.kind"), k))
+                .transpose()?,
             tenant: o.tenant.clone(),
             object_name: o.object_name.clone(),
             object_id: o.object_id.clone(),
@@ -723,7 +760,10 @@ pub fn validate(raw: RawConfig, file: Option<PathBuf>, env: &dyn EnvSource) -> R
             return Err(cx.err(format!("{key}.name"), "is required"));
         }
         if !names.insert(t.name.clone()) {
-            return Err(cx.err(format!("{key}.name"), format!("duplicate tenant name {:?}", t.name)));
+            return Err(cx.err(
+                format!("{key}.name"),
+                format!("duplicate tenant name {:?}", t.name),
+            ));
         }
         if t.domain.trim().is_empty() {
             return Err(cx.err(format!("{key}.domain"), "is required"));
@@ -731,8 +771,12 @@ pub fn validate(raw: RawConfig, file: Option<PathBuf>, env: &dyn EnvSource) -> R
         if t.client_id.trim().is_empty() {
             return Err(cx.err(format!("{key}.client_id"), "is required"));
         }
-        let base = t.base_url.clone().unwrap_or_else(|| format!("https://{}", t.domain));
-        let mut base_url = Url::parse(&base).map_err(|e| cx.err(format!("{key}.base_url"), format!("{base:?}: {e}")))?;
+        let base = t
+            .base_url
+            .clone()
+            .unwrap_or_else(|| format!("https://{}", t.domain));
+        let mut base_url = Url::parse(&base)
+            .map_err(|e| cx.err(format!("{key}.base_url"), format!("{base:?}: {e}")))?;
         if !matches!(base_url.scheme(), "http" | "https") {
             return Err(cx.err(format!("{key}.base_url"), "must be http(s)"));
         }
@@ -740,8 +784,18 @@ pub fn validate(raw: RawConfig, file: Option<PathBuf>, env: &dyn EnvSource) -> R
             base_url.set_path(&format!("{}/", base_url.path()));
         }
         let client_secret = cx
-            .secret(&format!("{key}.client_secret"), &t.client_secret, &t.client_secret_env, &t.client_secret_file)?
-            .ok_or_else(|| cx.err(format!("{key}.client_secret"), "one of client_secret_env, client_secret_file or client_secret is required"))?;
+            .secret(
+                &format!("{key}.client_secret"),
+                &t.client_secret,
+                &t.client_secret_env,
+                &t.client_secret_file,
+            )?
+            .ok_or_else(|| {
+                cx.err(
+                    format!("{key}.client_secret"),
+                    "one of client_secret_env, client_secret_file or client_secret is required",
+                )
+            })?;
         let sources = match &t.sources {
             None => Source::POLLED.into_iter().collect(),
             Some(list) => list
@@ -749,7 +803,10 @@ pub fn validate(raw: RawConfig, file: Option<PathBuf>, env: &dyn EnvSource) -> R
                 .map(|s| {
                     Source::parse(s).ok_or_else(|| {
                         let all: Vec<_> = Source::POLLED.iter().map(|s| s.as_str()).collect();
-                        cx.err(format!("{key}.sources"), format!("unknown source {s:?} (one of {})", all.join(", ")))
+                        cx.err(
+                            format!("{key}.sources"),
+                            format!("unknown source {s:?} (one of {})", all.join(", ")),
+                        )
                     })
                 })
                 .collect::<Result<_, _>>()?,
@@ -757,16 +814,26 @@ pub fn validate(raw: RawConfig, file: Option<PathBuf>, env: &dyn EnvSource) -> R
         if let Some(r) = t.max_requests_per_second
             && !(r > 0.0 && r.is_finite())
         {
-            return Err(cx.err(format!("{key}.max_requests_per_second"), "must be a positive number"));
+            return Err(cx.err(
+                format!("{key}.max_requests_per_second"),
+                "must be a positive number",
+            ));
         }
         tenants.push(Tenant {
             name: t.name.clone(),
             domain: t.domain.clone(),
-            audience: t.audience.clone().unwrap_or_else(|| format!("https://{}/api/v2/", t.domain)),
+            audience: t
+                .audience
+                .clone()
+                .unwrap_or_else(|| format!("https://{}/api/v2/", t.domain)),
             base_url,
             client_id: t.client_id.clone(),
             client_secret,
-            timeout: cx.duration(&format!("{key}.timeout"), t.timeout.as_deref(), Duration::from_secs(10))?,
+            timeout: cx.duration(
+                &format!("{key}.timeout"),
+                t.timeout.as_deref(),
+                Duration::from_secs(10),
+            )?,
             max_requests_per_second: t.max_requests_per_second,
             sources,
             concurrency: t.concurrency.unwrap_or(4).clamp(1, 64),
@@ -781,7 +848,12 @@ pub fn validate(raw: RawConfig, file: Option<PathBuf>, env: &dyn EnvSource) -> R
             "starttls" => SmtpTls::StartTls,
             "tls" => SmtpTls::Tls,
             "none" => SmtpTls::None,
-            other => return Err(cx.err(format!("{key}.tls"), format!("{other:?} is not one of starttls, tls, none"))),
+            other => {
+                return Err(cx.err(
+                    format!("{key}.tls"),
+                    format!("{other:?} is not one of starttls, tls, none"),
+                ));
+            }
         };
         if e.host.is_empty() {
             return Err(cx.err(format!("{key}.host"), "is required"));
@@ -802,11 +874,20 @@ pub fn validate(raw: RawConfig, file: Option<PathBuf>, env: &dyn EnvSource) -> R
             }),
             tls,
             username: e.username.clone(),
-            password: cx.secret(&format!("{key}.password"), &e.password, &e.password_env, &e.password_file)?,
+            password: cx.secret(
+                &format!("{key}.password"),
+                &e.password,
+                &e.password_env,
+                &e.password_file,
+            )?,
             from: e.from.clone(),
             to: e.to.clone(),
             filter: cx.filter(&key, &e.filter)?,
-            timeout: cx.duration(&format!("{key}.timeout"), e.timeout.as_deref(), Duration::from_secs(30))?,
+            timeout: cx.duration(
+                &format!("{key}.timeout"),
+                e.timeout.as_deref(),
+                Duration::from_secs(30),
+            )?,
         });
     }
     let mut webhook = Vec::new();
@@ -814,8 +895,14 @@ pub fn validate(raw: RawConfig, file: Option<PathBuf>, env: &dyn EnvSource) -> R
         let key = format!("alerts.webhook[{i}]");
         let url = cx
             .secret(&format!("{key}.url"), &w.url, &w.url_env, &w.url_file)?
-            .ok_or_else(|| cx.err(format!("{key}.url"), "one of url_env, url_file or url is required"))?;
-        let parsed = Url::parse(url.expose()).map_err(|e| cx.err(format!("{key}.url"), format!("not a URL: {e}")))?;
+            .ok_or_else(|| {
+                cx.err(
+                    format!("{key}.url"),
+                    "one of url_env, url_file or url is required",
+                )
+            })?;
+        let parsed = Url::parse(url.expose())
+            .map_err(|e| cx.err(format!("{key}.url"), format!("not a URL: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(cx.err(format!("{key}.url"), "must be http(s)"));
         }
@@ -823,32 +910,62 @@ pub fn validate(raw: RawConfig, file: Option<PathBuf>, env: &dyn EnvSource) -> R
             "json" => WebhookFormat::Json,
             "slack" => WebhookFormat::Slack,
             "teams" => WebhookFormat::Teams,
-            other => return Err(cx.err(format!("{key}.format"), format!("{other:?} is not one of json, slack, teams"))),
+            other => {
+                return Err(cx.err(
+                    format!("{key}.format"),
+                    format!("{other:?} is not one of json, slack, teams"),
+                ));
+            }
         };
         webhook.push(WebhookChannel {
             name: w.name.clone().unwrap_or_else(|| format!("webhook-{i}")),
             url,
             format,
-            hmac_secret: cx.secret(&format!("{key}.hmac_secret"), &w.hmac_secret, &w.hmac_secret_env, &w.hmac_secret_file)?,
+            hmac_secret: cx.secret(
+                &format!("{key}.hmac_secret"),
+                &w.hmac_secret,
+                &w.hmac_secret_env,
+                &w.hmac_secret_file,
+            )?,
             filter: cx.filter(&key, &w.filter)?,
-            timeout: cx.duration(&format!("{key}.timeout"), w.timeout.as_deref(), Duration::from_secs(10))?,
+            timeout: cx.duration(
+                &format!("{key}.timeout"),
+                w.timeout.as_deref(),
+                Duration::from_secs(10),
+            )?,
         });
     }
     let alerts = Alerts {
-        repeat_interval: cx.duration("alerts.repeat_interval", a.repeat_interval.as_deref(), Duration::from_secs(86_400))?,
+        repeat_interval: cx.duration(
+            "alerts.repeat_interval",
+            a.repeat_interval.as_deref(),
+            Duration::from_secs(86_400),
+        )?,
         digest: a.digest.unwrap_or(false),
         send_resolved: a.send_resolved.unwrap_or(true),
-        give_up_after: cx.duration("alerts.give_up_after", a.give_up_after.as_deref(), Duration::from_secs(86_400))?,
+        give_up_after: cx.duration(
+            "alerts.give_up_after",
+            a.give_up_after.as_deref(),
+            Duration::from_secs(86_400),
+        )?,
         email,
         webhook,
     };
 
-    let state_dir = raw.state_dir.clone().unwrap_or_else(|| PathBuf::from("/var/lib/certwatch"));
+    let state_dir = raw
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("/var/lib/certwatch"));
     let r = &raw.rotation;
     let store = match &r.store {
         None => None,
         Some(s) if s.kind == "filesystem" => Some(s.path.clone()),
-        Some(s) => return Err(cx.err("rotation.store.kind", format!("{:?} is not supported (filesystem)", s.kind))),
+        Some(s) => {
+            return Err(cx.err(
+                "rotation.store.kind",
+                format!("{:?} is not supported (filesystem)", s.kind),
+            ));
+        }
     };
     let mut targets = Vec::new();
     for (i, t) in r.targets.iter().enumerate() {
@@ -858,7 +975,11 @@ pub fn validate(raw: RawConfig, file: Option<PathBuf>, env: &dyn EnvSource) -> R
         }
         targets.push(Target {
             tenant: t.tenant.clone(),
-            kind: t.kind.as_deref().map(|k| cx.kind(&format!("{key}.kind"), k)).transpose()?,
+            kind: t
+                .kind
+                .as_deref()
+                .map(|k| cx.kind(&format!("{key}.kind"), k))
+                .transpose()?,
             object_name: t.object_name.clone(),
             object_id: t.object_id.clone(),
             source: PathBuf::from(&t.source),
@@ -869,9 +990,20 @@ pub fn validate(raw: RawConfig, file: Option<PathBuf>, env: &dyn EnvSource) -> R
     }
     let rotation = Rotation {
         enabled: r.enabled.unwrap_or(false),
-        rotate_before: cx.duration("rotation.rotate_before", r.rotate_before.as_deref(), Duration::from_secs(30 * 86_400))?,
-        audit_log: r.audit_log.clone().unwrap_or_else(|| state_dir.join("rotation-audit.jsonl")),
-        overlap: cx.duration("rotation.overlap", r.overlap.as_deref(), Duration::from_secs(86_400))?,
+        rotate_before: cx.duration(
+            "rotation.rotate_before",
+            r.rotate_before.as_deref(),
+            Duration::from_secs(30 * 86_400),
+        )?,
+        audit_log: r
+            .audit_log
+            .clone()
+            .unwrap_or_else(|| state_dir.join("rotation-audit.jsonl")),
+        overlap: cx.duration(
+            "rotation.overlap",
+            r.overlap.as_deref(),
+            Duration::from_secs(86_400),
+        )?,
         store,
         targets,
     };
@@ -908,10 +1040,65 @@ pub fn cron_interval(expr: &str) -> Result<Duration, String> {
     (b - a).to_std().map_err(|e| e.to_string())
 }
 
+fn dur(d: Duration) -> Option<String> {
+    Some(humantime::format_duration(d).to_string())
+}
+
 impl Config {
+    /// The effective configuration (defaults filled in) as it would be written in the file;
+    /// secrets keep their source (`X_env` / `X_file`) and literal values are masked.
+    pub fn effective(&self) -> RawConfig {
+        let mut raw = self.raw.clone();
+        raw.state_dir = Some(self.state_dir.clone());
+        raw.server.listen = Some(self.listen.to_string());
+        match &self.schedule.trigger {
+            Trigger::Cron(c) => raw.schedule.cron = Some(c.clone()),
+            Trigger::Interval(d) => raw.schedule.interval = dur(*d),
+        }
+        raw.schedule.run_on_start = Some(self.schedule.run_on_start);
+        raw.policy.warning_before = dur(self.policy.thresholds.warning_before);
+        raw.policy.critical_before = dur(self.policy.thresholds.critical_before);
+        raw.policy.alert_roles = Some(
+            self.policy
+                .alert_roles
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect(),
+        );
+        raw.metrics.expires_in_seconds = Some(self.expires_in_metric);
+        for (r, t) in raw.tenants.iter_mut().zip(&self.tenants) {
+            r.base_url = Some(t.base_url.to_string());
+            r.audience = Some(t.audience.clone());
+            r.timeout = dur(t.timeout);
+            r.sources = Some(t.sources.iter().map(|s| s.as_str().to_string()).collect());
+            r.concurrency = Some(t.concurrency);
+        }
+        raw.alerts.repeat_interval = dur(self.alerts.repeat_interval);
+        raw.alerts.digest = Some(self.alerts.digest);
+        raw.alerts.send_resolved = Some(self.alerts.send_resolved);
+        raw.alerts.give_up_after = dur(self.alerts.give_up_after);
+        for (r, e) in raw.alerts.email.iter_mut().zip(&self.alerts.email) {
+            r.name = Some(e.name.clone());
+            r.port = Some(e.port);
+            r.timeout = dur(e.timeout);
+            r.filter.min_severity = Some(e.filter.min_severity.as_str().to_string());
+        }
+        for (r, w) in raw.alerts.webhook.iter_mut().zip(&self.alerts.webhook) {
+            r.name = Some(w.name.clone());
+            r.timeout = dur(w.timeout);
+            r.filter.min_severity = Some(w.filter.min_severity.as_str().to_string());
+        }
+        raw.rotation.enabled = Some(self.rotation.enabled);
+        raw.rotation.rotate_before = dur(self.rotation.rotate_before);
+        raw.rotation.audit_log = Some(self.rotation.audit_log.clone());
+        raw.rotation.overlap = dur(self.rotation.overlap);
+        raw
+    }
+
     /// The effective configuration as TOML, secrets masked.
     pub fn render_masked(&self) -> String {
-        toml::to_string_pretty(&self.raw).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+        toml::to_string_pretty(&self.effective())
+            .unwrap_or_else(|e| format!("# cannot render: {e}\n"))
     }
 }
 

@@ -24,10 +24,16 @@ fn defaults() {
     assert_eq!(t.audience, "https://acme.eu.auth0.com/api/v2/");
     assert_eq!(t.timeout, Duration::from_secs(10));
     assert_eq!(t.sources.len(), 5);
-    assert_eq!(c.policy.thresholds.warning_before, Duration::from_secs(30 * 86_400));
+    assert_eq!(
+        c.policy.thresholds.warning_before,
+        Duration::from_secs(30 * 86_400)
+    );
     assert_eq!(c.alerts.repeat_interval, Duration::from_secs(86_400));
     assert!(!c.rotation.enabled);
-    assert_eq!(c.rotation.audit_log, PathBuf::from("/var/lib/certwatch/rotation-audit.jsonl"));
+    assert_eq!(
+        c.rotation.audit_log,
+        PathBuf::from("/var/lib/certwatch/rotation-audit.jsonl")
+    );
 }
 
 #[test]
@@ -53,7 +59,10 @@ fn env_overrides_and_config_var_is_ignored() {
         jail.set_env("CERTWATCH_POLICY__WARNING_BEFORE", "45d");
         let c = load(Some(Path::new("cw.toml"))).unwrap();
         assert_eq!(c.listen.to_string(), "0.0.0.0:9999");
-        assert_eq!(c.policy.thresholds.warning_before, Duration::from_secs(45 * 86_400));
+        assert_eq!(
+            c.policy.thresholds.warning_before,
+            Duration::from_secs(45 * 86_400)
+        );
         Ok(())
     });
 }
@@ -63,17 +72,39 @@ fn secrets_from_env_and_file_and_masked() {
     figment::Jail::expect_with(|jail| {
         jail.create_file("secret.txt", "from-file\n")?;
         jail.set_env("MY_SECRET", "from-env");
-        let c = from_toml(&MINIMAL.replace(r#"client_secret = "s3cr3t-value""#, r#"client_secret_env = "MY_SECRET""#)).unwrap();
+        let c = from_toml(&MINIMAL.replace(
+            r#"client_secret = "s3cr3t-value""#,
+            r#"client_secret_env = "MY_SECRET""#,
+        ))
+        .unwrap();
         assert_eq!(c.tenants[0].client_secret.expose(), "from-env");
-        let c = from_toml(&MINIMAL.replace(r#"client_secret = "s3cr3t-value""#, r#"client_secret_file = "secret.txt""#)).unwrap();
+        let c = from_toml(&MINIMAL.replace(
+            r#"client_secret = "s3cr3t-value""#,
+            r#"client_secret_file = "secret.txt""#,
+        ))
+        .unwrap();
         assert_eq!(c.tenants[0].client_secret.expose(), "from-file");
-        let err = from_toml(&MINIMAL.replace(r#"client_secret = "s3cr3t-value""#, r#"client_secret_env = "UNSET_VAR_X""#))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("tenants[0].client_secret_env") && err.contains("UNSET_VAR_X"), "{err}");
+        let err = from_toml(&MINIMAL.replace(
+            r#"client_secret = "s3cr3t-value""#,
+            r#"client_secret_env = "UNSET_VAR_X""#,
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("tenants[0].client_secret_env") && err.contains("UNSET_VAR_X"),
+            "{err}"
+        );
         Ok(())
     });
     let c = from_toml(MINIMAL).unwrap();
+    let effective = c.render_masked();
+    assert!(
+        effective.contains("warning_before = \"30days\""),
+        "defaults are shown: {effective}"
+    );
+    assert!(effective.contains("audience = \"https://acme.eu.auth0.com/api/v2/\""));
+    // The effective config is itself a valid config.
+    assert!(from_toml(&effective.replace(crate::secret::MASK, "x")).is_ok());
     assert!(!c.render_masked().contains("s3cr3t-value"));
     assert!(c.render_masked().contains(crate::secret::MASK));
     assert!(!format!("{c:?}").contains("s3cr3t-value"));
@@ -87,20 +118,37 @@ fn invalid_values_name_their_key() {
         (r#"alert_roles = ["boss"]"#, "policy.alert_roles"),
     ];
     for (line, key) in cases {
-        let err = from_toml(&format!("[policy]\n{line}\n{MINIMAL}")).unwrap_err().to_string();
+        let err = from_toml(&format!("[policy]\n{line}\n{MINIMAL}"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(key), "{line}: {err}");
     }
-    let err = from_toml(&format!("[schedule]\ncron = \"*/5 * * * *\"\n{MINIMAL}")).unwrap_err().to_string();
-    assert!(err.contains("schedule.cron"), "5-field cron is rejected: {err}");
-    let err = from_toml(&format!("[server]\nlisten = \"nope\"\n{MINIMAL}")).unwrap_err().to_string();
+    let err = from_toml(&format!("[schedule]\ncron = \"*/5 * * * *\"\n{MINIMAL}"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("schedule.cron"),
+        "5-field cron is rejected: {err}"
+    );
+    let err = from_toml(&format!("[server]\nlisten = \"nope\"\n{MINIMAL}"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("server.listen"), "{err}");
-    let err = from_toml(&MINIMAL.replace("client_secret = \"s3cr3t-value\"", "")).unwrap_err().to_string();
+    let err = from_toml(&MINIMAL.replace("client_secret = \"s3cr3t-value\"", ""))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("tenants[0].client_secret"), "{err}");
-    let err = from_toml(&format!("{MINIMAL}\n{MINIMAL}")).unwrap_err().to_string();
+    let err = from_toml(&format!("{MINIMAL}\n{MINIMAL}"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("duplicate"), "{err}");
-    let err = from_toml(&format!("{MINIMAL}sources = [\"users\"]\n")).unwrap_err().to_string();
+    let err = from_toml(&format!("{MINIMAL}sources = [\"users\"]\n"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("tenants[0].sources"), "{err}");
-    let err = from_toml(&format!("[[alerts.webhook]]\nurl = \"ftp://x\"\n{MINIMAL}")).unwrap_err().to_string();
+    let err = from_toml(&format!("[[alerts.webhook]]\nurl = \"ftp://x\"\n{MINIMAL}"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("alerts.webhook[0].url"), "{err}");
     assert!(!err.contains("ftp://x"), "a webhook URL is a secret: {err}");
 }
@@ -111,7 +159,12 @@ fn interval_and_cron() {
     assert_eq!(c.schedule.interval(), Duration::from_secs(300));
     let c = from_toml(&format!("[schedule]\ncron = \"0 0 * * * *\"\n{MINIMAL}")).unwrap();
     assert_eq!(c.schedule.interval(), Duration::from_secs(3600));
-    assert!(from_toml(&format!("[schedule]\ncron = \"0 0 * * * *\"\ninterval = \"5m\"\n{MINIMAL}")).is_err());
+    assert!(
+        from_toml(&format!(
+            "[schedule]\ncron = \"0 0 * * * *\"\ninterval = \"5m\"\n{MINIMAL}"
+        ))
+        .is_err()
+    );
 }
 
 #[test]
@@ -120,10 +173,15 @@ fn shipped_examples_are_valid() {
         jail.set_env("AUTH0_PROD_CLIENT_SECRET", "x");
         jail.set_env("AUTH0_STAGING_CLIENT_SECRET", "x");
         jail.set_env("SMTP_PASSWORD", "x");
-        jail.set_env("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/X");
+        jail.set_env(
+            "SLACK_WEBHOOK_URL",
+            "https://hooks.slack.com/services/T/B/X",
+        );
         jail.set_env("WEBHOOK_HMAC_KEY", "k");
         for name in ["certwatch.example.toml", "demo.toml"] {
-            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config").join(name);
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("config")
+                .join(name);
             let text = std::fs::read_to_string(&path).unwrap();
             if let Err(e) = from_toml(&text) {
                 panic!("{name}: {e}");
