@@ -39,7 +39,9 @@ pub struct App {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("tenants", &self.tenants.len()).finish_non_exhaustive()
+        f.debug_struct("App")
+            .field("tenants", &self.tenants.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -130,7 +132,8 @@ impl App {
             let span = info_span!("poll", tenant = %t.cfg.name);
             async move {
                 let started = tokio::time::Instant::now();
-                let outcome = poll_tenant(t.api.as_ref(), &t.cfg.name, &t.cfg.domain, &t.settings).await;
+                let outcome =
+                    poll_tenant(t.api.as_ref(), &t.cfg.name, &t.cfg.domain, &t.settings).await;
                 let took = started.elapsed();
                 self.metrics.count_poll_errors(&t.cfg.name, &outcome.errors);
                 let errors = outcome.errors.len();
@@ -140,7 +143,8 @@ impl App {
                     next.tenants[i] = next.tenants[i].apply(outcome, now, took);
                     *s = Arc::new(next);
                 });
-                self.metrics.apply(&self.snapshot(), &self.config.policy, now);
+                self.metrics
+                    .apply(&self.snapshot(), &self.config.policy, now);
                 if errors == 0 {
                     info!(?took, "poll complete");
                 } else {
@@ -170,6 +174,7 @@ impl App {
             policy: Arc::new(self.config.policy.clone()),
             clock: self.clock.clone(),
             interval: self.config.schedule.interval(),
+            auth: Arc::new(self.config.http_auth.clone()),
         }
     }
 
@@ -198,9 +203,10 @@ impl App {
         );
         info!(%addr, tenants = self.tenants.len(), "certwatch listening");
 
-        let mut scheduler = crate::scheduler::start(self.clone(), &self.config.schedule, token.clone(), &tracker)
-            .await
-            .context("starting the scheduler")?;
+        let mut scheduler =
+            crate::scheduler::start(self.clone(), &self.config.schedule, token.clone(), &tracker)
+                .await
+                .context("starting the scheduler")?;
         if self.config.schedule.run_on_start {
             let app = self.clone();
             let t = token.clone();
@@ -222,7 +228,10 @@ impl App {
             warn!(error = %e, "scheduler shutdown");
         }
         tracker.close();
-        if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait()).await.is_err() {
+        if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait())
+            .await
+            .is_err()
+        {
             warn!(grace = ?SHUTDOWN_GRACE, "tasks did not finish within the grace period");
         }
         info!("stopped");

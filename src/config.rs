@@ -67,6 +67,20 @@ pub struct RawConfig {
 pub struct RawServer {
     /// Listen address, `127.0.0.1:9879` by default.
     pub listen: Option<String>,
+    /// Require `Authorization: Bearer <token>` on /metrics, /api and / (probes stay open).
+    pub bearer_token: Option<Secret>,
+    /// Env var holding the bearer token.
+    pub bearer_token_env: Option<String>,
+    /// File holding the bearer token.
+    pub bearer_token_file: Option<PathBuf>,
+    /// Require HTTP basic auth with this user (and `basic_password*`).
+    pub basic_username: Option<String>,
+    /// Basic auth password.
+    pub basic_password: Option<Secret>,
+    /// Env var holding the basic auth password.
+    pub basic_password_env: Option<String>,
+    /// File holding the basic auth password.
+    pub basic_password_file: Option<PathBuf>,
 }
 
 /// `[schedule]`.
@@ -487,6 +501,23 @@ pub struct Rotation {
     pub targets: Vec<Target>,
 }
 
+/// Access control of the HTTP server (`/healthz` and `/readyz` are always open for probes).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum HttpAuth {
+    /// No authentication (bind to loopback or protect at the network level).
+    #[default]
+    None,
+    /// `Authorization: Bearer <token>`.
+    Bearer(Secret),
+    /// `Authorization: Basic …`.
+    Basic {
+        /// User.
+        username: String,
+        /// Password.
+        password: Secret,
+    },
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -496,6 +527,8 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// Listen address.
     pub listen: SocketAddr,
+    /// Access control for /metrics, /api and the status page.
+    pub http_auth: HttpAuth,
     /// Schedule.
     pub schedule: Schedule,
     /// Policy.
@@ -673,6 +706,43 @@ pub fn validate(
             format!("{listen_s:?} is not host:port: {e}"),
         )
     })?;
+
+    let srv = &raw.server;
+    let bearer = cx.secret(
+        "server.bearer_token",
+        &srv.bearer_token,
+        &srv.bearer_token_env,
+        &srv.bearer_token_file,
+    )?;
+    let basic_password = cx.secret(
+        "server.basic_password",
+        &srv.basic_password,
+        &srv.basic_password_env,
+        &srv.basic_password_file,
+    )?;
+    let http_auth = match (bearer, &srv.basic_username, basic_password) {
+        (None, None, None) => HttpAuth::None,
+        (Some(token), None, None) => HttpAuth::Bearer(token),
+        (None, Some(user), Some(password)) => HttpAuth::Basic {
+            username: user.clone(),
+            password,
+        },
+        (None, Some(_), None) => {
+            return Err(cx.err(
+                "server.basic_password",
+                "basic_username needs a basic_password",
+            ));
+        }
+        (None, None, Some(_)) => {
+            return Err(cx.err(
+                "server.basic_username",
+                "basic_password needs a basic_username",
+            ));
+        }
+        (Some(_), _, _) => {
+            return Err(cx.err("server", "set either bearer_token or basic auth, not both"));
+        }
+    };
 
     let trigger = match (&raw.schedule.cron, &raw.schedule.interval) {
         (Some(_), Some(_)) => {
@@ -1012,6 +1082,7 @@ pub fn validate(
         file: cx.file.clone(),
         state_dir,
         listen,
+        http_auth,
         schedule,
         policy,
         expires_in_metric: raw.metrics.expires_in_seconds.unwrap_or(false),

@@ -3,6 +3,7 @@
 //! Nothing here calls Auth0: every response is rendered from the latest snapshot.
 
 use crate::clock::Clock;
+use crate::config::HttpAuth;
 use crate::expiry::Status;
 use crate::inventory::Snapshot;
 use crate::metrics::Metrics;
@@ -30,29 +31,91 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Nominal poll interval (readiness staleness = 2 ×).
     pub interval: Duration,
+    /// Access control for everything but the probes.
+    pub auth: Arc<HttpAuth>,
 }
 
 /// The router.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let protected = Router::new()
         .route("/metrics", get(metrics))
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(readyz))
         .route("/api/v1/certificates", get(certificates))
         .route("/", get(status_page))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.auth.clone(),
+            require_auth,
+        ));
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .merge(protected)
         .with_state(state)
+}
+
+/// Constant-time equality of two byte strings (the length is not secret).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Whether an `Authorization` header value satisfies `auth`.
+pub fn authorized(auth: &HttpAuth, header: Option<&str>) -> bool {
+    use base64::Engine as _;
+    match auth {
+        HttpAuth::None => true,
+        HttpAuth::Bearer(token) => header
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .is_some_and(|t| constant_time_eq(t.trim().as_bytes(), token.expose().as_bytes())),
+        HttpAuth::Basic { username, password } => {
+            let expected = base64::engine::general_purpose::STANDARD
+                .encode(format!("{username}:{}", password.expose()));
+            header
+                .and_then(|h| h.strip_prefix("Basic "))
+                .is_some_and(|v| constant_time_eq(v.trim().as_bytes(), expected.as_bytes()))
+        }
+    }
+}
+
+async fn require_auth(
+    State(auth): State<Arc<HttpAuth>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if authorized(&auth, header) {
+        return next.run(req).await;
+    }
+    let challenge = match auth.as_ref() {
+        HttpAuth::Basic { .. } => "Basic realm=\"certwatch\"",
+        _ => "Bearer",
+    };
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, challenge)],
+        "unauthorized\n",
+    )
+        .into_response()
 }
 
 async fn metrics(State(s): State<AppState>) -> Response {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         s.metrics.render(),
     )
         .into_response()
 }
 
 /// Ready when every tenant has a successful poll no older than two intervals.
-pub fn readiness(snapshot: &Snapshot, interval: Duration, now: time::OffsetDateTime) -> Result<(), Vec<String>> {
+pub fn readiness(
+    snapshot: &Snapshot,
+    interval: Duration,
+    now: time::OffsetDateTime,
+) -> Result<(), Vec<String>> {
     let max_age = interval * 2;
     let problems: Vec<String> = snapshot
         .tenants
@@ -69,21 +132,33 @@ pub fn readiness(snapshot: &Snapshot, interval: Duration, now: time::OffsetDateT
             Some(_) => None,
         })
         .collect();
-    if problems.is_empty() { Ok(()) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 async fn readyz(State(s): State<AppState>) -> Response {
     let snapshot = s.snapshot.borrow().clone();
     match readiness(&snapshot, s.interval, s.clock.now()) {
         Ok(()) => (StatusCode::OK, "ready\n").into_response(),
-        Err(problems) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready\n{}\n", problems.join("\n"))).into_response(),
+        Err(problems) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready\n{}\n", problems.join("\n")),
+        )
+            .into_response(),
     }
 }
 
 async fn certificates(State(s): State<AppState>) -> Response {
     let snapshot = s.snapshot.borrow().clone();
     let report = Report::new(&snapshot, &s.policy, s.clock.now());
-    ([(header::CONTENT_TYPE, "application/json")], report.to_json()).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        report.to_json(),
+    )
+        .into_response()
 }
 
 /// Escape a value for HTML text and attribute context.
@@ -136,14 +211,27 @@ pub fn render_status_page(report: &Report) -> String {
         let errors: Vec<String> = t
             .errors
             .iter()
-            .map(|e| format!("{} {}: {}", escape_html(&e.source), escape_html(&e.reason), escape_html(&e.message)))
+            .map(|e| {
+                format!(
+                    "{} {}: {}",
+                    escape_html(&e.source),
+                    escape_html(&e.reason),
+                    escape_html(&e.message)
+                )
+            })
             .collect();
         h.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"err\">{}</td></tr>",
             escape_html(&t.name),
             escape_html(&t.domain),
-            if t.up { "yes" } else { "<b class=\"err\">no</b>" },
-            t.last_success.map(|t| escape_html(&rfc3339(t))).unwrap_or_else(|| "never".into()),
+            if t.up {
+                "yes"
+            } else {
+                "<b class=\"err\">no</b>"
+            },
+            t.last_success
+                .map(|t| escape_html(&rfc3339(t)))
+                .unwrap_or_else(|| "never".into()),
             errors.join("<br>")
         ));
     }
@@ -184,5 +272,43 @@ pub fn render_status_page(report: &Report) -> String {
 
 async fn status_page(State(s): State<AppState>) -> Html<String> {
     let snapshot = s.snapshot.borrow().clone();
-    Html(render_status_page(&Report::new(&snapshot, &s.policy, s.clock.now())))
+    Html(render_status_page(&Report::new(
+        &snapshot,
+        &s.policy,
+        s.clock.now(),
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    #[test]
+    fn auth_decisions() {
+        assert!(authorized(&HttpAuth::None, None));
+        let bearer = HttpAuth::Bearer(Secret::new("abc"));
+        assert!(authorized(&bearer, Some("Bearer abc")));
+        assert!(!authorized(&bearer, Some("Bearer abd")));
+        assert!(!authorized(&bearer, Some("Bearer ab")));
+        assert!(!authorized(&bearer, Some("abc")));
+        assert!(!authorized(&bearer, None));
+        let basic = HttpAuth::Basic {
+            username: "u".into(),
+            password: Secret::new("p"),
+        };
+        assert!(authorized(&basic, Some("Basic dTpw")));
+        assert!(!authorized(&basic, Some("Basic dTpx")));
+        assert!(!authorized(&basic, Some("Bearer dTpw")));
+    }
+
+    #[test]
+    fn escaping() {
+        assert_eq!(
+            escape_html("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+        assert!(constant_time_eq(b"", b""));
+        assert!(!constant_time_eq(b"a", b""));
+    }
 }

@@ -68,9 +68,16 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(tenant: SimTenant) -> TestApp {
+        Self::spawn_with(tenant, "").await
+    }
+
+    /// Like `spawn`, with extra keys appended to the `[server]` section.
+    pub async fn spawn_with(tenant: SimTenant, server_extra: &str) -> TestApp {
         let sim = Sim::spawn(tenant).await.unwrap();
         let state = tempfile::tempdir().unwrap();
-        let cfg = config::from_toml(&config_toml(&sim.url(), SECRET, state.path())).unwrap();
+        let toml = config_toml(&sim.url(), SECRET, state.path())
+            .replace("listen = \"127.0.0.1:0\"", &format!("listen = \"127.0.0.1:0\"\n{server_extra}"));
+        let cfg = config::from_toml(&toml).unwrap();
         let clock = Arc::new(ManualClock::new(now()));
         let app = Arc::new(App::build(cfg, clock.clone()).unwrap());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -98,6 +105,16 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> (u16, String) {
         let resp = reqwest::get(format!("http://{}{path}", self.addr))
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    }
+
+    pub async fn get_with_token(&self, path: &str, token: &str) -> (u16, String) {
+        let resp = reqwest::Client::new()
+            .get(format!("http://{}{path}", self.addr))
+            .bearer_auth(token)
+            .send()
             .await
             .unwrap();
         (resp.status().as_u16(), resp.text().await.unwrap())
