@@ -80,7 +80,10 @@ pub enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init(cli.log_format, cli.log_level.as_deref());
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("certwatch: cannot start the async runtime: {e}");
@@ -107,7 +110,10 @@ async fn dispatch(cli: Cli) -> u8 {
                 eprintln!(
                     "certwatch: configuration is valid ({} tenant(s){})",
                     c.tenants.len(),
-                    c.file.as_ref().map(|f| format!(", {}", f.display())).unwrap_or_default()
+                    c.file
+                        .as_ref()
+                        .map(|f| format!(", {}", f.display()))
+                        .unwrap_or_default()
                 );
                 0
             }
@@ -139,7 +145,10 @@ async fn dispatch(cli: Cli) -> u8 {
 
 async fn scan(mut c: Config, output: Option<Output>, only: &[String]) -> u8 {
     if !only.is_empty() {
-        if let Some(missing) = only.iter().find(|n| !c.tenants.iter().any(|t| &t.name == *n)) {
+        if let Some(missing) = only
+            .iter()
+            .find(|n| !c.tenants.iter().any(|t| &t.name == *n))
+        {
             eprintln!("certwatch: no tenant named {missing:?} in the configuration");
             return EXIT_UNKNOWN;
         }
@@ -155,7 +164,11 @@ async fn scan(mut c: Config, output: Option<Output>, only: &[String]) -> u8 {
     app.poll_now().await;
     let report = app.report();
     let stdout = std::io::stdout();
-    let output = output.unwrap_or(if stdout.is_terminal() { Output::Table } else { Output::Json });
+    let output = output.unwrap_or(if stdout.is_terminal() {
+        Output::Table
+    } else {
+        Output::Json
+    });
     match output {
         Output::Json => println!("{}", report.to_json()),
         Output::Table => print!("{}", report.to_table(stdout.is_terminal())),

@@ -9,7 +9,11 @@ use std::net::SocketAddr;
 pub const DEMO_TOML: &str = include_str!("../config/demo.toml");
 
 /// Build the demo config for a simulator at `sim_url`, listening on `listen`.
-pub fn config(sim_url: &url::Url, listen: SocketAddr, state_dir: &std::path::Path) -> Result<config::Config, config::Error> {
+pub fn config(
+    sim_url: &url::Url,
+    listen: SocketAddr,
+    state_dir: &std::path::Path,
+) -> Result<config::Config, config::Error> {
     let mut c = config::from_toml(DEMO_TOML)?;
     c.listen = listen;
     c.state_dir = state_dir.to_path_buf();
@@ -38,7 +42,11 @@ pub async fn run(listen: SocketAddr) -> u8 {
             return 3;
         }
     };
-    eprintln!("certwatch demo: simulated Auth0 tenant {} at {}", demo::DEMO_DOMAIN, sim.url());
+    eprintln!(
+        "certwatch demo: simulated Auth0 tenant {} at {}",
+        demo::DEMO_DOMAIN,
+        sim.url()
+    );
     eprintln!("  metrics:       http://{listen}/metrics");
     eprintln!("  certificates:  http://{listen}/api/v1/certificates");
     eprintln!("  status page:   http://{listen}/");

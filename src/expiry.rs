@@ -153,7 +153,11 @@ mod tests {
         assert_eq!(at(0), Status::Expired, "expires_in == 0 is expired");
         assert_eq!(at(1), Status::Critical);
         assert_eq!(at(7 * DAY - 1), Status::Critical);
-        assert_eq!(at(7 * DAY), Status::Warning, "exactly critical_before is warning");
+        assert_eq!(
+            at(7 * DAY),
+            Status::Warning,
+            "exactly critical_before is warning"
+        );
         assert_eq!(at(30 * DAY - 1), Status::Warning);
         assert_eq!(at(30 * DAY), Status::Ok, "exactly warning_before is ok");
         assert_eq!(at(400 * DAY), Status::Ok);

@@ -93,21 +93,31 @@ impl Metrics {
             &["tenant", "kind", "outcome"],
         );
         let build = GaugeVec::new(
-            Opts::new("certwatch_build_info", "certwatch build information; always 1."),
+            Opts::new(
+                "certwatch_build_info",
+                "certwatch build information; always 1.",
+            ),
             &["version", "revision"],
         )
         .expect("static metric definition");
         build
-            .with_label_values(&[env!("CARGO_PKG_VERSION"), option_env!("CERTWATCH_REVISION").unwrap_or("unknown")])
+            .with_label_values(&[
+                env!("CARGO_PKG_VERSION"),
+                option_env!("CERTWATCH_REVISION").unwrap_or("unknown"),
+            ])
             .set(1.0);
-        registry.register(Box::new(build)).expect("unique metric name");
+        registry
+            .register(Box::new(build))
+            .expect("unique metric name");
         let snapshot = Arc::new(SnapshotCollector::new(expires_in_metric));
         registry
             .register(Box::new(SharedCollector(snapshot.clone())))
             .expect("unique metric name");
         #[cfg(target_os = "linux")]
         registry
-            .register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))
+            .register(Box::new(
+                prometheus::process_collector::ProcessCollector::for_self(),
+            ))
             .expect("unique metric name");
         Self {
             registry,
@@ -143,7 +153,9 @@ impl Metrics {
 
     /// Count one rotation step.
     pub fn rotation(&self, tenant: &str, kind: &str, outcome: &str) {
-        self.rotations.with_label_values(&[bound(tenant), kind, outcome]).inc();
+        self.rotations
+            .with_label_values(&[bound(tenant), kind, outcome])
+            .inc();
     }
 
     /// The text exposition.
@@ -221,7 +233,9 @@ impl Families {
             ),
             not_before: g(
                 "certwatch_certificate_not_before_timestamp_seconds",
-                format!("Certificate start of validity (notBefore), Unix seconds, where known {FROM_POLL}."),
+                format!(
+                    "Certificate start of validity (notBefore), Unix seconds, where known {FROM_POLL}."
+                ),
                 &IDENTITY,
             ),
             info: g(
@@ -260,7 +274,12 @@ impl Families {
     }
 
     fn all(&self) -> Vec<&GaugeVec> {
-        let mut v = vec![&self.not_after, &self.not_before, &self.info, &self.parse_error];
+        let mut v = vec![
+            &self.not_after,
+            &self.not_before,
+            &self.info,
+            &self.parse_error,
+        ];
         v.extend(self.expires_in.as_ref());
         v.extend([&self.up, &self.last_success, &self.duration]);
         v
@@ -270,7 +289,11 @@ impl Families {
 impl SnapshotCollector {
     fn new(expires_in: bool) -> Self {
         let f = Families::new(expires_in);
-        let descs = f.all().iter().flat_map(|g| g.desc().into_iter().cloned()).collect();
+        let descs = f
+            .all()
+            .iter()
+            .flat_map(|g| g.desc().into_iter().cloned())
+            .collect();
         Self {
             descs,
             expires_in,
@@ -282,9 +305,12 @@ impl SnapshotCollector {
         let f = Families::new(self.expires_in);
         for t in &snapshot.tenants {
             let tenant = bound(&t.name);
-            f.up.with_label_values(&[tenant]).set(if t.up { 1.0 } else { 0.0 });
+            f.up.with_label_values(&[tenant])
+                .set(if t.up { 1.0 } else { 0.0 });
             if let Some(ts) = t.last_success {
-                f.last_success.with_label_values(&[tenant]).set(ts.unix_timestamp() as f64);
+                f.last_success
+                    .with_label_values(&[tenant])
+                    .set(ts.unix_timestamp() as f64);
             }
             if let Some(d) = t.poll_duration {
                 f.duration.with_label_values(&[tenant]).set(d.as_secs_f64());
@@ -298,13 +324,18 @@ impl SnapshotCollector {
                     bound(&r.cert_id),
                 ];
                 if let Some(na) = r.not_after() {
-                    f.not_after.with_label_values(&id).set(na.unix_timestamp() as f64);
+                    f.not_after
+                        .with_label_values(&id)
+                        .set(na.unix_timestamp() as f64);
                     if let Some(g) = &f.expires_in {
-                        g.with_label_values(&id).set((na - now).whole_seconds() as f64);
+                        g.with_label_values(&id)
+                            .set((na - now).whole_seconds() as f64);
                     }
                 }
                 if let Some(nb) = r.not_before() {
-                    f.not_before.with_label_values(&id).set(nb.unix_timestamp() as f64);
+                    f.not_before
+                        .with_label_values(&id)
+                        .set(nb.unix_timestamp() as f64);
                 }
                 if r.error.is_some() {
                     f.parse_error.with_label_values(&id).set(1.0);
@@ -324,7 +355,12 @@ impl SnapshotCollector {
                 f.info.with_label_values(&refs).set(1.0);
             }
         }
-        let families = f.all().iter().flat_map(|g| g.collect()).filter(|mf| !mf.get_metric().is_empty()).collect();
+        let families = f
+            .all()
+            .iter()
+            .flat_map(|g| g.collect())
+            .filter(|mf| !mf.get_metric().is_empty())
+            .collect();
         *self.families.write().unwrap_or_else(|e| e.into_inner()) = families;
     }
 }

@@ -27,7 +27,10 @@ impl Override {
     fn matches(&self, r: &CertRecord) -> bool {
         self.kind.is_none_or(|k| k == r.kind)
             && self.tenant.as_deref().is_none_or(|t| t == r.tenant)
-            && self.object_name.as_deref().is_none_or(|n| n == r.object_name)
+            && self
+                .object_name
+                .as_deref()
+                .is_none_or(|n| n == r.object_name)
             && self.object_id.as_deref().is_none_or(|n| n == r.object_id)
     }
 }
@@ -140,7 +143,11 @@ mod tests {
         };
         let legacy = rec(Kind::ConnectionSigningCert, Role::Active, "legacy", 3);
         assert!(!p.is_alerting(&legacy));
-        assert_eq!(p.status(&legacy, now), Status::Critical, "muted still has a status");
+        assert_eq!(
+            p.status(&legacy, now),
+            Status::Critical,
+            "muted still has a status"
+        );
         let saml = rec(Kind::ConnectionSigningCert, Role::Active, "acme", 45);
         assert_eq!(p.status(&saml, now), Status::Warning);
         let other = rec(Kind::ClientEncryptionKey, Role::Active, "acme", 45);

@@ -11,7 +11,10 @@ use time::format_description::well_known::Rfc3339;
 /// RFC 3339 serialisation for `Option<OffsetDateTime>`.
 mod rfc3339_opt {
     use super::*;
-    pub fn serialize<S: serde::Serializer>(v: &Option<OffsetDateTime>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer>(
+        v: &Option<OffsetDateTime>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         match v {
             Some(t) => s.serialize_str(&super::rfc3339(*t)),
             None => s.serialize_none(),
@@ -172,7 +175,10 @@ impl Report {
         Self {
             generated_at: now,
             tenants: snapshot.tenants.iter().map(TenantReport::new).collect(),
-            certificates: records.iter().map(|r| CertificateReport::new(r, policy, now)).collect(),
+            certificates: records
+                .iter()
+                .map(|r| CertificateReport::new(r, policy, now))
+                .collect(),
         }
     }
 
@@ -205,7 +211,12 @@ impl Report {
     pub fn counts(&self) -> Vec<(Status, usize)> {
         Status::ALL
             .iter()
-            .map(|s| (*s, self.certificates.iter().filter(|c| c.status == *s).count()))
+            .map(|s| {
+                (
+                    *s,
+                    self.certificates.iter().filter(|c| c.status == *s).count(),
+                )
+            })
             .collect()
     }
 
@@ -223,8 +234,12 @@ impl Report {
         for c in &self.certificates {
             rows.push([
                 c.status.as_str().into(),
-                c.days_left().map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
-                c.not_after.map(|t| rfc3339(t)[..10].to_string()).unwrap_or_else(|| "-".into()),
+                c.days_left()
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                c.not_after
+                    .map(|t| rfc3339(t)[..10].to_string())
+                    .unwrap_or_else(|| "-".into()),
                 sanitize(&c.tenant, 24),
                 c.kind.clone(),
                 sanitize(&c.object_name, 40),
@@ -282,7 +297,10 @@ fn colour_code(s: Status) -> Option<&'static str> {
 
 /// Make a value from Auth0 safe for one terminal cell: no control characters, bounded length.
 fn sanitize(s: &str, max: usize) -> String {
-    let clean: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let clean: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if clean.chars().count() > max {
         let cut: String = clean.chars().take(max.saturating_sub(1)).collect();
         format!("{cut}…")

@@ -13,7 +13,10 @@ pub enum LogFormat {
 
 /// Install the global subscriber (once; later calls are ignored).
 pub fn init(format: LogFormat, level: Option<&str>) {
-    let filter = match (std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty()), level) {
+    let filter = match (
+        std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty()),
+        level,
+    ) {
         (Some(env), _) => EnvFilter::try_new(env),
         (None, Some(level)) => EnvFilter::try_new(level),
         (None, None) => EnvFilter::try_new("info"),

@@ -73,10 +73,13 @@ pub fn leaf_der(input: &str) -> Result<Vec<u8>, Error> {
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     let bytes = LENIENT
         .decode(compact.as_bytes())
-        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(compact.trim_end_matches('=')))
+        .or_else(|_| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(compact.trim_end_matches('='))
+        })
         .map_err(|e| Error::Encoding(e.to_string()))?;
     if bytes.starts_with(b"-----BEGIN") {
-        let inner = String::from_utf8(bytes).map_err(|_| Error::Pem("base64 of PEM is not UTF-8".into()))?;
+        let inner = String::from_utf8(bytes)
+            .map_err(|_| Error::Pem("base64 of PEM is not UTF-8".into()))?;
         return pem_leaf(&unescape(inner.trim()));
     }
     Ok(bytes)
@@ -87,7 +90,8 @@ pub fn decode_der(der: &[u8]) -> Result<CertInfo, Error> {
     if der.is_empty() {
         return Err(Error::Empty);
     }
-    let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| Error::Der(der_error(&e)))?;
+    let (_, cert) =
+        x509_parser::parse_x509_certificate(der).map_err(|e| Error::Der(der_error(&e)))?;
     let validity = cert.validity();
     Ok(CertInfo {
         subject: cert.subject().to_string(),
@@ -137,7 +141,11 @@ fn der_error(e: &x509_parser::nom::Err<x509_parser::error::X509Error>) -> String
 /// Turn literal `\r\n` / `\n` escapes (a JSON value that was escaped twice) into line breaks.
 fn unescape(s: &str) -> std::borrow::Cow<'_, str> {
     if s.contains("\\n") {
-        std::borrow::Cow::Owned(s.replace("\\r\\n", "\n").replace("\\n", "\n").replace("\\r", "\n"))
+        std::borrow::Cow::Owned(
+            s.replace("\\r\\n", "\n")
+                .replace("\\n", "\n")
+                .replace("\\r", "\n"),
+        )
     } else {
         std::borrow::Cow::Borrowed(s)
     }
@@ -149,7 +157,9 @@ fn pem_leaf(text: &str) -> Result<Vec<u8>, Error> {
     let mut other_label = None;
     while let Some(start) = rest.find("-----BEGIN ") {
         let after = &rest[start + "-----BEGIN ".len()..];
-        let label_end = after.find("-----").ok_or_else(|| Error::Pem("unterminated BEGIN line".into()))?;
+        let label_end = after
+            .find("-----")
+            .ok_or_else(|| Error::Pem("unterminated BEGIN line".into()))?;
         let label = &after[..label_end];
         let body_start = &after[label_end + 5..];
         let footer = format!("-----END {label}-----");

@@ -13,7 +13,9 @@ use time::OffsetDateTime;
 use crate::expiry::Validity;
 
 /// The kind of certificate (SPEC §3), the `kind` label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// A tenant application signing key (`/keys/signing`).
@@ -78,7 +80,9 @@ impl std::fmt::Display for Kind {
 }
 
 /// What part a certificate plays (SPEC §3), the `role` label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// The key signing tokens now.
@@ -135,7 +139,9 @@ impl std::fmt::Display for Role {
 }
 
 /// Which Management API call a record or an error came from (the `source` label).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// `POST /oauth/token`.
@@ -372,7 +378,11 @@ impl TenantSnapshot {
             name: self.name.clone(),
             domain: self.domain.clone(),
             up,
-            last_success: if up { Some(finished) } else { self.last_success },
+            last_success: if up {
+                Some(finished)
+            } else {
+                self.last_success
+            },
             last_poll: Some(finished),
             poll_duration: Some(took),
             errors: outcome.errors,

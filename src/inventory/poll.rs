@@ -76,7 +76,10 @@ impl Poll<'_> {
 
     /// True when the error means no later call can succeed either (bad credentials, no network).
     fn is_fatal(err: &auth0::Error) -> bool {
-        matches!(err, auth0::Error::Unauthorized { .. } | auth0::Error::Transport(_))
+        matches!(
+            err,
+            auth0::Error::Unauthorized { .. } | auth0::Error::Transport(_)
+        )
     }
 }
 
@@ -106,7 +109,12 @@ pub async fn poll_tenant(
                 p.fail(Source::SigningKeys, None, &e);
                 if Poll::is_fatal(&e) {
                     let why = e.to_string();
-                    for s in [Source::Clients, Source::ClientCredentials, Source::Connections, Source::ConnectionKeys] {
+                    for s in [
+                        Source::Clients,
+                        Source::ClientCredentials,
+                        Source::Connections,
+                        Source::ConnectionKeys,
+                    ] {
                         p.skip(s, e.reason(), &why);
                     }
                     return p.out;
@@ -121,7 +129,12 @@ pub async fn poll_tenant(
     if p.enabled(Source::Connections) || p.enabled(Source::ConnectionKeys) {
         poll_connections(&mut p).await;
     }
-    debug!(tenant, records = p.out.records.len(), errors = p.out.errors.len(), "tenant polled");
+    debug!(
+        tenant,
+        records = p.out.records.len(),
+        errors = p.out.errors.len(),
+        "tenant polled"
+    );
     p.out
 }
 
@@ -146,7 +159,11 @@ async fn poll_clients(p: &mut Poll<'_>, tenant_thumbprints: &HashSet<String>) {
             }
             Err(e) => {
                 p.fail(Source::Clients, None, &e);
-                p.skip(Source::ClientCredentials, e.reason(), "the client list failed");
+                p.skip(
+                    Source::ClientCredentials,
+                    e.reason(),
+                    "the client list failed",
+                );
                 return;
             }
         }
@@ -187,7 +204,9 @@ async fn poll_connections(p: &mut Poll<'_>) {
                         continue;
                     };
                     if p.enabled(Source::Connections) {
-                        p.out.records.extend(sources::connection(p.tenant, &c, options));
+                        p.out
+                            .records
+                            .extend(sources::connection(p.tenant, &c, options));
                     }
                     if sources::has_connection_keys(&c) {
                         with_keys.push(wire::Connection { options: None, ..c });
@@ -197,7 +216,11 @@ async fn poll_connections(p: &mut Poll<'_>) {
             }
             Err(e) => {
                 p.fail(Source::Connections, None, &e);
-                p.skip(Source::ConnectionKeys, e.reason(), "the connection list failed");
+                p.skip(
+                    Source::ConnectionKeys,
+                    e.reason(),
+                    "the connection list failed",
+                );
                 return;
             }
         }
@@ -229,7 +252,10 @@ async fn poll_connections(p: &mut Poll<'_>) {
         .buffer_unordered(p.settings.concurrency.max(1));
     while let Some((c, res)) = results.next().await {
         match res {
-            Ok(keys) => p.out.records.extend(sources::connection_keys(tenant, &c, &keys)),
+            Ok(keys) => p
+                .out
+                .records
+                .extend(sources::connection_keys(tenant, &c, &keys)),
             Err(e) => p.fail(Source::ConnectionKeys, Some(&c.id), &e),
         }
     }
@@ -238,13 +264,21 @@ async fn poll_connections(p: &mut Poll<'_>) {
 /// Records sorted for output: soonest `not_after` first, unknown last, then by identity.
 pub fn sort_records(records: &mut [CertRecord]) {
     records.sort_by(|a, b| {
-        (a.not_after().is_none(), a.not_after(), &a.tenant, a.kind, &a.object_id, &a.cert_id).cmp(&(
-            b.not_after().is_none(),
-            b.not_after(),
-            &b.tenant,
-            b.kind,
-            &b.object_id,
-            &b.cert_id,
-        ))
+        (
+            a.not_after().is_none(),
+            a.not_after(),
+            &a.tenant,
+            a.kind,
+            &a.object_id,
+            &a.cert_id,
+        )
+            .cmp(&(
+                b.not_after().is_none(),
+                b.not_after(),
+                &b.tenant,
+                b.kind,
+                &b.object_id,
+                &b.cert_id,
+            ))
     });
 }

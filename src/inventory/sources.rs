@@ -58,7 +58,8 @@ impl Owner<'_> {
                 r
             }
             Err(e) => {
-                let fallback = || format!("unparseable-{}", &x509::sha1_hex(value.as_bytes())[..16]);
+                let fallback =
+                    || format!("unparseable-{}", &x509::sha1_hex(value.as_bytes())[..16]);
                 let mut r = self.blank(id.map_or_else(fallback, str::to_string));
                 r.error = Some(e.to_string());
                 r
@@ -69,7 +70,11 @@ impl Owner<'_> {
 
 /// Tenant signing keys. Returns the records and the SHA-1s of all tenant keys (to recognise
 /// client `signing_keys` that are just the tenant's certificate).
-pub fn signing_keys(tenant: &str, domain: &str, keys: &[wire::SigningKey]) -> (Vec<CertRecord>, HashSet<String>) {
+pub fn signing_keys(
+    tenant: &str,
+    domain: &str,
+    keys: &[wire::SigningKey],
+) -> (Vec<CertRecord>, HashSet<String>) {
     let mut thumbprints = HashSet::new();
     let records = keys
         .iter()
@@ -128,7 +133,9 @@ pub fn client(
         out.push(owner.certificate(cert, None));
     }
     for key in c.signing_keys.iter().flatten() {
-        let Some(cert) = key.cert.as_deref() else { continue };
+        let Some(cert) = key.cert.as_deref() else {
+            continue;
+        };
         let owner = Owner {
             tenant,
             kind: Kind::ClientSigningKey,
@@ -138,7 +145,10 @@ pub fn client(
             source: Source::Clients,
         };
         let r = owner.certificate(cert, None);
-        let is_tenant_key = r.sha1.as_ref().is_some_and(|s| tenant_thumbprints.contains(s));
+        let is_tenant_key = r
+            .sha1
+            .as_ref()
+            .is_some_and(|s| tenant_thumbprints.contains(s));
         if !is_tenant_key && !out.iter().any(|o: &CertRecord| o.key() == r.key()) {
             out.push(r);
         }
@@ -150,7 +160,10 @@ pub fn client(
 /// `signed_request_object`.
 pub fn credential_refs(c: &wire::Client) -> HashSet<String> {
     fn ids(v: Option<&Value>, out: &mut HashSet<String>) {
-        let Some(creds) = v.and_then(|v| v.get("credentials")).and_then(Value::as_array) else {
+        let Some(creds) = v
+            .and_then(|v| v.get("credentials"))
+            .and_then(Value::as_array)
+        else {
             return;
         };
         out.extend(
@@ -184,7 +197,11 @@ pub fn credentials(
             let owner = Owner {
                 tenant,
                 kind: Kind::ClientCredential,
-                role: if refs.contains(&cred.id) { Role::InUse } else { Role::Unused },
+                role: if refs.contains(&cred.id) {
+                    Role::InUse
+                } else {
+                    Role::Unused
+                },
                 object_id: client_id,
                 object_name: client_name,
                 source: Source::ClientCredentials,
@@ -237,7 +254,12 @@ pub fn connection(tenant: &str, c: &wire::Connection, options: &Value) -> Vec<Ce
         object_name: &c.name,
         source: Source::Connections,
     };
-    let str_at = |key: &str| options.get(key).and_then(Value::as_str).filter(|s| !s.trim().is_empty());
+    let str_at = |key: &str| {
+        options
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.trim().is_empty())
+    };
     let mut out: Vec<CertRecord> = Vec::new();
     let push = |r: CertRecord, out: &mut Vec<CertRecord>| {
         if !out.iter().any(|o| o.key() == r.key()) {
@@ -262,7 +284,10 @@ pub fn connection(tenant: &str, c: &wire::Connection, options: &Value) -> Vec<Ce
         _ => Vec::new(),
     };
     let signing = owner(Kind::ConnectionSigningCert);
-    let decoded: Vec<CertRecord> = idp_certs.iter().map(|v| signing.certificate(v, None)).collect();
+    let decoded: Vec<CertRecord> = idp_certs
+        .iter()
+        .map(|v| signing.certificate(v, None))
+        .collect();
     // Prefer the parseable ones: a broken `signingCert` next to a good `cert` is not a finding.
     let any_ok = decoded.iter().any(|r| r.error.is_none());
     for r in decoded {
@@ -270,7 +295,12 @@ pub fn connection(tenant: &str, c: &wire::Connection, options: &Value) -> Vec<Ce
             push(r, &mut out);
         }
     }
-    if out.is_empty() && matches!(c.strategy.as_str(), "samlp" | "adfs" | "waad" | "ad" | "pingfederate") {
+    if out.is_empty()
+        && matches!(
+            c.strategy.as_str(),
+            "samlp" | "adfs" | "waad" | "ad" | "pingfederate"
+        )
+    {
         let thumbs = options.get("thumbprints").and_then(Value::as_array);
         for t in thumbs.into_iter().flatten().filter_map(Value::as_str) {
             let t = x509::normalize_thumbprint(t);
@@ -284,8 +314,15 @@ pub fn connection(tenant: &str, c: &wire::Connection, options: &Value) -> Vec<Ce
             push(r, &mut out);
         }
     }
-    if let Some(cert) = options.get("signing_key").and_then(|k| k.get("cert")).and_then(Value::as_str) {
-        push(owner(Kind::ConnectionSpSigningKey).certificate(cert, None), &mut out);
+    if let Some(cert) = options
+        .get("signing_key")
+        .and_then(|k| k.get("cert"))
+        .and_then(Value::as_str)
+    {
+        push(
+            owner(Kind::ConnectionSpSigningKey).certificate(cert, None),
+            &mut out,
+        );
     }
     let decryption = match options.get("decryptionKey") {
         Some(Value::String(pem)) => Some(pem.as_str()),
@@ -293,13 +330,20 @@ pub fn connection(tenant: &str, c: &wire::Connection, options: &Value) -> Vec<Ce
         None => None,
     };
     if let Some(cert) = decryption {
-        push(owner(Kind::ConnectionDecryptionKey).certificate(cert, None), &mut out);
+        push(
+            owner(Kind::ConnectionDecryptionKey).certificate(cert, None),
+            &mut out,
+        );
     }
     out
 }
 
 /// A connection's private_key_jwt keys.
-pub fn connection_keys(tenant: &str, c: &wire::Connection, keys: &[wire::ConnectionKey]) -> Vec<CertRecord> {
+pub fn connection_keys(
+    tenant: &str,
+    c: &wire::Connection,
+    keys: &[wire::ConnectionKey],
+) -> Vec<CertRecord> {
     keys.iter()
         .map(|k| {
             let role = if k.current == Some(true) {

@@ -45,7 +45,15 @@ fn snapshot(records: Vec<CertRecord>) -> Snapshot {
 #[test]
 fn series_follow_the_snapshot() {
     let m = Metrics::new(true);
-    m.apply(&snapshot(vec![rec("aaa", 3, None), rec("bbb", 100, None), rec("ccc", 0, Some("bad"))]), &Policy::default(), NOW);
+    m.apply(
+        &snapshot(vec![
+            rec("aaa", 3, None),
+            rec("bbb", 100, None),
+            rec("ccc", 0, Some("bad")),
+        ]),
+        &Policy::default(),
+        NOW,
+    );
     let text = m.render();
     assert!(text.contains("certwatch_certificate_not_after_timestamp_seconds{cert_id=\"aaa\""));
     assert!(text.contains("status=\"critical\""));
@@ -53,14 +61,27 @@ fn series_follow_the_snapshot() {
     assert!(text.contains("certwatch_certificate_parse_error{cert_id=\"ccc\""));
     assert!(text.contains("certwatch_tenant_up{tenant=\"prod\"} 1"));
     assert!(text.contains("certwatch_poll_duration_seconds{tenant=\"prod\"} 1.5"));
-    assert!(text.contains(&format!("certwatch_poll_last_success_timestamp_seconds{{tenant=\"prod\"}} {}", NOW.unix_timestamp())));
+    assert!(text.contains(&format!(
+        "certwatch_poll_last_success_timestamp_seconds{{tenant=\"prod\"}} {}",
+        NOW.unix_timestamp()
+    )));
     assert!(text.contains("certwatch_certificate_expires_in_seconds{cert_id=\"aaa\""));
     assert!(text.contains("certwatch_build_info{"));
-    assert!(text.contains("# HELP certwatch_certificate_not_after_timestamp_seconds") && text.contains("last poll"));
+    assert!(
+        text.contains("# HELP certwatch_certificate_not_after_timestamp_seconds")
+            && text.contains("last poll")
+    );
 
-    m.apply(&snapshot(vec![rec("bbb", 100, None)]), &Policy::default(), NOW);
+    m.apply(
+        &snapshot(vec![rec("bbb", 100, None)]),
+        &Policy::default(),
+        NOW,
+    );
     let text = m.render();
-    assert!(!text.contains("cert_id=\"aaa\""), "removed certificate disappears");
+    assert!(
+        !text.contains("cert_id=\"aaa\""),
+        "removed certificate disappears"
+    );
     assert!(!text.contains("certwatch_certificate_parse_error{"));
     assert!(text.contains("cert_id=\"bbb\""));
 }
@@ -68,12 +89,22 @@ fn series_follow_the_snapshot() {
 #[test]
 fn labels_are_bounded_and_escaped() {
     let m = Metrics::new(false);
-    m.apply(&snapshot(vec![rec("aaa", 3, None)]), &Policy::default(), NOW);
+    m.apply(
+        &snapshot(vec![rec("aaa", 3, None)]),
+        &Policy::default(),
+        NOW,
+    );
     let text = m.render();
-    let line = text.lines().find(|l| l.starts_with("certwatch_certificate_info{")).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("certwatch_certificate_info{"))
+        .unwrap();
     assert!(line.contains("object_name=\"acme \\\"idp\\\"\\n"), "{line}");
     assert!(line.len() < 2_000, "label cut to 256 characters");
-    assert!(!text.contains("certwatch_certificate_expires_in_seconds"), "opt-in only");
+    assert!(
+        !text.contains("certwatch_certificate_expires_in_seconds"),
+        "opt-in only"
+    );
     assert_eq!(bound(&"é".repeat(300)).chars().count(), MAX_LABEL_LEN);
 }
 
@@ -93,7 +124,9 @@ fn counters_count() {
     m.rotation("prod", "connection_signing_cert", "dry_run");
     let text = m.render();
     assert!(text.contains("certwatch_poll_errors_total{reason=\"server_error\",source=\"connections\",tenant=\"prod\"} 2"));
-    assert!(text.contains("certwatch_api_requests_total{code=\"429\",endpoint=\"/api/v2/clients\",tenant=\"prod\"} 1"));
+    assert!(text.contains(
+        "certwatch_api_requests_total{code=\"429\",endpoint=\"/api/v2/clients\",tenant=\"prod\"} 1"
+    ));
     assert!(text.contains("certwatch_api_ratelimit_remaining{tenant=\"prod\"} 7"));
     assert!(text.contains("certwatch_alerts_sent_total{channel=\"ops-mail\",outcome=\"delivered\",severity=\"critical\"} 1"));
     assert!(text.contains("certwatch_rotations_total{kind=\"connection_signing_cert\",outcome=\"dry_run\",tenant=\"prod\"} 1"));

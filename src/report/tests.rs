@@ -41,28 +41,62 @@ fn report(records: Vec<CertRecord>, up: bool) -> Report {
 
 #[test]
 fn exit_codes() {
-    assert_eq!(report(vec![rec("a", Role::Active, Some(100))], true).exit_code(), 0);
-    assert_eq!(report(vec![rec("a", Role::Active, Some(20))], true).exit_code(), 1);
-    assert_eq!(report(vec![rec("a", Role::Active, Some(3))], true).exit_code(), 2);
-    assert_eq!(report(vec![rec("a", Role::Active, Some(-3))], true).exit_code(), 2);
-    assert_eq!(report(vec![rec("a", Role::Previous, Some(-3))], true).exit_code(), 0, "non-alerting role");
-    assert_eq!(report(vec![rec("a", Role::Active, None)], true).exit_code(), 0, "unknown is a finding");
-    assert_eq!(report(vec![rec("a", Role::Active, Some(100))], false).exit_code(), 3);
+    assert_eq!(
+        report(vec![rec("a", Role::Active, Some(100))], true).exit_code(),
+        0
+    );
+    assert_eq!(
+        report(vec![rec("a", Role::Active, Some(20))], true).exit_code(),
+        1
+    );
+    assert_eq!(
+        report(vec![rec("a", Role::Active, Some(3))], true).exit_code(),
+        2
+    );
+    assert_eq!(
+        report(vec![rec("a", Role::Active, Some(-3))], true).exit_code(),
+        2
+    );
+    assert_eq!(
+        report(vec![rec("a", Role::Previous, Some(-3))], true).exit_code(),
+        0,
+        "non-alerting role"
+    );
+    assert_eq!(
+        report(vec![rec("a", Role::Active, None)], true).exit_code(),
+        0,
+        "unknown is a finding"
+    );
+    assert_eq!(
+        report(vec![rec("a", Role::Active, Some(100))], false).exit_code(),
+        3
+    );
     assert_eq!(report(vec![], true).exit_code(), 0);
 }
 
 #[test]
 fn sorted_soonest_first_nulls_last_and_json_nulls() {
     let r = report(
-        vec![rec("later", Role::Active, Some(50)), rec("none", Role::Active, None), rec("soon", Role::Active, Some(2))],
+        vec![
+            rec("later", Role::Active, Some(50)),
+            rec("none", Role::Active, None),
+            rec("soon", Role::Active, Some(2)),
+        ],
         true,
     );
-    let names: Vec<_> = r.certificates.iter().map(|c| c.object_name.as_str()).collect();
+    let names: Vec<_> = r
+        .certificates
+        .iter()
+        .map(|c| c.object_name.as_str())
+        .collect();
     assert_eq!(names, ["soon", "later", "none"]);
     let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
     assert_eq!(v["generated_at"], "2026-11-23T12:00:00Z");
     assert_eq!(v["certificates"][2]["not_after"], serde_json::Value::Null);
-    assert_eq!(v["certificates"][2]["expires_in_seconds"], serde_json::Value::Null);
+    assert_eq!(
+        v["certificates"][2]["expires_in_seconds"],
+        serde_json::Value::Null
+    );
     assert_eq!(v["certificates"][2]["status"], "unknown");
     assert_eq!(v["certificates"][0]["expires_in_seconds"], 2 * 86_400);
     assert_eq!(v["certificates"][0]["not_after"], "2026-11-25T12:00:00Z");
@@ -73,8 +107,14 @@ fn sorted_soonest_first_nulls_last_and_json_nulls() {
 fn table_is_safe_for_terminals() {
     let r = report(vec![rec("evil\x1b[31m\nname", Role::Active, Some(2))], true);
     let table = r.to_table(false);
-    assert!(!table.contains('\x1b'), "control characters from Auth0 never reach the terminal");
+    assert!(
+        !table.contains('\x1b'),
+        "control characters from Auth0 never reach the terminal"
+    );
     assert!(table.contains("critical"));
     assert_eq!(table.lines().count(), 2);
-    assert!(r.to_table(true).contains("\x1b[31m"), "our own colours are used on a terminal");
+    assert!(
+        r.to_table(true).contains("\x1b[31m"),
+        "our own colours are used on a terminal"
+    );
 }

@@ -324,7 +324,7 @@ fn list_clients(req: &ApiRequest<'_>, tenant: &SimTenant) -> Result<Reply, ApiEr
     let is_global = q.bool("is_global")?;
     let is_first_party = q.bool("is_first_party")?;
     let app_types = q.get_all("app_type");
-    let items = tenant
+    let items: Vec<_> = tenant
         .clients
         .iter()
         .filter(|c| is_global.is_none_or(|g| c.global == g))
@@ -335,9 +335,10 @@ fn list_clients(req: &ApiRequest<'_>, tenant: &SimTenant) -> Result<Reply, ApiEr
                     .as_deref()
                     .is_some_and(|t| app_types.contains(&t))
         })
-        .map(|c| fields.apply(render::client_for(tenant, c, req.scopes), &["tenant"]))
         .collect();
-    Ok(Reply::ok(page.paginate(items, "clients")))
+    Ok(Reply::ok(page.paginate(items, "clients", |c| {
+        fields.apply(render::client_for(tenant, c, req.scopes), &["tenant"])
+    })))
 }
 
 fn list_connections(req: &ApiRequest<'_>, tenant: &SimTenant) -> Result<Reply, ApiError> {
@@ -348,19 +349,18 @@ fn list_connections(req: &ApiRequest<'_>, tenant: &SimTenant) -> Result<Reply, A
     let strategies = q.get_all("strategy");
     let name = q.get("name");
     let with_options = req.scopes.has("read:connections_options");
-    let items = tenant
+    let items: Vec<_> = tenant
         .connections
         .iter()
         .filter(|c| strategies.is_empty() || strategies.contains(&c.strategy.as_str()))
         .filter(|c| name.is_none_or(|n| c.name == n))
-        .map(|c| {
-            fields.apply(
-                render::connection(c, ConnectionView::ListItem, with_options),
-                &["is_domain_connection"],
-            )
-        })
         .collect();
-    Ok(Reply::ok(page.paginate(items, "connections")))
+    Ok(Reply::ok(page.paginate(items, "connections", |c| {
+        fields.apply(
+            render::connection(c, ConnectionView::ListItem, with_options),
+            &["is_domain_connection"],
+        )
+    })))
 }
 
 /// `PATCH /api/v2/connections/{id}`: `options`, when sent, replaces the whole object (then
@@ -724,7 +724,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(parsed.expires_at, Some(cert.not_after));
-        let explicit = parse(json!({"credential_type":"public_key","pem":cert.pem,"expires_at":"2026-02-03T04:05:06Z"})).unwrap();
+        let explicit = parse(json!({
+            "credential_type": "public_key",
+            "pem": cert.pem,
+            "expires_at": "2026-02-03T04:05:06Z",
+        }))
+        .unwrap();
         assert_eq!(
             explicit.expires_at,
             Some(datetime!(2026-02-03 04:05:06 UTC))

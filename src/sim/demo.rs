@@ -112,6 +112,10 @@ fn with_signing_keys(t: SimTenant, now: OffsetDateTime) -> SimTenant {
     let next = generate_cert(d, now - days(10), now - days(10) + SIGNING_CERT_VALIDITY);
     let previous = generate_cert(d, now - days(4990), now + days(10));
     let revoked = generate_cert(d, now - days(5030), now - days(30));
+    let mut revoked_key = SimSigningKey::from_cert(&stable_id("", "sk-revoked", 21), &revoked)
+        .revoked(now - days(60));
+    revoked_key.current_since = Some(now - days(5030));
+    revoked_key.current_until = Some(now - days(4990));
     t.signing_key(
         SimSigningKey::from_cert(&stable_id("", "sk-current", 21), &current).current(current_since),
     )
@@ -120,11 +124,7 @@ fn with_signing_keys(t: SimTenant, now: OffsetDateTime) -> SimTenant {
         SimSigningKey::from_cert(&stable_id("", "sk-previous", 21), &previous)
             .previous(now - days(4990), current_since),
     )
-    .signing_key(
-        SimSigningKey::from_cert(&stable_id("", "sk-revoked", 21), &revoked)
-            .previous(now - days(5030), now - days(4990))
-            .revoked(now - days(60)),
-    )
+    .signing_key(revoked_key)
 }
 
 fn saml(name: &str, signing_cert: &str) -> SimConnection {
@@ -455,7 +455,7 @@ mod tests {
                 (true, false, false, false),
                 (false, true, false, false),
                 (false, false, true, false),
-                (false, false, true, true)
+                (false, false, false, true)
             ]
         );
         assert_eq!(t.clients.iter().filter(|c| c.global).count(), 1);

@@ -28,6 +28,12 @@ pub enum FaultKind {
     Giant(usize),
     /// Invalidate every issued token, then answer 401 "Expired token".
     ExpireToken,
+    /// Carry out the request, but answer with `options.thumbprints` replaced by a thumbprint of
+    /// no real certificate (a write whose result does not match what was sent).
+    WrongThumbprint,
+    /// Carry out the request, then answer with this status and an error body (a write that took
+    /// effect although the caller saw a failure).
+    StatusAfterApply(u16),
 }
 
 /// One scripted fault on a route.
@@ -42,6 +48,8 @@ pub struct Fault {
     pub times: Option<u32>,
     /// Matching requests to let through untouched before the fault starts.
     pub after: u32,
+    /// Only requests with this HTTP method (`"PATCH"`); `None` = any method.
+    pub method: Option<String>,
 }
 
 impl Fault {
@@ -52,7 +60,14 @@ impl Fault {
             kind,
             times: None,
             after: 0,
+            method: None,
         }
+    }
+
+    /// Only requests with this method (e.g. `"PATCH"`) match; others on the route pass.
+    pub fn method(mut self, method: &str) -> Self {
+        self.method = Some(method.to_ascii_uppercase());
+        self
     }
 
     /// Only the next `n` matching requests (after the skipped ones) get the fault.
@@ -67,8 +82,14 @@ impl Fault {
         self
     }
 
-    fn matches(&self, route: &str) -> bool {
-        self.route == route || (self.route == ANY_API_ROUTE && route.starts_with("/api/"))
+    fn matches(&self, method: Option<&str>, route: &str) -> bool {
+        let method_ok = match (&self.method, method) {
+            (Some(want), Some(got)) => want.eq_ignore_ascii_case(got),
+            (Some(_), None) => false,
+            (None, _) => true,
+        };
+        method_ok
+            && (self.route == route || (self.route == ANY_API_ROUTE && route.starts_with("/api/")))
     }
 }
 
@@ -104,9 +125,23 @@ impl FaultSet {
     }
 
     /// Counts a request on `route` (a route template) and returns the fault it gets, if any.
+    /// Faults limited to a method never match here; see [`FaultSet::on_method_request`].
     pub fn on_request(&mut self, route: &str) -> Option<FaultKind> {
+        self.on(None, route)
+    }
+
+    /// Like [`FaultSet::on_request`], for a request with a known HTTP method.
+    pub fn on_method_request(&mut self, method: &str, route: &str) -> Option<FaultKind> {
+        self.on(Some(method), route)
+    }
+
+    fn on(&mut self, method: Option<&str>, route: &str) -> Option<FaultKind> {
         let mut chosen = None;
-        for armed in self.armed.iter_mut().filter(|a| a.fault.matches(route)) {
+        for armed in self
+            .armed
+            .iter_mut()
+            .filter(|a| a.fault.matches(method, route))
+        {
             armed.seen += 1;
             let started = armed.seen > armed.fault.after;
             let left = armed.fault.times.is_none_or(|t| armed.fired < t);
@@ -150,6 +185,21 @@ mod tests {
         set.add(Fault::new("/api/v2/clients", FaultKind::Hang).times(1));
         assert_eq!(set.on_request("/api/v2/connections"), None);
         assert_eq!(set.on_request("/api/v2/clients"), Some(FaultKind::Hang));
+    }
+
+    #[test]
+    fn method_faults_match_only_that_method() {
+        let mut set = FaultSet::default();
+        set.add(Fault::new("/api/v2/connections/{id}", FaultKind::Status(500)).method("patch"));
+        assert_eq!(
+            set.on_method_request("GET", "/api/v2/connections/{id}"),
+            None
+        );
+        assert_eq!(
+            set.on_method_request("PATCH", "/api/v2/connections/{id}"),
+            Some(FaultKind::Status(500))
+        );
+        assert_eq!(set.on_request("/api/v2/connections/{id}"), None);
     }
 
     #[test]

@@ -136,9 +136,10 @@ impl PageRequest {
         })
     }
 
-    /// Cuts `items` (already filtered) into the requested page and wraps it the way Auth0 does,
-    /// with `key` naming the array in envelopes (`"clients"`, `"connections"`).
-    pub fn paginate(&self, items: Vec<Value>, key: &str) -> Value {
+    /// Cuts `items` (already filtered) into the requested page, renders only that page with
+    /// `render`, and wraps it the way Auth0 does, with `key` naming the array in envelopes
+    /// (`"clients"`, `"connections"`).
+    pub fn paginate<T>(&self, items: Vec<T>, key: &str, render: impl FnMut(T) -> Value) -> Value {
         let total = items.len();
         match *self {
             Self::Offset {
@@ -147,7 +148,7 @@ impl PageRequest {
                 include_totals,
             } => {
                 let start = page.saturating_mul(per_page);
-                let slice = window(items, start, per_page);
+                let slice = window(items, start, per_page, render);
                 if include_totals {
                     let mut body = serde_json::Map::new();
                     body.insert("total".into(), json!(total));
@@ -160,7 +161,7 @@ impl PageRequest {
                 }
             }
             Self::Checkpoint { from, take } => {
-                let slice = window(items, from, take);
+                let slice = window(items, from, take, render);
                 let mut body = serde_json::Map::new();
                 body.insert(key.to_owned(), Value::Array(slice));
                 let end = from.saturating_add(take);
@@ -173,8 +174,18 @@ impl PageRequest {
     }
 }
 
-fn window(items: Vec<Value>, start: usize, len: usize) -> Vec<Value> {
-    items.into_iter().skip(start).take(len).collect()
+fn window<T>(
+    items: Vec<T>,
+    start: usize,
+    len: usize,
+    render: impl FnMut(T) -> Value,
+) -> Vec<Value> {
+    items
+        .into_iter()
+        .skip(start)
+        .take(len)
+        .map(render)
+        .collect()
 }
 
 /// An opaque `next` cursor for the item at `offset` (looks like Auth0's iron tokens).
@@ -205,7 +216,7 @@ mod tests {
 
     #[test]
     fn defaults_to_first_page_of_fifty_as_plain_array() {
-        let page = req("").unwrap().paginate(items(120), "clients");
+        let page = req("").unwrap().paginate(items(120), "clients", |v| v);
         let arr = page.as_array().unwrap();
         assert_eq!(arr.len(), 50);
         assert_eq!(arr[0]["i"], 0);
@@ -215,7 +226,7 @@ mod tests {
     fn offset_envelope_reports_totals_and_window() {
         let page = req("page=2&per_page=7&include_totals=true")
             .unwrap()
-            .paginate(items(20), "clients");
+            .paginate(items(20), "clients", |v| v);
         assert_eq!(page["total"], 20);
         assert_eq!(page["start"], 14);
         assert_eq!(page["limit"], 7);
@@ -228,7 +239,7 @@ mod tests {
         assert_eq!(got, vec![14, 15, 16, 17, 18, 19]);
         let past_end = req("page=9&per_page=7&include_totals=true")
             .unwrap()
-            .paginate(items(20), "clients");
+            .paginate(items(20), "clients", |v| v);
         assert_eq!(past_end["clients"], json!([]));
     }
 
@@ -255,7 +266,7 @@ mod tests {
                     url::form_urlencoded::byte_serialize(c.as_bytes()).collect::<String>()
                 ),
             };
-            let page = req(&q).unwrap().paginate(all.clone(), "connections");
+            let page = req(&q).unwrap().paginate(all.clone(), "connections", |v| v);
             assert!(page.get("total").is_none());
             for item in page["connections"].as_array().unwrap() {
                 seen.push(item["i"].as_u64().unwrap());
@@ -272,7 +283,7 @@ mod tests {
     fn take_wins_over_include_totals_and_exact_last_page_has_no_next() {
         let page = req("include_totals=true&per_page=50&take=100")
             .unwrap()
-            .paginate(items(100), "connections");
+            .paginate(items(100), "connections", |v| v);
         assert_eq!(page.as_object().unwrap().len(), 1, "{page}");
         assert_eq!(page["connections"].as_array().unwrap().len(), 100);
     }

@@ -31,6 +31,8 @@ use super::tenant::{SimTenant, random_id};
 
 /// Default `expires_in` of issued tokens (24 h, as Auth0).
 pub const DEFAULT_TOKEN_LIFETIME: u64 = 86_400;
+/// The thumbprint the `WrongThumbprint` fault answers with (SHA-1 of no real certificate).
+const WRONG_THUMBPRINT: &str = "0000000000000000000000000000000000000bad";
 /// How long [`Sim::shutdown`] waits for in-flight requests before dropping them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
@@ -195,7 +197,7 @@ impl Sim {
     }
 
     /// Stops serving: pending hangs and latencies are released, in-flight requests get
-    /// [`SHUTDOWN_GRACE`] to finish.
+    /// two seconds to finish.
     pub async fn shutdown(mut self) {
         self.shared.cancel.cancel();
         if let Some(mut task) = self.task.take() {
@@ -234,7 +236,13 @@ async fn dispatch(
     let matched = routes::match_route(method.as_str(), uri.path());
     let seq = shared.record(&method, &uri, matched.as_ref());
     let response = shared
-        .respond(matched, &headers, &body, uri.query().unwrap_or(""))
+        .respond(
+            method.as_str(),
+            matched,
+            &headers,
+            &body,
+            uri.query().unwrap_or(""),
+        )
         .await;
     shared.set_status(seq, response.status().as_u16());
     response
@@ -265,6 +273,7 @@ impl Shared {
 
     async fn respond(
         &self,
+        method: &str,
         matched: Option<Matched>,
         headers: &HeaderMap,
         body: &[u8],
@@ -279,7 +288,6 @@ impl Shared {
         } else {
             self.take_rate_limit()
         };
-        let with_limits = |response: Response| self.rate_headers(response, decision, false);
         if decision.is_some_and(|d| !d.allowed) {
             return self.rate_headers(
                 error_response(&ApiError::too_many_requests()),
@@ -288,26 +296,25 @@ impl Shared {
             );
         }
 
-        let fault = lock(&self.faults).on_request(matched.template);
-        let mut truncate = false;
+        let fault = lock(&self.faults).on_method_request(method, matched.template);
+        if let Some(response) = fault
+            .as_ref()
+            .and_then(|kind| self.replacement(kind, is_token, decision))
+        {
+            return response;
+        }
         match fault {
-            None => {}
             Some(FaultKind::Latency(delay)) => {
                 tokio::select! {
                     () = tokio::time::sleep(delay) => {}
                     () = self.cancel.cancelled() => return shutting_down(),
                 }
             }
-            Some(FaultKind::Truncated) => truncate = true,
             Some(FaultKind::Hang) => {
                 self.cancel.cancelled().await;
                 return shutting_down();
             }
-            Some(FaultKind::ExpireToken) => {
-                lock(&self.tokens).clear();
-                return with_limits(error_response(&ApiError::expired_token()));
-            }
-            Some(other) => return with_limits(self.fault_response(&other, is_token, decision)),
+            _ => {}
         }
 
         let reply = match &matched.endpoint {
@@ -315,14 +322,29 @@ impl Shared {
             Some(Endpoint::Token) => self.issue_token(headers, body),
             Some(endpoint) => self.call_api(endpoint, headers, body, raw_query),
         };
-        let mut response = match reply {
-            Ok(reply) => reply_response(&reply),
-            Err(e) => error_response(&e),
+        let response = match (fault, reply) {
+            (Some(FaultKind::StatusAfterApply(code)), _) => error_response(&ApiError::new(
+                code,
+                "Simulated fault after the change was applied",
+                None,
+            )),
+            (Some(FaultKind::WrongThumbprint), Ok(mut reply)) => {
+                if let Some(options) = reply
+                    .body
+                    .as_mut()
+                    .and_then(|b| b.get_mut("options"))
+                    .and_then(Value::as_object_mut)
+                {
+                    options.insert("thumbprints".into(), json!([WRONG_THUMBPRINT]));
+                }
+                reply_response(&reply)
+            }
+            (Some(FaultKind::Truncated), Ok(reply)) => truncated(reply_response(&reply)).await,
+            (Some(FaultKind::Truncated), Err(e)) => truncated(error_response(&e)).await,
+            (_, Ok(reply)) => reply_response(&reply),
+            (_, Err(e)) => error_response(&e),
         };
-        if truncate {
-            response = truncated(response).await;
-        }
-        with_limits(response)
+        self.rate_headers(response, decision, false)
     }
 
     fn take_rate_limit(&self) -> Option<Decision> {
@@ -358,13 +380,17 @@ impl Shared {
         response
     }
 
-    fn fault_response(
+    /// The response a fault sends instead of the normal one (with rate-limit headers), or
+    /// `None` for faults that delay, alter or follow the normal handling (latency, hang,
+    /// truncation, wrong thumbprint, status after apply).
+    fn replacement(
         &self,
         kind: &FaultKind,
         is_token: bool,
         decision: Option<Decision>,
-    ) -> Response {
-        match *kind {
+    ) -> Option<Response> {
+        let json = "application/json; charset=utf-8";
+        let response = match *kind {
             FaultKind::Status(429) => {
                 let forced = Decision {
                     allowed: false,
@@ -377,19 +403,20 @@ impl Shared {
                 } else {
                     ApiError::too_many_requests()
                 };
-                self.rate_headers(error_response(&err), Some(forced), true)
+                return Some(self.rate_headers(error_response(&err), Some(forced), true));
             }
-            FaultKind::Status(code) => {
-                let err = if is_token {
-                    ApiError::oauth(code, "server_error", api::reason(code))
-                } else {
-                    ApiError::new(code, "Simulated fault", None)
-                };
-                error_response(&err)
+            FaultKind::Status(code) => error_response(&if is_token {
+                ApiError::oauth(code, "server_error", api::reason(code))
+            } else {
+                ApiError::new(code, "Simulated fault", None)
+            }),
+            FaultKind::ExpireToken => {
+                lock(&self.tokens).clear();
+                error_response(&ApiError::expired_token())
             }
             FaultKind::MalformedJson => raw_response(
                 200,
-                "application/json; charset=utf-8",
+                json,
                 Bytes::from_static(b"{\"statusCode\":200,\"items\":[{\"id\":\"broken\",\"name\":"),
             ),
             FaultKind::WrongContentType => raw_response(
@@ -400,17 +427,14 @@ impl Shared {
                       <body><h1>We'll be right back</h1></body></html>",
                 ),
             ),
-            FaultKind::Giant(n) => {
-                raw_response(200, "application/json; charset=utf-8", giant_body(n))
-            }
-            // Handled inline by `respond`.
+            FaultKind::Giant(n) => raw_response(200, json, giant_body(n)),
             FaultKind::Latency(_)
             | FaultKind::Hang
             | FaultKind::Truncated
-            | FaultKind::ExpireToken => {
-                error_response(&ApiError::new(500, "Unexpected fault", None))
-            }
-        }
+            | FaultKind::WrongThumbprint
+            | FaultKind::StatusAfterApply(_) => return None,
+        };
+        Some(self.rate_headers(response, decision, false))
     }
 
     fn issue_token(&self, headers: &HeaderMap, body: &[u8]) -> Result<Reply, ApiError> {

@@ -740,7 +740,9 @@ impl SimConnection {
     pub fn adfs(id: &str, name: &str, thumbprints: &[&str]) -> Self {
         let mut conn = Self::new(id, name, "adfs");
         conn.options = object(json!({
-            "adfs_server": format!("https://adfs.{name}.example.com/FederationMetadata/2007-06/FederationMetadata.xml"),
+            "adfs_server": format!(
+                "https://adfs.{name}.example.com/FederationMetadata/2007-06/FederationMetadata.xml"
+            ),
             "signInEndpoint": format!("https://adfs.{name}.example.com/adfs/ls/"),
             "thumbprints": thumbprints,
             "prev_thumbprints": [],
@@ -858,7 +860,8 @@ impl SimConnection {
         self.option("decryptionKey", json!(pem))
     }
 
-    /// Re-applies Auth0's computed options (see [`apply_computed`]); an undecodable
+    /// Re-applies what Auth0 computes from certificates (samlp/pingfederate `cert`, `expires`,
+    /// `subject`, `thumbprints`; ad `thumbprints`); an undecodable
     /// `signingCert` is left as it is.
     pub fn recompute(&mut self) {
         let _ = apply_computed(&self.strategy, &mut self.options, None);

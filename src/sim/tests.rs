@@ -378,7 +378,12 @@ async fn fields_filter_keeps_tenant_like_auth0() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(
         body,
-        json!({"statusCode":404,"error":"Not Found","message":"The client does not exist","errorCode":"inexistent_client"})
+        json!({
+            "statusCode": 404,
+            "error": "Not Found",
+            "message": "The client does not exist",
+            "errorCode": "inexistent_client"
+        })
     );
 }
 
@@ -479,7 +484,12 @@ async fn missing_scopes_give_403_and_hide_options_and_keys() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(
         body,
-        json!({"statusCode":403,"error":"Forbidden","message":"Insufficient scope, expected any of: read:signing_keys","errorCode":"insufficient_scope"})
+        json!({
+            "statusCode": 403,
+            "error": "Forbidden",
+            "message": "Insufficient scope, expected any of: read:signing_keys",
+            "errorCode": "insufficient_scope"
+        })
     );
     let (status, _) = api.get("/api/v2/clients/c1/credentials").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -497,7 +507,7 @@ async fn rate_limit_429_with_headers_then_recovers() {
     let api = Api::start(tenant_with_clients(1), READ_ALL).await;
     api.sim.set_rate_limit(Some(RateLimit {
         burst: 2,
-        per_second: 10.0,
+        per_second: 4.0,
     }));
     api.sim.set_retry_after(true);
     let before = std::time::SystemTime::now()
@@ -528,7 +538,12 @@ async fn rate_limit_429_with_headers_then_recovers() {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(
         body,
-        json!({"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached","errorCode":"too_many_requests"})
+        json!({
+            "statusCode": 429,
+            "error": "Too Many Requests",
+            "message": "Global limit has been reached",
+            "errorCode": "too_many_requests"
+        })
     );
     assert_eq!(headers["x-ratelimit-remaining"], "0");
     assert_eq!(headers["retry-after"], "1");
@@ -537,9 +552,9 @@ async fn rate_limit_429_with_headers_then_recovers() {
     // The token endpoint is not limited.
     fetch_token(&api.http, &api.sim, M2M, SECRET).await;
 
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let (status, _, _) = api.send(api.http.get(api.url("/api/v2/clients"))).await;
-    assert_eq!(status, StatusCode::OK, "a token was refilled after 100 ms");
+    assert_eq!(status, StatusCode::OK, "a token was refilled after 250 ms");
 
     api.sim.set_retry_after(false);
     let (status, headers, _) = api.send(api.http.get(api.url("/api/v2/clients"))).await;
@@ -592,6 +607,30 @@ async fn status_fault_with_after_and_times_and_recording() {
     assert_eq!(recorded[4].status, 500);
     api.sim.clear_faults();
     assert_eq!(api.get("/api/v2/clients").await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn status_429_fault_looks_like_an_exhausted_bucket() {
+    let api = Api::start(tenant_with_clients(1), READ_ALL).await;
+    api.sim.set_rate_limit(Some(RateLimit {
+        burst: 50,
+        per_second: 0.01,
+    }));
+    api.sim.set_retry_after(true);
+    api.sim
+        .add_fault(Fault::new("/api/v2/clients", FaultKind::Status(429)).times(1));
+    let (status, headers, body) = api.send(api.http.get(api.url("/api/v2/clients"))).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body["errorCode"], "too_many_requests");
+    assert_eq!(headers["x-ratelimit-limit"], "50");
+    assert_eq!(headers["x-ratelimit-remaining"], "0");
+    assert_eq!(headers["retry-after"], "1");
+    let (status, headers, _) = api.send(api.http.get(api.url("/api/v2/clients"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers["x-ratelimit-remaining"], "48",
+        "the faulted request used a token"
+    );
 }
 
 #[tokio::test]
@@ -723,6 +762,51 @@ async fn body_faults_break_the_body_the_advertised_way() {
     let (_, _, _, after) = fetch().await;
     assert_eq!(after.len(), normal.len(), "faults used up");
 }
+
+#[tokio::test]
+async fn write_faults_apply_the_change_but_answer_wrongly() {
+    let old = cert("old.example.com", 10);
+    let new = cert("new.example.com", 400);
+    let t = tenant().connection(SimConnection::samlp("con_s", "s", &old.pem));
+    let api = Api::start(t, WRITE_ALL).await;
+    let route = "/api/v2/connections/{id}";
+    let patch = json!({"options": {"signingCert": new.base64_pem_crlf()}});
+
+    // Method-limited: GETs pass, the PATCH is faulted.
+    api.sim.add_fault(
+        Fault::new(route, FaultKind::WrongThumbprint)
+            .method("PATCH")
+            .times(1),
+    );
+    let got = api.ok("/api/v2/connections/con_s").await;
+    assert_eq!(got["options"]["thumbprints"], json!([old.sha1_hex]));
+    let (status, body) = api.patch("/api/v2/connections/con_s", &patch).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body["options"]["thumbprints"],
+        json!([WRONG_THUMBPRINT_FOR_TESTS])
+    );
+    let stored = api.ok("/api/v2/connections/con_s").await;
+    assert_eq!(
+        stored["options"]["thumbprints"],
+        json!([new.sha1_hex]),
+        "the change itself was applied"
+    );
+
+    api.sim.add_fault(
+        Fault::new(route, FaultKind::StatusAfterApply(502))
+            .method("PATCH")
+            .times(1),
+    );
+    let back = json!({"options": {"signingCert": old.pem}});
+    let (status, body) = api.patch("/api/v2/connections/con_s", &back).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert_eq!(body["statusCode"], 502);
+    let stored = api.ok("/api/v2/connections/con_s").await;
+    assert_eq!(stored["options"]["thumbprints"], json!([old.sha1_hex]));
+}
+
+const WRONG_THUMBPRINT_FOR_TESTS: &str = "0000000000000000000000000000000000000bad";
 
 #[tokio::test]
 async fn expire_token_fault_invalidates_every_token() {
@@ -888,18 +972,30 @@ async fn credentials_limit_create_delete_and_client_patch() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         body,
-        json!({"statusCode":400,"error":"Bad Request","message":"The client has reached the maximum number of credentials (2)","errorCode":"too_many_credentials"})
+        json!({
+            "statusCode": 400,
+            "error": "Bad Request",
+            "message": "The client has reached the maximum number of credentials (2)",
+            "errorCode": "too_many_credentials"
+        })
     );
 
     let new_id = created["id"].as_str().unwrap();
     let (status, body) = api
-        .patch("/api/v2/clients/app1", &json!({"client_authentication_methods": {"private_key_jwt": {"credentials": [{"id": "cred_unknown"}]}}}))
+        .patch(
+            "/api/v2/clients/app1",
+            &json!({"client_authentication_methods": {
+                "private_key_jwt": {"credentials": [{"id": "cred_unknown"}]}
+            }}),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (status, body) = api
         .patch(
             "/api/v2/clients/app1",
-            &json!({"client_authentication_methods": {"self_signed_tls_client_auth": {"credentials": [{"id": new_id}]}}}),
+            &json!({"client_authentication_methods": {
+                "self_signed_tls_client_auth": {"credentials": [{"id": new_id}]}
+            }}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -1015,7 +1111,12 @@ async fn shape_clients_offset_envelope_matches_recording() {
     let token = {
         let resp = http
             .post(sim.url().join("oauth/token").unwrap())
-            .json(&json!({"grant_type":"client_credentials","client_id":M2M,"client_secret":SECRET,"audience":"https://go-auth0-dev.eu.auth0.com/api/v2/"}))
+            .json(&json!({
+                "grant_type": "client_credentials",
+                "client_id": M2M,
+                "client_secret": SECRET,
+                "audience": "https://go-auth0-dev.eu.auth0.com/api/v2/",
+            }))
             .send()
             .await
             .unwrap();
@@ -1025,7 +1126,12 @@ async fn shape_clients_offset_envelope_matches_recording() {
             .to_owned()
     };
     let body: Value = http
-        .get(sim.url().join("api/v2/clients?fields=client_id&include_fields=true&include_totals=true&per_page=50").unwrap())
+        .get(
+            sim.url()
+                .join("api/v2/clients?fields=client_id&include_fields=true")
+                .unwrap(),
+        )
+        .query(&[("include_totals", "true"), ("per_page", "50")])
         .bearer_auth(token)
         .send()
         .await

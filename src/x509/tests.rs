@@ -6,7 +6,9 @@ use time::macros::datetime;
 
 fn make(cn: &str, nb: OffsetDateTime, na: OffsetDateTime) -> (String, Vec<u8>) {
     let mut params = rcgen::CertificateParams::new(vec![cn.to_string()]).unwrap();
-    params.distinguished_name.push(rcgen::DnType::CommonName, cn);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, cn);
     params.not_before = nb;
     params.not_after = na;
     let key = rcgen::KeyPair::generate().unwrap();
@@ -52,7 +54,10 @@ fn base64_of_pem_and_base64_der() {
         .collect::<Vec<_>>()
         .join("\n");
     assert_eq!(decode(&wrapped).unwrap(), want);
-    assert_eq!(decode(STANDARD.encode(&der).trim_end_matches('=')).unwrap(), want);
+    assert_eq!(
+        decode(STANDARD.encode(&der).trim_end_matches('=')).unwrap(),
+        want
+    );
 }
 
 #[test]
@@ -90,8 +95,14 @@ fn recorded_auth0_connection_key_thumbprint_matches() {
     .unwrap();
     for key in body.as_array().unwrap() {
         let info = decode(key["cert"].as_str().unwrap()).unwrap();
-        assert_eq!(info.sha1, normalize_thumbprint(key["thumbprint"].as_str().unwrap()));
-        assert_eq!(info.sha1, normalize_thumbprint(key["fingerprint"].as_str().unwrap()));
+        assert_eq!(
+            info.sha1,
+            normalize_thumbprint(key["thumbprint"].as_str().unwrap())
+        );
+        assert_eq!(
+            info.sha1,
+            normalize_thumbprint(key["fingerprint"].as_str().unwrap())
+        );
         assert_eq!(info.not_after.year(), 2026);
     }
 }
@@ -119,8 +130,14 @@ fn recorded_samlp_base64_signing_cert_matches_thumbprint_and_expires() {
 fn garbage_is_an_error_not_a_panic() {
     assert_eq!(decode(""), Err(Error::Empty));
     assert_eq!(decode("   \n "), Err(Error::Empty));
-    assert!(matches!(decode("not a certificate!"), Err(Error::Encoding(_))));
-    assert!(matches!(decode("aGVsbG8gd29ybGQ="), Err(Error::Der(_))), "base64 of 'hello world'");
+    assert!(matches!(
+        decode("not a certificate!"),
+        Err(Error::Encoding(_))
+    ));
+    assert!(
+        matches!(decode("aGVsbG8gd29ybGQ="), Err(Error::Der(_))),
+        "base64 of 'hello world'"
+    );
     assert!(matches!(
         decode("-----BEGIN CERTIFICATE-----\nMIIB\n"),
         Err(Error::Pem(_))
@@ -158,8 +175,14 @@ fn not_yet_valid_and_expired_dates_are_reported_as_is() {
         datetime!(2010-01-01 0:00 UTC),
         datetime!(2011-01-01 0:00 UTC),
     );
-    assert_eq!(decode(&future).unwrap().not_before, datetime!(2030-01-01 0:00 UTC));
-    assert_eq!(decode(&past).unwrap().not_after, datetime!(2011-01-01 0:00 UTC));
+    assert_eq!(
+        decode(&future).unwrap().not_before,
+        datetime!(2030-01-01 0:00 UTC)
+    );
+    assert_eq!(
+        decode(&past).unwrap().not_after,
+        datetime!(2011-01-01 0:00 UTC)
+    );
 }
 
 #[test]

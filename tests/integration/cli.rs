@@ -145,10 +145,20 @@ fn check_config_masks_secrets_and_reports_errors() {
 async fn run_polls_on_schedule_and_stops_cleanly_on_sigterm() {
     let sim = Sim::spawn(saml_expiring_in(100)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let toml = config_toml(&sim.url(), SECRET, dir.path())
-        .replace("interval = \"1h\"\nrun_on_start = false", "interval = \"1s\"\nrun_on_start = true")
-        .replace("listen = \"127.0.0.1:0\"", &format!("listen = \"127.0.0.1:{port}\""));
+        .replace(
+            "interval = \"1h\"\nrun_on_start = false",
+            "interval = \"1s\"\nrun_on_start = true",
+        )
+        .replace(
+            "listen = \"127.0.0.1:0\"",
+            &format!("listen = \"127.0.0.1:{port}\""),
+        );
     let cfg = dir.path().join("certwatch.toml");
     std::fs::write(&cfg, toml).unwrap();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_certwatch"))
@@ -162,7 +172,10 @@ async fn run_polls_on_schedule_and_stops_cleanly_on_sigterm() {
     let mut ready = false;
     for _ in 0..100 {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await
+        if let Ok(r) = client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
             && r.status() == 200
         {
             ready = true;
@@ -171,7 +184,12 @@ async fn run_polls_on_schedule_and_stops_cleanly_on_sigterm() {
     }
     assert!(ready, "daemon never became ready");
     // The schedule keeps polling: more signing-key calls arrive within a few seconds.
-    let count = || sim.requests().iter().filter(|r| r.path == "/api/v2/keys/signing").count();
+    let count = || {
+        sim.requests()
+            .iter()
+            .filter(|r| r.path == "/api/v2/keys/signing")
+            .count()
+    };
     let first = count();
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     assert!(count() > first, "no scheduled poll after the initial one");
@@ -186,7 +204,13 @@ async fn run_polls_on_schedule_and_stops_cleanly_on_sigterm() {
     assert!(metrics.contains("certwatch_tenant_up{tenant=\"prod\"} 1"));
 
     let pid = child.id().unwrap().to_string();
-    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let status = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait())
         .await
         .expect("did not stop within 10 s of SIGTERM")
@@ -194,7 +218,16 @@ async fn run_polls_on_schedule_and_stops_cleanly_on_sigterm() {
     assert_eq!(status.code(), Some(0));
     let mut stderr = String::new();
     use tokio::io::AsyncReadExt as _;
-    child.stderr.take().unwrap().read_to_string(&mut stderr).await.unwrap();
-    assert!(stderr.contains("SIGTERM received") && stderr.contains("stopped"), "{stderr}");
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .await
+        .unwrap();
+    assert!(
+        stderr.contains("SIGTERM received") && stderr.contains("stopped"),
+        "{stderr}"
+    );
     sim.shutdown().await;
 }

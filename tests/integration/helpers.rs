@@ -75,8 +75,10 @@ impl TestApp {
     pub async fn spawn_with(tenant: SimTenant, server_extra: &str) -> TestApp {
         let sim = Sim::spawn(tenant).await.unwrap();
         let state = tempfile::tempdir().unwrap();
-        let toml = config_toml(&sim.url(), SECRET, state.path())
-            .replace("listen = \"127.0.0.1:0\"", &format!("listen = \"127.0.0.1:0\"\n{server_extra}"));
+        let toml = config_toml(&sim.url(), SECRET, state.path()).replace(
+            "listen = \"127.0.0.1:0\"",
+            &format!("listen = \"127.0.0.1:0\"\n{server_extra}"),
+        );
         let cfg = config::from_toml(&toml).unwrap();
         let clock = Arc::new(ManualClock::new(now()));
         let app = Arc::new(App::build(cfg, clock.clone()).unwrap());

@@ -180,7 +180,11 @@ async fn hostile_names_are_escaped_on_the_status_page_and_in_metrics() {
 
 #[tokio::test]
 async fn bearer_token_protects_metrics_and_api_but_not_probes() {
-    let app = TestApp::spawn_with(full_tenant().tenant, "bearer_token = \"t0ps3cret-scrape-token\"").await;
+    let app = TestApp::spawn_with(
+        full_tenant().tenant,
+        "bearer_token = \"t0ps3cret-scrape-token\"",
+    )
+    .await;
     app.app.poll_now().await;
     let base = format!("http://{}", app.addr);
     let client = reqwest::Client::new();
@@ -188,15 +192,30 @@ async fn bearer_token_protects_metrics_and_api_but_not_probes() {
         let r = client.get(format!("{base}{path}")).send().await.unwrap();
         assert_eq!(r.status(), 401, "{path} without a token");
         assert_eq!(r.headers()["www-authenticate"], "Bearer");
-        let r = client.get(format!("{base}{path}")).bearer_auth("wrong").send().await.unwrap();
+        let r = client
+            .get(format!("{base}{path}"))
+            .bearer_auth("wrong")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 401, "{path} with a wrong token");
-        let r = client.get(format!("{base}{path}")).bearer_auth("t0ps3cret-scrape-token").send().await.unwrap();
+        let r = client
+            .get(format!("{base}{path}"))
+            .bearer_auth("t0ps3cret-scrape-token")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200, "{path} with the token");
     }
     assert_eq!(app.get("/healthz").await.0, 200);
     assert_eq!(app.get("/readyz").await.0, 200);
-    let (_, metrics) = app.get_with_token("/metrics", "t0ps3cret-scrape-token").await;
-    assert!(!metrics.contains("t0ps3cret"), "the token never appears in metrics");
+    let (_, metrics) = app
+        .get_with_token("/metrics", "t0ps3cret-scrape-token")
+        .await;
+    assert!(
+        !metrics.contains("t0ps3cret"),
+        "the token never appears in metrics"
+    );
     app.stop().await;
 }
 
@@ -210,9 +229,19 @@ async fn basic_auth_protects_metrics() {
     let client = reqwest::Client::new();
     let url = format!("http://{}/metrics", app.addr);
     assert_eq!(client.get(&url).send().await.unwrap().status(), 401);
-    let wrong = client.get(&url).basic_auth("prometheus", Some("nope")).send().await.unwrap();
+    let wrong = client
+        .get(&url)
+        .basic_auth("prometheus", Some("nope"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), 401);
-    let ok = client.get(&url).basic_auth("prometheus", Some("pa55word")).send().await.unwrap();
+    let ok = client
+        .get(&url)
+        .basic_auth("prometheus", Some("pa55word"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200);
     app.stop().await;
 }

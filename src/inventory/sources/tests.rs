@@ -4,7 +4,10 @@ use super::*;
 use crate::auth0::wire;
 
 fn recorded(name: &str) -> Value {
-    let p = format!("{}/../shared/auth0/recorded/{name}", env!("CARGO_MANIFEST_DIR"));
+    let p = format!(
+        "{}/../shared/auth0/recorded/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
 }
 
@@ -18,14 +21,19 @@ fn cert(cn: &str, days: i64) -> String {
     let mut p = rcgen::CertificateParams::new(vec![cn.into()]).unwrap();
     p.not_before = OffsetDateTime::now_utc() - time::Duration::days(1);
     p.not_after = OffsetDateTime::now_utc() + time::Duration::days(days);
-    p.self_signed(&rcgen::KeyPair::generate().unwrap()).unwrap().pem()
+    p.self_signed(&rcgen::KeyPair::generate().unwrap())
+        .unwrap()
+        .pem()
 }
 
 #[test]
 fn samlp_with_identical_cert_and_signing_cert_is_one_record() {
     let (c, o) = conn(recorded("samlp-connection-get.go-auth0.json"));
     let recs = connection("prod", &c, &o);
-    let signing: Vec<_> = recs.iter().filter(|r| r.kind == Kind::ConnectionSigningCert).collect();
+    let signing: Vec<_> = recs
+        .iter()
+        .filter(|r| r.kind == Kind::ConnectionSigningCert)
+        .collect();
     assert_eq!(signing.len(), 1);
     let r = signing[0];
     assert_eq!(r.object_id, c.id);
@@ -39,13 +47,21 @@ fn samlp_with_identical_cert_and_signing_cert_is_one_record() {
 
 #[test]
 fn samlp_metadata_derived_base64_signing_cert_and_placeholder_keys() {
-    let (c, o) = conn(recorded("samlp-connection-get-metadataXml-derived.terraform.json"));
+    let (c, o) = conn(recorded(
+        "samlp-connection-get-metadataXml-derived.terraform.json",
+    ));
     let recs = connection("prod", &c, &o);
-    let signing: Vec<_> = recs.iter().filter(|r| r.kind == Kind::ConnectionSigningCert).collect();
+    let signing: Vec<_> = recs
+        .iter()
+        .filter(|r| r.kind == Kind::ConnectionSigningCert)
+        .collect();
     assert_eq!(signing.len(), 1, "base64-of-PEM signingCert equals cert");
     assert_eq!(signing[0].sha1.as_deref(), o["thumbprints"][0].as_str());
     // The recorded decryptionKey is a placeholder: reported as unparseable, never dropped.
-    let dec: Vec<_> = recs.iter().filter(|r| r.kind == Kind::ConnectionDecryptionKey).collect();
+    let dec: Vec<_> = recs
+        .iter()
+        .filter(|r| r.kind == Kind::ConnectionDecryptionKey)
+        .collect();
     assert_eq!(dec.len(), 1);
     assert!(dec[0].error.is_some());
     assert_eq!(dec[0].validity, Validity::Unknown);
@@ -55,7 +71,10 @@ fn samlp_metadata_derived_base64_signing_cert_and_placeholder_keys() {
 fn pingfederate_uses_returned_cert() {
     let (c, o) = conn(recorded("pingfederate-connection-get.go-auth0.json"));
     let recs = connection("prod", &c, &o);
-    let r = recs.iter().find(|r| r.kind == Kind::ConnectionSigningCert).unwrap();
+    let r = recs
+        .iter()
+        .find(|r| r.kind == Kind::ConnectionSigningCert)
+        .unwrap();
     assert_eq!(r.sha1.as_deref(), o["thumbprints"][0].as_str());
 }
 
@@ -64,9 +83,15 @@ fn waad_thumbprints_only() {
     let (c, o) = conn(recorded("waad-connection-create-response.terraform.json"));
     let recs = connection("prod", &c, &o);
     assert_eq!(recs.len(), 5);
-    assert!(recs.iter().all(|r| r.kind == Kind::ConnectionThumbprint && r.validity == Validity::Unknown));
+    assert!(
+        recs.iter()
+            .all(|r| r.kind == Kind::ConnectionThumbprint && r.validity == Validity::Unknown)
+    );
     assert_eq!(recs[0].cert_id, "2ed8047f8e84097e9e4579912efc013c96a07f0c");
-    assert!(recs.iter().all(|r| r.error.is_none()), "thumbprint-only is not a parse error");
+    assert!(
+        recs.iter().all(|r| r.error.is_none()),
+        "thumbprint-only is not a parse error"
+    );
 }
 
 #[test]
@@ -93,11 +118,27 @@ fn decryption_key_as_pem_string_and_ad_certs() {
         options: None,
     };
     let (a, b) = (cert("a", 10), cert("b", 20));
-    let o = serde_json::json!({"certs": [a, b], "thumbprints": ["x"], "decryptionKey": cert("d", 30)});
+    let o =
+        serde_json::json!({"certs": [a, b], "thumbprints": ["x"], "decryptionKey": cert("d", 30)});
     let recs = connection("prod", &c, &o);
-    assert_eq!(recs.iter().filter(|r| r.kind == Kind::ConnectionSigningCert).count(), 2);
-    assert_eq!(recs.iter().filter(|r| r.kind == Kind::ConnectionDecryptionKey).count(), 1);
-    assert_eq!(recs.iter().filter(|r| r.kind == Kind::ConnectionThumbprint).count(), 0);
+    assert_eq!(
+        recs.iter()
+            .filter(|r| r.kind == Kind::ConnectionSigningCert)
+            .count(),
+        2
+    );
+    assert_eq!(
+        recs.iter()
+            .filter(|r| r.kind == Kind::ConnectionDecryptionKey)
+            .count(),
+        1
+    );
+    assert_eq!(
+        recs.iter()
+            .filter(|r| r.kind == Kind::ConnectionThumbprint)
+            .count(),
+        0
+    );
 }
 
 #[test]
@@ -111,7 +152,10 @@ fn signing_key_roles_and_thumbprints() {
     .unwrap();
     let (recs, thumbs) = signing_keys("prod", "acme.auth0.com", &keys);
     let roles: Vec<_> = recs.iter().map(|r| r.role).collect();
-    assert_eq!(roles, vec![Role::Current, Role::Next, Role::Previous, Role::Revoked]);
+    assert_eq!(
+        roles,
+        vec![Role::Current, Role::Next, Role::Previous, Role::Revoked]
+    );
     assert_eq!(recs[0].object_name, "acme.auth0.com");
     assert_eq!(recs[0].cert_id, "k1");
     assert_eq!(thumbs.len(), 4);
@@ -144,9 +188,22 @@ fn client_signing_keys_that_are_tenant_keys_are_skipped() {
     }))
     .unwrap();
     let (recs, refs) = client("prod", &c, &thumbs);
-    assert_eq!(recs.iter().filter(|r| r.kind == Kind::ClientSigningKey).count(), 1);
-    assert_eq!(recs.iter().filter(|r| r.kind == Kind::ClientEncryptionKey).count(), 1);
-    assert_eq!(refs, HashSet::from(["cred_a".to_string(), "cred_b".to_string()]));
+    assert_eq!(
+        recs.iter()
+            .filter(|r| r.kind == Kind::ClientSigningKey)
+            .count(),
+        1
+    );
+    assert_eq!(
+        recs.iter()
+            .filter(|r| r.kind == Kind::ClientEncryptionKey)
+            .count(),
+        1
+    );
+    assert_eq!(
+        refs,
+        HashSet::from(["cred_a".to_string(), "cred_b".to_string()])
+    );
 }
 
 #[test]
@@ -180,7 +237,8 @@ fn credentials_roles_and_expiry_from_recorded_list() {
     assert_eq!(recs[0].validity, Validity::Never);
     assert!(recs[1].error.is_some());
     let x509: wire::Credential =
-        serde_json::from_value(recorded("client-credential-x509-cert-create.go-auth0.json")).unwrap();
+        serde_json::from_value(recorded("client-credential-x509-cert-create.go-auth0.json"))
+            .unwrap();
     let recs = credentials("prod", "c1", "api", &refs, &[x509]);
     assert_eq!(recs[0].sha256.as_ref().map(String::len), Some(64));
     assert_eq!(recs[0].not_after().map(|t| t.year()), Some(9999));
@@ -189,7 +247,8 @@ fn credentials_roles_and_expiry_from_recorded_list() {
 #[test]
 fn connection_keys_from_recorded_body() {
     let keys: Vec<wire::ConnectionKey> =
-        serde_json::from_value(recorded("connection-keys-list-after-rotate.go-auth0.json")).unwrap();
+        serde_json::from_value(recorded("connection-keys-list-after-rotate.go-auth0.json"))
+            .unwrap();
     let c = wire::Connection {
         id: "con_C2e0oblyUcpOWkUv".into(),
         name: "oidc".into(),
@@ -200,6 +259,9 @@ fn connection_keys_from_recorded_body() {
     let recs = connection_keys("prod", &c, &keys);
     let roles: Vec<_> = recs.iter().map(|r| r.role).collect();
     assert_eq!(roles, vec![Role::Current, Role::Previous, Role::Next]);
-    assert_eq!(recs[0].sha1.as_deref(), Some("0d763ac94f287ae1aa66630cd259c0a951c19881"));
+    assert_eq!(
+        recs[0].sha1.as_deref(),
+        Some("0d763ac94f287ae1aa66630cd259c0a951c19881")
+    );
     assert_eq!(recs[0].cert_id, keys[0].kid);
 }
