@@ -18,6 +18,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{Instrument as _, error, info, info_span, warn};
 
+/// How often pending alert deliveries are retried (each has its own backoff on top).
+pub const ALERT_RETRY_EVERY: Duration = Duration::from_secs(30);
+
 /// How long in-flight work may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
@@ -35,6 +38,7 @@ pub struct App {
     tenants: Vec<TenantPoller>,
     snapshot: watch::Sender<Arc<Snapshot>>,
     cycle: tokio::sync::Mutex<()>,
+    alerts: Option<crate::alert::Engine>,
 }
 
 impl std::fmt::Debug for App {
@@ -88,7 +92,27 @@ impl App {
             tenants,
             snapshot,
             cycle: tokio::sync::Mutex::new(()),
+            alerts: None,
         })
+    }
+
+    /// Turn on the alert engine (the daemon does; `scan` does not notify anyone). Loads the
+    /// ledger from `state_dir`; does nothing when no channel is configured.
+    pub fn with_alerts(mut self) -> anyhow::Result<Self> {
+        let a = &self.config.alerts;
+        if a.email.is_empty() && a.webhook.is_empty() {
+            return Ok(self);
+        }
+        let engine =
+            crate::alert::Engine::new(a.clone(), &self.config.state_dir, self.metrics.clone())
+                .context("starting the alert engine")?;
+        self.alerts = Some(engine);
+        Ok(self)
+    }
+
+    /// Deliveries waiting for a retry (0 without alerting).
+    pub fn pending_alerts(&self) -> usize {
+        self.alerts.as_ref().map_or(0, |e| e.pending())
     }
 
     /// The configuration.
@@ -112,6 +136,24 @@ impl App {
     /// The clock.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
+    }
+
+    /// Seed the state from a previous run (after a config reload): tenants with the same name
+    /// keep their records and poll history; new tenants start pending.
+    pub fn restore(&self, previous: &Snapshot) {
+        self.snapshot.send_modify(|s| {
+            let mut next = (**s).clone();
+            for t in &mut next.tenants {
+                if let Some(old) = previous.tenants.iter().find(|o| o.name == t.name) {
+                    let domain = t.domain.clone();
+                    *t = old.clone();
+                    t.domain = domain;
+                }
+            }
+            *s = Arc::new(next);
+        });
+        self.metrics
+            .apply(&self.snapshot(), &self.config.policy, self.clock.now());
     }
 
     /// The latest snapshot.
@@ -154,6 +196,13 @@ impl App {
             .instrument(span)
         });
         futures::future::join_all(polls).await;
+        if let Some(engine) = &self.alerts {
+            let now = self.clock.now();
+            engine
+                .process(&self.report(), now)
+                .instrument(info_span!("alerts"))
+                .await;
+        }
         self.snapshot()
     }
 
@@ -218,6 +267,28 @@ impl App {
                     }
                 }
                 .instrument(info_span!("initial_poll")),
+            );
+        }
+
+        if self.alerts.is_some() {
+            let app = self.clone();
+            let t = token.clone();
+            tracker.spawn(
+                async move {
+                    let mut every = tokio::time::interval(ALERT_RETRY_EVERY);
+                    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    loop {
+                        tokio::select! {
+                            _ = every.tick() => {
+                                if let Some(engine) = &app.alerts {
+                                    engine.retry_pending(app.clock.now()).await;
+                                }
+                            }
+                            _ = t.cancelled() => break,
+                        }
+                    }
+                }
+                .instrument(info_span!("alert_retry")),
             );
         }
 

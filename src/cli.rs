@@ -128,16 +128,14 @@ async fn dispatch(cli: Cli) -> u8 {
                 if let Some(l) = listen {
                     c.listen = l;
                 }
-                run(c).await
+                run(c, Some((cli.config.clone(), listen))).await
             }
             Err(code) => code,
         },
         Command::Demo { listen } => crate::demo::run(listen).await,
         Command::Rotate { apply } => {
             let _ = load(&cli.config);
-            eprintln!(
-                "certwatch: rotation (apply={apply}) is not available in this build yet; nothing was changed"
-            );
+            eprintln!("certwatch: rotation (apply={apply}) is not available in this build yet; nothing was changed");
             EXIT_UNKNOWN
         }
     }
@@ -176,27 +174,60 @@ async fn scan(mut c: Config, output: Option<Output>, only: &[String]) -> u8 {
     report.exit_code()
 }
 
-/// Run the daemon until SIGINT/SIGTERM.
-pub async fn run(c: Config) -> u8 {
-    let listener = match tokio::net::TcpListener::bind(c.listen).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("certwatch: cannot listen on {}: {e}", c.listen);
+/// Run the daemon until SIGINT/SIGTERM. With `reload` (the config path and the `--listen`
+/// override), SIGHUP re-reads the configuration: a valid one replaces the running daemon (the
+/// last snapshot is kept, so metrics and readiness do not reset); an invalid one is rejected
+/// with a log line and the old configuration keeps running.
+pub async fn run(c: Config, reload: Option<(Option<PathBuf>, Option<SocketAddr>)>) -> u8 {
+    let mut config = c;
+    let mut previous: Option<Arc<crate::inventory::Snapshot>> = None;
+    loop {
+        let listener = match bind(config.listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("certwatch: cannot listen on {}: {e}", config.listen);
+                return 1;
+            }
+        };
+        let app = match App::build(config.clone(), Arc::new(SystemClock)).and_then(App::with_alerts)
+        {
+            Ok(app) => Arc::new(app),
+            Err(e) => {
+                eprintln!("certwatch: {e:#}");
+                return EXIT_UNKNOWN;
+            }
+        };
+        if let Some(snapshot) = previous.take() {
+            app.restore(&snapshot);
+        }
+        let next: Arc<std::sync::Mutex<Option<Config>>> = Arc::default();
+        let stop = crate::shutdown::stop_or_reload(reload.clone(), next.clone());
+        if let Err(e) = app.clone().run(listener, stop).await {
+            eprintln!("certwatch: {e:#}");
             return 1;
         }
-    };
-    let app = match App::build(c, Arc::new(SystemClock)) {
-        Ok(app) => Arc::new(app),
-        Err(e) => {
-            eprintln!("certwatch: {e:#}");
-            return EXIT_UNKNOWN;
+        match next.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            Some(new) => {
+                tracing::info!("configuration reloaded");
+                previous = Some(app.snapshot());
+                config = new;
+            }
+            None => return 0,
         }
-    };
-    match app.run(listener, crate::shutdown::signal()).await {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("certwatch: {e:#}");
-            1
+    }
+}
+
+/// Bind, retrying briefly: after a reload the previous listener may take a moment to close.
+async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let mut attempt = 0;
+    loop {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => return Ok(l),
+            Err(e) if attempt < 20 && e.kind() == std::io::ErrorKind::AddrInUse => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(e),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! - `sim`: an in-process fake Auth0 tenant (axum) used by `demo`, tests and benchmarks.
 #![warn(missing_docs)]
 
+pub mod alert;
 pub mod auth0;
 pub mod clock;
 pub mod expiry;

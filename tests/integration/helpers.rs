@@ -73,15 +73,18 @@ impl TestApp {
 
     /// Like `spawn`, with extra keys appended to the `[server]` section.
     pub async fn spawn_with(tenant: SimTenant, server_extra: &str) -> TestApp {
+        let extra = format!("listen = \"127.0.0.1:0\"\n{server_extra}");
+        Self::spawn_toml(tenant, move |t| t.replace("listen = \"127.0.0.1:0\"", &extra)).await
+    }
+
+    /// Like `spawn`, with the config TOML transformed by `edit` (alerting is enabled).
+    pub async fn spawn_toml(tenant: SimTenant, edit: impl FnOnce(String) -> String) -> TestApp {
         let sim = Sim::spawn(tenant).await.unwrap();
         let state = tempfile::tempdir().unwrap();
-        let toml = config_toml(&sim.url(), SECRET, state.path()).replace(
-            "listen = \"127.0.0.1:0\"",
-            &format!("listen = \"127.0.0.1:0\"\n{server_extra}"),
-        );
+        let toml = edit(config_toml(&sim.url(), SECRET, state.path()));
         let cfg = config::from_toml(&toml).unwrap();
         let clock = Arc::new(ManualClock::new(now()));
-        let app = Arc::new(App::build(cfg, clock.clone()).unwrap());
+        let app = Arc::new(App::build(cfg, clock.clone()).unwrap().with_alerts().unwrap());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, rx) = tokio::sync::oneshot::channel::<()>();

@@ -5,6 +5,7 @@
 //! - `http`: `/metrics` (promtool), `/api/v1/certificates`, `/readyz`, the status page.
 //! - `cli`: the `certwatch` binary: `scan` exit codes, `check-config`, secrets never logged.
 
+mod alerts;
 mod cli;
 mod helpers;
 mod http;

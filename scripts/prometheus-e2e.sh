@@ -1,0 +1,460 @@
+#!/usr/bin/env bash
+# End-to-end check of the shipped Prometheus rules and Grafana dashboard against a real Prometheus
+# scraping `certwatch demo`.
+#
+# Usage: scripts/prometheus-e2e.sh BINARY
+#   BINARY is a certwatch executable (e.g. target/debug/certwatch). `deploy/testdata/fake-certwatch`
+#   stands in for it while developing these scripts; the real binary is the reference.
+#
+# What it does:
+#   1. starts `BINARY demo --listen 127.0.0.1:<free port>` (built-in simulated Auth0 tenant);
+#   2. starts Debian's `prometheus` (2.42) on another free loopback port with scrape_interval and
+#      evaluation_interval 1s and rule_files = deploy/prometheus/certwatch-rules.yaml (as shipped);
+#   3. waits for the first scrape, then checks through the HTTP API that
+#      - every rule loaded, evaluates without error (health ok) and its query parses;
+#      - CertificateExpired, CertificateExpiringCritical and CertificateExpiringSoon fire for the
+#        demo's SAML connection certificates, for exactly the certificates the metrics say they
+#        should, warning and critical never for the same certificate, and CertificateParseErrors
+#        for the unparseable one;
+#      - no alert at all fires for a certificate whose role is previous, revoked or unused (and the
+#        demo does have such certificates inside the alert windows, so this is not vacuous);
+#      - no tenant/poll/exporter health alert fires;
+#      - every PromQL expression in dashboards/certwatch.json (panel targets, template variable
+#        queries, annotations) parses and returns data, with $tenant/$kind = ".*", $__rate_interval
+#        = 1m, $__interval = 15s, $__range = 5m. The only expressions allowed to return nothing are
+#        those on metrics the demo does not produce (OPTIONAL_METRICS below: three counters it never
+#        increments and the rate-limit gauge), and only while the metric is absent from Prometheus.
+#   4. stops both processes (trap) and exits non-zero if any check failed.
+# Needs: python3 (standard library only), prometheus (installed with apt-get when missing and root).
+set -euo pipefail
+
+usage() { echo "usage: $0 BINARY   (a certwatch executable; runs 'BINARY demo')" >&2; exit 2; }
+[ $# -eq 1 ] || usage
+case "$1" in -h|--help) usage ;; esac
+BINARY=$1
+if [ ! -x "$BINARY" ]; then
+  echo "prometheus-e2e: $BINARY is not an executable file" >&2
+  exit 2
+fi
+case "$BINARY" in /*) ;; *) BINARY="$PWD/$BINARY" ;; esac
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RULES="$ROOT/deploy/prometheus/certwatch-rules.yaml"
+DASHBOARD="$ROOT/dashboards/certwatch.json"
+
+if ! command -v prometheus >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "prometheus-e2e: installing Debian's prometheus package" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  else
+    echo "prometheus-e2e: needs the prometheus server: apt-get install prometheus (as root)" >&2
+    exit 2
+  fi
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/certwatch-e2e.XXXXXX")
+pids=()
+# shellcheck disable=SC2317  # invoked through the EXIT trap
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    # give each process 10 s to stop gracefully, then kill it
+    for _ in $(seq 1 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+cw_port=$(free_port)
+prom_port=$(free_port)
+while [ "$prom_port" = "$cw_port" ]; do prom_port=$(free_port); done
+
+echo "prometheus-e2e: $(prometheus --version 2>&1 | head -1)"
+echo "prometheus-e2e: starting $BINARY demo on 127.0.0.1:$cw_port"
+"$BINARY" demo --listen "127.0.0.1:$cw_port" >"$tmp/certwatch.log" 2>&1 &
+cw_pid=$!
+pids+=("$cw_pid")
+
+cat >"$tmp/prometheus.yml" <<EOF
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files:
+  - $RULES
+scrape_configs:
+  - job_name: certwatch
+    static_configs:
+      - targets: ["127.0.0.1:$cw_port"]
+EOF
+echo "prometheus-e2e: starting prometheus on 127.0.0.1:$prom_port (rules: ${RULES#"$ROOT"/})"
+prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
+  --web.listen-address="127.0.0.1:$prom_port" --log.level=warn >"$tmp/prometheus.log" 2>&1 &
+prom_pid=$!
+pids+=("$prom_pid")
+
+status=0
+python3 - "http://127.0.0.1:$prom_port" "http://127.0.0.1:$cw_port" "$DASHBOARD" "$cw_pid" "$prom_pid" <<'PY' || status=$?
+import json
+import os
+import re
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+PROM, CERTWATCH, DASHBOARD = sys.argv[1], sys.argv[2], sys.argv[3]
+CW_PID, PROM_PID = int(sys.argv[4]), int(sys.argv[5])
+
+# Dashboard expressions that may legitimately return no data in the demo. Each is allowed empty only
+# while its metric is absent from Prometheus altogether; once the metric exists, the panel must show
+# data like any other (so an exception switches itself off when the demo starts exporting it).
+OPTIONAL_METRICS = {
+    # counters exist only once incremented (SPEC §6), and the demo never increments these:
+    "certwatch_poll_errors_total": "the demo tenant answers every call, so no poll error is counted",
+    "certwatch_alerts_sent_total": "the demo configures no alert channel",
+    "certwatch_rotations_total": "the demo configures no rotation",
+    # set from Auth0's x-ratelimit-remaining header, which real Auth0 always sends but the
+    # simulator only sends when a rate limit is configured (sim::Sim::set_rate_limit):
+    "certwatch_api_ratelimit_remaining": "the demo's simulated tenant sends no x-ratelimit-* headers",
+}
+ALERTING_ROLES = {"current", "next", "active", "in_use"}
+SILENT_ROLES = {"previous", "revoked", "unused"}
+WARNING_BEFORE, CRITICAL_BEFORE = 30 * 86400, 7 * 86400
+VARIABLES = {"tenant": ".*", "kind": ".*", "__rate_interval": "1m", "__interval": "15s",
+             "__range": "5m", "__range_s": "300", "__interval_ms": "15000", "datasource": "prometheus"}
+ID = ("tenant", "kind", "object_id", "object_name", "cert_id")
+
+passed, failed = 0, 0
+
+
+def ok(msg):
+    global passed
+    passed += 1
+    print(f"  PASS {msg}")
+
+
+def fail(msg):
+    global failed
+    failed += 1
+    print(f"  FAIL {msg}")
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    # a zombie (exited, not yet reaped by the shell) still answers kill 0
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def http_get(url, timeout=5):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.read().decode("utf-8", "replace")
+
+
+def api(path, **params):
+    url = f"{PROM}{path}"
+    if params:
+        url += "?" + urllib.parse.urlencode(params)
+    try:
+        return json.loads(http_get(url))
+    except urllib.error.HTTPError as e:  # 400 for a query that does not parse: keep its error body
+        try:
+            return json.loads(e.read().decode())
+        except ValueError:
+            return {"status": "error", "error": str(e)}
+
+
+def query(expr, instant=True):
+    if instant:
+        return api("/api/v1/query", query=expr)
+    now = time.time()
+    return api("/api/v1/query_range", query=expr, start=f"{now - 120:.3f}", end=f"{now:.3f}", step="5")
+
+
+def wait_for(what, predicate, timeout, pids=(CW_PID, PROM_PID)):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        for pid in pids:
+            if not alive(pid):
+                raise SystemExit(f"FAIL process {pid} exited while waiting for {what}")
+        try:
+            last = predicate()
+            if last:
+                return last
+        except (OSError, ValueError) as e:
+            last = e
+        time.sleep(0.5)
+    raise SystemExit(f"FAIL timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def identity(labels):
+    return tuple(labels.get(k, "") for k in ID)
+
+
+# ---------------------------------------------------------------------------------------------
+print("== waiting for certwatch and Prometheus")
+t0 = time.time()
+wait_for("certwatch /metrics with certificates", lambda: "certwatch_certificate_info{" in http_get(f"{CERTWATCH}/metrics"), 90, (CW_PID,))
+print(f"  certwatch demo serves certificates after {time.time() - t0:.1f}s")
+wait_for("Prometheus ready", lambda: http_get(f"{PROM}/-/ready").strip() != "", 30)
+wait_for("a scrape of certwatch", lambda: any(
+    r["value"][1] == "1" for r in query('up{job="certwatch"}')["data"]["result"]), 30)
+wait_for("certificates in Prometheus", lambda: query("count(certwatch_certificate_info)")["data"]["result"], 30)
+print(f"  first scrape with certificates after {time.time() - t0:.1f}s")
+
+# ---------------------------------------------------------------------------------------------
+print("== alert rules")
+
+
+def all_rules_evaluated():
+    groups = api("/api/v1/rules")["data"]["groups"]
+    rules = [r for g in groups for r in g["rules"]]
+    # health is "unknown" until a rule's first evaluation
+    return rules if rules and all(r.get("health") in ("ok", "err") for r in rules) else None
+
+
+rules = wait_for("every rule evaluated once", all_rules_evaluated, 30)
+if len(rules) < 10:
+    fail(f"only {len(rules)} rules loaded from the shipped rule file")
+for r in rules:
+    name = r.get("name")
+    if r.get("health") != "ok" or r.get("lastError"):
+        fail(f"rule {name}: health {r.get('health')} {r.get('lastError', '')}")
+        continue
+    res = query(r["query"])
+    if res.get("status") != "success":
+        fail(f"rule {name}: query does not evaluate: {res.get('error')}")
+    else:
+        ok(f"rule {name}: loaded, evaluates, query parses ({len(res['data']['result'])} series now)")
+
+
+def certificates():
+    """identity -> {role, status, left (seconds, None without expiry), parse_error}"""
+    now = time.time()
+    certs = {}
+    for s in query("certwatch_certificate_info")["data"]["result"]:
+        m = s["metric"]
+        certs[identity(m)] = {"role": m.get("role"), "status": m.get("status"), "left": None, "parse_error": False}
+    for s in query("certwatch_certificate_not_after_timestamp_seconds")["data"]["result"]:
+        c = certs.get(identity(s["metric"]))
+        if c is not None:
+            c["left"] = float(s["value"][1]) - now
+    for s in query("certwatch_certificate_parse_error")["data"]["result"]:
+        c = certs.get(identity(s["metric"]))
+        if c is not None and float(s["value"][1]) > 0:
+            c["parse_error"] = True
+    return certs
+
+
+def firing():
+    out = {}
+    for a in api("/api/v1/alerts")["data"]["alerts"]:
+        if a.get("state") == "firing":
+            out.setdefault(a["labels"]["alertname"], []).append(a["labels"])
+    return out
+
+
+REQUIRED = ("CertificateExpired", "CertificateExpiringCritical", "CertificateExpiringSoon")
+
+
+def required_alerts_fire():
+    f = firing()
+    ready = all(any(l.get("kind") == "connection_signing_cert" for l in f.get(n, [])) for n in REQUIRED)
+    return f if ready else None
+
+
+try:
+    alerts = wait_for("CertificateExpired, CertificateExpiringCritical and CertificateExpiringSoon firing for SAML connection certificates",
+                      required_alerts_fire, 30)
+except SystemExit as e:
+    print(f"  {e}")
+    failed += 1
+    alerts = firing()
+certs = certificates()
+for name in REQUIRED:
+    saml = sorted(l.get("object_name", "") for l in alerts.get(name, []) if l.get("kind") == "connection_signing_cert")
+    if saml:
+        ok(f"{name} fires for SAML connection certificates: {', '.join(saml)}")
+    else:
+        fail(f"{name} does not fire for any SAML connection certificate")
+
+# The alerts must fire for exactly the certificates the metrics put in each window (alerting roles).
+windows = {
+    "CertificateExpired": lambda left: left <= 0,
+    "CertificateExpiringCritical": lambda left: 0 < left < CRITICAL_BEFORE,
+    "CertificateExpiringSoon": lambda left: CRITICAL_BEFORE <= left < WARNING_BEFORE,
+}
+for name, inside in windows.items():
+    expected = {i for i, c in certs.items() if c["left"] is not None and c["role"] in ALERTING_ROLES and inside(c["left"])}
+    got = {identity(l) for l in alerts.get(name, [])}
+    if expected == got:
+        ok(f"{name} fires for exactly the {len(got)} alerting-role certificates in its window")
+    else:
+        fail(f"{name}: missing {sorted(expected - got)}, unexpected {sorted(got - expected)}")
+
+by_cert = {}
+for name, labels in alerts.items():
+    for l in labels:
+        if "cert_id" in l:
+            by_cert.setdefault(identity(l), set()).add(name)
+both = [i for i, names in by_cert.items() if {"CertificateExpiringSoon", "CertificateExpiringCritical"} <= names
+        or {"CertificateExpired", "CertificateExpiringCritical"} <= names]
+if both:
+    fail(f"certificates with two expiry severities at once: {both}")
+else:
+    ok("no certificate has warning and critical (or critical and expired) alerts at once")
+
+silent = {i: c for i, c in certs.items() if c["role"] in SILENT_ROLES}
+loud = sorted((i, sorted(by_cert[i])) for i in silent if i in by_cert)
+if loud:
+    fail(f"alerts fire for previous/revoked/unused certificates: {loud}")
+else:
+    ok(f"no alert fires for the {len(silent)} certificates with role previous, revoked or unused")
+for role in sorted(SILENT_ROLES):
+    near = [i for i, c in silent.items() if c["role"] == role and c["left"] is not None and c["left"] < WARNING_BEFORE]
+    if near:
+        ok(f"the demo has {len(near)} {role} certificate(s) expired or expiring within 30 days (so the check above is not vacuous)")
+    else:
+        fail(f"the demo has no {role} certificate expired or expiring within 30 days: the role exclusion is untested")
+
+broken = {i for i, c in certs.items() if c["parse_error"] and c["role"] in ALERTING_ROLES}
+got = {identity(l) for l in alerts.get("CertificateParseErrors", [])}
+if broken and broken == got:
+    ok(f"CertificateParseErrors fires for the {len(broken)} unparseable certificate(s)")
+elif not broken:
+    fail("the demo exports no certwatch_certificate_parse_error for an alerting certificate")
+else:
+    fail(f"CertificateParseErrors: expected {sorted(broken)}, got {sorted(got)}")
+
+unknown_no_expiry = [i for i, c in certs.items() if c["status"] in ("unknown", "never_expires") and not c["parse_error"]]
+loud = [i for i in unknown_no_expiry if by_cert.get(i, set()) - {"CredentialWithoutExpiry"}]
+if loud:
+    fail(f"expiry alerts fire for certificates without a known expiry: {loud}")
+else:
+    ok(f"no expiry alert for the {len(unknown_no_expiry)} thumbprint-only / never-expiring certificates")
+
+health = sorted(n for n in alerts if n in ("Auth0TenantDown", "Auth0PollStale", "CertwatchDown", "CertwatchAbsent"))
+if health:
+    fail(f"health alerts fire against the demo: {health}")
+else:
+    ok("no tenant / poll / exporter health alert fires")
+
+# ---------------------------------------------------------------------------------------------
+print("== dashboard queries")
+with open(DASHBOARD, encoding="utf-8") as f:
+    dash = json.load(f)
+
+
+def substitute(expr):
+    def repl(m):
+        name = m.group(1) or m.group(2) or m.group(3)
+        if name not in VARIABLES:
+            raise KeyError(name)
+        return VARIABLES[name]
+    return re.sub(r"\$\{(\w+)(?::\w+)?\}|\[\[(\w+)\]\]|\$(\w+)", repl, expr)
+
+
+def panels(items):
+    for p in items:
+        yield p
+        yield from panels(p.get("panels", []))
+
+
+exprs = []  # (where, expr, instant)
+for p in panels(dash.get("panels", [])):
+    for t in p.get("targets", []):
+        if t.get("expr"):
+            instant = bool(t.get("instant")) and not t.get("range", False)
+            exprs.append((f"panel {p.get('id')} {p.get('title')!r} target {t.get('refId')}", t["expr"], instant))
+for v in dash.get("templating", {}).get("list", []):
+    if v.get("type") != "query":
+        continue
+    q = v.get("query")
+    q = q.get("query", "") if isinstance(q, dict) else (q or "")
+    m = re.fullmatch(r"\s*label_values\((.+),\s*(\w+)\)\s*", q)
+    if m:
+        exprs.append((f"variable {v['name']} ({q})", f"count by ({m.group(2)}) ({m.group(1)})", True))
+    elif q:
+        exprs.append((f"variable {v['name']}", re.sub(r"^query_result\((.*)\)$", r"\1", q), True))
+for a in dash.get("annotations", {}).get("list", []):
+    expr = a.get("expr") or a.get("target", {}).get("expr")
+    if expr:
+        exprs.append((f"annotation {a.get('name')!r}", expr, False))
+if not exprs:
+    fail("no PromQL expression found in the dashboard")
+
+names = set(api("/api/v1/label/__name__/values")["data"])
+pending = []
+for where, raw, instant in exprs:
+    try:
+        expr = substitute(raw)
+    except KeyError as e:
+        fail(f"{where}: unknown dashboard variable ${e.args[0]} in {raw}")
+        continue
+    res = query(expr, instant)
+    if res.get("status") != "success":
+        fail(f"{where}: does not parse/evaluate: {res.get('error')}\n         {expr}")
+        continue
+    pending.append((where, expr, instant))
+
+def excused(expr):
+    """True when expr reads an optional metric and none of the optional metrics it reads exists yet."""
+    used = [m for m in OPTIONAL_METRICS if m in expr]
+    return bool(used) and not any(m in names for m in used)
+
+
+# Data may need a few more scrapes (rate() needs two samples): retry empty results for up to 30 s.
+deadline = time.time() + 30
+while True:
+    still = []
+    for where, expr, instant in pending:
+        res = query(expr, instant)
+        if res.get("status") == "success" and res["data"]["result"]:
+            ok(f"{where}: parses and returns {len(res['data']['result'])} series")
+        else:
+            still.append((where, expr, instant))
+    pending = still
+    names = set(api("/api/v1/label/__name__/values")["data"])
+    if all(excused(expr) for _, expr, _ in pending) or time.time() > deadline:
+        break
+    time.sleep(2)
+for where, expr, instant in pending:
+    used = [m for m in OPTIONAL_METRICS if m in expr]
+    if excused(expr):
+        ok(f"{where}: parses; no data because {', '.join(m + ' does not exist (' + OPTIONAL_METRICS[m] + ')' for m in used)}")
+    else:
+        fail(f"{where}: returns no data\n         {expr}")
+
+print(f"prometheus-e2e: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
+PY
+
+if [ "$status" -ne 0 ]; then
+  echo "---- certwatch log (last 40 lines) ----" >&2
+  tail -n 40 "$tmp/certwatch.log" >&2 || true
+  echo "---- prometheus log (last 20 lines) ----" >&2
+  tail -n 20 "$tmp/prometheus.log" >&2 || true
+fi
+exit "$status"

@@ -1,0 +1,318 @@
+//! The alert ledger (`{state_dir}/alerts.json`): what has been notified and which deliveries are
+//! still pending, as versioned JSON written atomically (temp file, fsync, rename, fsync dir).
+
+use super::policy::{Batch, Entries, Entry};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// The file name inside `state_dir`.
+pub const FILE_NAME: &str = "alerts.json";
+/// The ledger format version this build reads and writes.
+pub const VERSION: u32 = 1;
+/// First retry delay; doubles per failed attempt.
+pub const BACKOFF_START: Duration = Duration::from_secs(30);
+/// Longest retry delay.
+pub const BACKOFF_CAP: Duration = Duration::from_secs(3600);
+
+/// One message waiting to be delivered to one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    /// Unique within the ledger (logs).
+    pub id: u64,
+    /// The channel name.
+    pub channel: String,
+    /// What to send.
+    pub batch: Batch,
+    /// When it was queued (the `give_up_after` clock).
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// Not before this instant.
+    #[serde(with = "time::serde::rfc3339")]
+    pub next_attempt_at: OffsetDateTime,
+    /// The last failure (no secrets: notifiers never put URLs or passwords in errors).
+    #[serde(default)]
+    pub last_error: Option<String>,
+}
+
+impl Pending {
+    /// Whether it may be attempted at `now`.
+    pub fn due(&self, now: OffsetDateTime) -> bool {
+        self.next_attempt_at <= now
+    }
+
+    /// Whether `give_up_after` has elapsed since it was queued.
+    pub fn expired(&self, give_up_after: Duration, now: OffsetDateTime) -> bool {
+        now - self.created_at >= give_up_after
+    }
+
+    /// Schedule the next attempt after a retryable failure.
+    pub fn failed(&mut self, error: String, now: OffsetDateTime) {
+        self.attempts += 1;
+        self.next_attempt_at = now + backoff(self.attempts);
+        self.last_error = Some(error);
+    }
+}
+
+/// The delay after `attempts` failed attempts: 30 s, 60 s, 120 s, … capped at 1 h.
+pub fn backoff(attempts: u32) -> Duration {
+    let shift = attempts.saturating_sub(1).min(16);
+    BACKOFF_START.saturating_mul(1 << shift).min(BACKOFF_CAP)
+}
+
+/// The whole ledger.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ledger {
+    /// Notified certificates that are not ok.
+    pub entries: Entries,
+    /// Deliveries not yet done, oldest first.
+    pub pending: Vec<Pending>,
+    /// The next pending id.
+    pub next_id: u64,
+}
+
+/// The file format.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    version: u32,
+    #[serde(default)]
+    next_id: u64,
+    #[serde(default)]
+    entries: Vec<Entry>,
+    #[serde(default)]
+    pending: Vec<Pending>,
+}
+
+/// Why a ledger could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file exists but could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The ledger path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not a ledger this build understands.
+    #[error("{path} is not a valid alert ledger: {message}")]
+    Corrupt {
+        /// The ledger path.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Ledger {
+    /// Queue a batch for a channel, due at once.
+    pub fn enqueue(&mut self, channel: String, batch: Batch, now: OffsetDateTime) {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.pending.push(Pending {
+            id,
+            channel,
+            batch,
+            created_at: now,
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+        });
+    }
+
+    /// Serialize (pretty, stable order).
+    pub fn to_json(&self) -> Vec<u8> {
+        let file = File {
+            version: VERSION,
+            next_id: self.next_id,
+            entries: self.entries.values().cloned().collect(),
+            pending: self.pending.clone(),
+        };
+        let mut out = serde_json::to_vec_pretty(&file).unwrap_or_default();
+        out.push(b'\n');
+        out
+    }
+
+    /// Parse a ledger file's contents.
+    pub fn from_json(bytes: &[u8]) -> Result<Ledger, String> {
+        let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        match v.get("version").and_then(serde_json::Value::as_u64) {
+            Some(n) if n == u64::from(VERSION) => {}
+            Some(n) => {
+                return Err(format!(
+                    "unsupported version {n} (this build reads {VERSION})"
+                ));
+            }
+            None => return Err("no version".into()),
+        }
+        let file: File = serde_json::from_value(v).map_err(|e| e.to_string())?;
+        let max_id = file.pending.iter().map(|p| p.id + 1).max().unwrap_or(0);
+        Ok(Ledger {
+            entries: file
+                .entries
+                .into_iter()
+                .map(|e| (e.certificate.key(), e))
+                .collect(),
+            pending: file.pending,
+            next_id: file.next_id.max(max_id),
+        })
+    }
+
+    /// Load `path`; a missing file is an empty ledger.
+    pub fn load(path: &Path) -> Result<Ledger, LoadError> {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Ledger::default()),
+            Err(source) => {
+                return Err(LoadError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        Ledger::from_json(&bytes).map_err(|message| LoadError::Corrupt {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+}
+
+/// Move an unreadable ledger aside to `alerts.json.corrupt-<unix-ts>`; returns the new path.
+pub fn move_aside(path: &Path, now: OffsetDateTime) -> std::io::Result<PathBuf> {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".corrupt-{}", now.unix_timestamp()));
+    let to = path.with_file_name(name);
+    std::fs::rename(path, &to)?;
+    Ok(to)
+}
+
+/// Write `bytes` to `path` atomically: a temp file next to it, fsync, rename over, fsync the dir.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+    tmp_name.push(".tmp");
+    let tmp = path.with_file_name(tmp_name);
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    // Make the rename itself durable.
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::policy::{Alert, AlertStatus, Certificate};
+    use crate::config::Severity;
+    use crate::expiry::Status;
+    use time::macros::datetime;
+
+    const T0: OffsetDateTime = datetime!(2026-11-23 12:00 UTC);
+
+    fn alert() -> Alert {
+        Alert {
+            status: AlertStatus::Firing,
+            severity: Severity::Critical,
+            resolution: None,
+            reminder: false,
+            certificate: Certificate {
+                tenant: "prod".into(),
+                kind: "connection_signing_cert".into(),
+                role: "active".into(),
+                object_id: "con_1".into(),
+                object_name: "acme".into(),
+                cert_id: "ab".into(),
+                subject: None,
+                issuer: None,
+                serial: None,
+                sha1: Some("ab".into()),
+                sha256: None,
+                not_before: None,
+                not_after: Some(T0 + time::Duration::days(5)),
+                expires_in_seconds: Some(5 * 86_400),
+                status: Status::Critical,
+                error: None,
+            },
+            replacement: None,
+            at: T0,
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff(1), Duration::from_secs(30));
+        assert_eq!(backoff(2), Duration::from_secs(60));
+        assert_eq!(backoff(3), Duration::from_secs(120));
+        assert_eq!(backoff(7), Duration::from_secs(1920));
+        assert_eq!(backoff(8), Duration::from_secs(3600));
+        assert_eq!(backoff(1000), Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn round_trips_through_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let mut l = Ledger::default();
+        let a = alert();
+        l.entries.insert(
+            a.certificate.key(),
+            Entry {
+                severity: Severity::Critical,
+                max_severity: Severity::Critical,
+                first_notified: T0,
+                last_notified: T0,
+                certificate: a.certificate.clone(),
+            },
+        );
+        l.enqueue(
+            "ops".into(),
+            Batch {
+                digest: false,
+                alerts: vec![a],
+            },
+            T0,
+        );
+        l.pending[0].failed("connection refused".into(), T0);
+        write_atomic(&path, &l.to_json()).unwrap();
+        assert_eq!(Ledger::load(&path).unwrap(), l);
+        assert!(!dir.path().join("alerts.json.tmp").exists());
+        assert_eq!(
+            l.pending[0].next_attempt_at,
+            T0 + time::Duration::seconds(30)
+        );
+    }
+
+    #[test]
+    fn missing_is_empty_and_garbage_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        assert_eq!(Ledger::load(&path).unwrap(), Ledger::default());
+        for bad in [
+            &b"{not json"[..],
+            b"{}",
+            b"{\"version\": 99}",
+            b"{\"version\":1,\"entries\":{}}",
+        ] {
+            std::fs::write(&path, bad).unwrap();
+            assert!(
+                matches!(Ledger::load(&path), Err(LoadError::Corrupt { .. })),
+                "{bad:?}"
+            );
+        }
+        let aside = move_aside(&path, T0).unwrap();
+        assert!(aside.ends_with(format!("alerts.json.corrupt-{}", T0.unix_timestamp())));
+        assert!(!path.exists());
+    }
+}

@@ -1,0 +1,421 @@
+//! The alert engine (SPEC §7): after each poll it decides notifications from a persisted ledger
+//! (`policy`, pure), records them in the ledger (`ledger`, atomic JSON) before delivering, delivers
+//! them through one `Notifier` per channel (`email`, `webhook`; bodies from `render`), and retries
+//! failed deliveries with backoff until they are delivered or given up.
+//!
+//! Delivery is at-least-once: the ledger is written before a message is sent and again after, so a
+//! crash between a successful send and the second write can repeat that one message; a restart at
+//! any other point sends nothing twice.
+
+pub mod email;
+pub mod ledger;
+pub mod policy;
+pub mod render;
+pub mod webhook;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Alerts, Filter};
+use crate::metrics::Metrics;
+use crate::report::Report;
+use ledger::{Ledger, Pending};
+use policy::{AlertStatus, Batch, Settings};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use time::OffsetDateTime;
+use tracing::Instrument;
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The state directory cannot be created.
+    #[error("cannot create state directory {path}: {source}")]
+    StateDir {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A channel's configuration cannot be used (bad address, TLS setup, duplicate name).
+    #[error("alert channel `{channel}`: {message}")]
+    Channel {
+        /// The channel name.
+        channel: String,
+        /// What is wrong (never contains a secret).
+        message: String,
+    },
+}
+
+/// Why a delivery failed, chosen by what the engine does next.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// Temporary (5xx, timeout, connection refused, SMTP 4xx): retry with backoff.
+    #[error("{0}")]
+    Retryable(String),
+    /// Permanent (HTTP 4xx, SMTP 5xx): do not retry.
+    #[error("{0}")]
+    Rejected(String),
+}
+
+/// One alert channel. Implementations render the batch themselves and never put secrets (URLs,
+/// passwords, keys) in errors or `Debug` output.
+#[async_trait::async_trait]
+pub trait Notifier: Send + Sync + std::fmt::Debug {
+    /// The channel name (ledger, logs, the `channel` label).
+    fn name(&self) -> &str;
+    /// Which alerts the channel wants.
+    fn filter(&self) -> &Filter;
+    /// Deliver one message.
+    async fn send(&self, batch: &Batch) -> Result<(), DeliveryError>;
+}
+
+/// The alert engine. Cheap to share behind an `Arc`; calls are serialised internally.
+pub struct Engine {
+    settings: Settings,
+    digest: bool,
+    give_up_after: Duration,
+    notifiers: Vec<Arc<dyn Notifier>>,
+    path: PathBuf,
+    state: tokio::sync::Mutex<State>,
+    pending: AtomicUsize,
+    metrics: Arc<Metrics>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("path", &self.path)
+            .field(
+                "channels",
+                &self.notifiers.iter().map(|n| n.name()).collect::<Vec<_>>(),
+            )
+            .field("pending", &self.pending())
+            .finish_non_exhaustive()
+    }
+}
+
+struct State {
+    ledger: Ledger,
+    /// The ledger was lost: record the next poll's non-ok certificates as already notified.
+    seed: bool,
+}
+
+/// The `outcome` label of `certwatch_alerts_sent_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    /// Accepted by the receiver.
+    Delivered,
+    /// Failed temporarily; stays pending.
+    Retrying,
+    /// Refused by the receiver; dropped.
+    Rejected,
+    /// Given up after `give_up_after`; dropped.
+    Failed,
+}
+
+impl Delivery {
+    fn as_str(self) -> &'static str {
+        match self {
+            Delivery::Delivered => "delivered",
+            Delivery::Retrying => "retrying",
+            Delivery::Rejected => "rejected",
+            Delivery::Failed => "failed",
+        }
+    }
+}
+
+/// What one delivery attempt (or the decision not to attempt) came to.
+enum Outcome {
+    Delivered,
+    Rejected(String),
+    Retry(String),
+    /// Not attempted because the channel just failed, and past `give_up_after`.
+    GiveUp,
+    /// The channel is no longer configured.
+    NoChannel,
+}
+
+impl Engine {
+    /// Loads `{state_dir}/alerts.json` (creating `state_dir` if missing) and builds one notifier
+    /// per configured channel. A corrupt or unreadable ledger is renamed aside to
+    /// `alerts.json.corrupt-<unix-ts>` and logged; the engine then treats the first poll's
+    /// non-ok certificates as already notified instead of re-notifying everything.
+    pub fn new(cfg: Alerts, state_dir: &Path, metrics: Arc<Metrics>) -> Result<Engine, Error> {
+        let mut notifiers: Vec<Arc<dyn Notifier>> = Vec::new();
+        for c in &cfg.email {
+            notifiers.push(Arc::new(email::EmailNotifier::new(c)?));
+        }
+        for c in &cfg.webhook {
+            notifiers.push(Arc::new(webhook::WebhookNotifier::new(
+                c,
+                Arc::new(SystemClock),
+            )?));
+        }
+        Engine::with_notifiers(cfg, state_dir, metrics, notifiers)
+    }
+
+    /// Like `new`, with the notifiers given (tests, or channels built elsewhere); the channel lists
+    /// in `cfg` are ignored.
+    pub fn with_notifiers(
+        cfg: Alerts,
+        state_dir: &Path,
+        metrics: Arc<Metrics>,
+        notifiers: Vec<Arc<dyn Notifier>>,
+    ) -> Result<Engine, Error> {
+        let mut names = BTreeSet::new();
+        for n in &notifiers {
+            if !names.insert(n.name().to_string()) {
+                return Err(Error::Channel {
+                    channel: n.name().into(),
+                    message: "two alert channels have this name; give each a unique `name`".into(),
+                });
+            }
+        }
+        std::fs::create_dir_all(state_dir).map_err(|source| Error::StateDir {
+            path: state_dir.to_path_buf(),
+            source,
+        })?;
+        let path = state_dir.join(ledger::FILE_NAME);
+        let (ledger, seed) = match Ledger::load(&path) {
+            Ok(l) => (l, false),
+            Err(e) => {
+                match ledger::move_aside(&path, SystemClock.now()) {
+                    Ok(to) => tracing::error!(
+                        error = %e, moved_to = %to.display(),
+                        "alert ledger unusable; moved aside. Starting with an empty ledger in safe mode: certificates that \
+                         are not ok at the next poll are treated as already notified (no alert storm), pending deliveries are lost"
+                    ),
+                    Err(mv) => tracing::error!(
+                        error = %e, move_error = %mv,
+                        "alert ledger unusable and cannot be moved aside. Starting with an empty ledger in safe mode: \
+                         certificates that are not ok at the next poll are treated as already notified"
+                    ),
+                }
+                (Ledger::default(), true)
+            }
+        };
+        if !ledger.pending.is_empty() {
+            tracing::info!(
+                pending = ledger.pending.len(),
+                "resuming pending alert deliveries from the ledger"
+            );
+        }
+        let pending = AtomicUsize::new(ledger.pending.len());
+        Ok(Engine {
+            settings: Settings {
+                repeat_interval: cfg.repeat_interval,
+                send_resolved: cfg.send_resolved,
+            },
+            digest: cfg.digest,
+            give_up_after: cfg.give_up_after,
+            notifiers,
+            path,
+            state: tokio::sync::Mutex::new(State { ledger, seed }),
+            pending,
+            metrics,
+        })
+    }
+
+    /// After each poll: decide notifications (pure policy), persist the ledger atomically before
+    /// delivering, deliver, record outcomes and persist again.
+    pub async fn process(&self, report: &Report, now: OffsetDateTime) {
+        let mut st = self.state.lock().await;
+        if st.seed {
+            let n = policy::seed(&mut st.ledger.entries, report, now);
+            tracing::warn!(
+                certificates = n,
+                "alert ledger was lost: treating every certificate that is not ok as already notified at its current \
+                 severity; reminders resume after repeat_interval"
+            );
+            st.seed = false;
+        }
+        let alerts = policy::decide(&mut st.ledger.entries, report, self.settings, now);
+        for a in &alerts {
+            tracing::info!(
+                status = a.status.as_str(),
+                severity = a.severity.as_str(),
+                resolution = a.resolution.map(|r| r.as_str()),
+                reminder = a.reminder,
+                summary = %render::summary(a),
+                "alert"
+            );
+        }
+        let batches = policy::route(
+            &alerts,
+            self.notifiers.iter().map(|n| (n.name(), n.filter())),
+            self.digest,
+        );
+        for (channel, batch) in batches {
+            st.ledger.enqueue(channel, batch, now);
+        }
+        self.persist(&st.ledger).await;
+        self.deliver_due(&mut st, now).await;
+    }
+
+    /// Retry pending deliveries whose backoff elapsed (the daemon calls this every ~30 s).
+    pub async fn retry_pending(&self, now: OffsetDateTime) {
+        let mut st = self.state.lock().await;
+        self.deliver_due(&mut st, now).await;
+    }
+
+    /// Number of deliveries waiting for retry.
+    pub fn pending(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
+    }
+
+    fn notifier(&self, name: &str) -> Option<&Arc<dyn Notifier>> {
+        self.notifiers.iter().find(|n| n.name() == name)
+    }
+
+    async fn persist(&self, ledger: &Ledger) {
+        self.pending.store(ledger.pending.len(), Ordering::Relaxed);
+        let bytes = ledger.to_json();
+        let path = self.path.clone();
+        let res = tokio::task::spawn_blocking(move || ledger::write_atomic(&path, &bytes)).await;
+        let err = match res {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) => e.to_string(),
+            Err(e) => e.to_string(),
+        };
+        // Delivering anyway: a possible repeat after a crash beats silence on a full disk.
+        tracing::error!(path = %self.path.display(), error = %err, "cannot write the alert ledger");
+    }
+
+    /// Attempt every due delivery: channels in parallel, each channel's queue in order, and a
+    /// channel that fails temporarily is not tried again in this round.
+    async fn deliver_due(&self, st: &mut State, now: OffsetDateTime) {
+        let mut by_channel: BTreeMap<String, Vec<Pending>> = BTreeMap::new();
+        for p in st.ledger.pending.iter().filter(|p| p.due(now)) {
+            by_channel
+                .entry(p.channel.clone())
+                .or_default()
+                .push(p.clone());
+        }
+        if by_channel.is_empty() {
+            return;
+        }
+        let give_up_after = self.give_up_after;
+        let rounds = by_channel.into_iter().map(|(channel, queue)| {
+            let notifier = self.notifier(&channel).cloned();
+            async move {
+                let mut out = Vec::with_capacity(queue.len());
+                let mut blocked = false;
+                for p in queue {
+                    let outcome = match &notifier {
+                        None => Outcome::NoChannel,
+                        Some(_) if blocked => {
+                            if !p.expired(give_up_after, now) {
+                                continue;
+                            }
+                            Outcome::GiveUp
+                        }
+                        Some(n) => match n
+                            .send(&p.batch)
+                            .instrument(tracing::info_span!("alert_delivery", channel = %channel, delivery = p.id))
+                            .await
+                        {
+                            Ok(()) => Outcome::Delivered,
+                            Err(DeliveryError::Rejected(m)) => Outcome::Rejected(m),
+                            Err(DeliveryError::Retryable(m)) => {
+                                blocked = true;
+                                Outcome::Retry(m)
+                            }
+                        },
+                    };
+                    out.push((p.id, outcome));
+                }
+                out
+            }
+        });
+        let results: Vec<(u64, Outcome)> = futures::future::join_all(rounds)
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
+        for (id, outcome) in results {
+            let Some(i) = st.ledger.pending.iter().position(|p| p.id == id) else {
+                continue;
+            };
+            let p = &mut st.ledger.pending[i];
+            let attempt = p.attempts + 1;
+            let label = match outcome {
+                Outcome::Delivered => self.attempted(p, attempt, Delivery::Delivered, None),
+                Outcome::Rejected(m) => self.attempted(p, attempt, Delivery::Rejected, Some(&m)),
+                Outcome::Retry(m) if p.expired(give_up_after, now) => {
+                    self.attempted(p, attempt, Delivery::Failed, Some(&m))
+                }
+                Outcome::Retry(m) => {
+                    p.failed(m, now);
+                    self.attempted(p, attempt, Delivery::Retrying, p.last_error.as_deref())
+                }
+                Outcome::GiveUp => {
+                    let m = p
+                        .last_error
+                        .clone()
+                        .unwrap_or_else(|| "channel unavailable".into());
+                    self.attempted(p, p.attempts, Delivery::Failed, Some(&m))
+                }
+                Outcome::NoChannel => self.attempted(
+                    p,
+                    p.attempts,
+                    Delivery::Failed,
+                    Some("the channel is no longer configured"),
+                ),
+            };
+            if label != Delivery::Retrying {
+                st.ledger.pending.remove(i);
+            }
+        }
+        self.persist(&st.ledger).await;
+    }
+}
+
+impl Engine {
+    /// The one place a delivery outcome is observed: one log line and the
+    /// `certwatch_alerts_sent_total{channel, severity, outcome}` counter for each alert in it.
+    fn attempted(
+        &self,
+        p: &Pending,
+        attempt: u32,
+        outcome: Delivery,
+        error: Option<&str>,
+    ) -> Delivery {
+        let what = match p.batch.alerts.as_slice() {
+            [one] => render::summary(one),
+            many => format!("digest of {} alerts", many.len()),
+        };
+        let error = error.unwrap_or("");
+        let next = crate::report::rfc3339(p.next_attempt_at);
+        match outcome {
+            Delivery::Delivered => tracing::info!(
+                channel = %p.channel, delivery = p.id, attempt, outcome = outcome.as_str(), what = %what, "alert delivered"
+            ),
+            Delivery::Retrying => tracing::warn!(
+                channel = %p.channel, delivery = p.id, attempt, outcome = outcome.as_str(), what = %what, error,
+                next_attempt_at = %next, "alert delivery failed; will retry"
+            ),
+            Delivery::Rejected => tracing::error!(
+                channel = %p.channel, delivery = p.id, attempt, outcome = outcome.as_str(), what = %what, error,
+                "alert delivery rejected by the receiver; not retrying"
+            ),
+            Delivery::Failed => tracing::error!(
+                channel = %p.channel, delivery = p.id, attempt, outcome = outcome.as_str(), what = %what, error,
+                "alert delivery failed; giving up"
+            ),
+        }
+        for a in &p.batch.alerts {
+            let severity = match a.status {
+                AlertStatus::Firing => a.severity.as_str(),
+                AlertStatus::Resolved => "resolved",
+            };
+            self.metrics
+                .alert_sent(&p.channel, severity, outcome.as_str());
+        }
+        outcome
+    }
+}
+
+#[cfg(test)]
+mod tests;
