@@ -34,6 +34,12 @@ pub async fn run(listen: SocketAddr) -> u8 {
             return 1;
         }
     };
+    // Behave like an Enterprise tenant (burst 50, 16 requests/s) so the rate-limit headers, the
+    // headroom metric and its dashboard panel have data.
+    sim.set_rate_limit(Some(crate::sim::RateLimit {
+        burst: 50,
+        per_second: 16.0,
+    }));
     let state_dir = std::env::temp_dir().join(format!("certwatch-demo-{}", std::process::id()));
     let c = match config(&sim.url(), listen, &state_dir) {
         Ok(c) => c,
