@@ -133,11 +133,10 @@ async fn dispatch(cli: Cli) -> u8 {
             Err(code) => code,
         },
         Command::Demo { listen } => crate::demo::run(listen).await,
-        Command::Rotate { apply } => {
-            let _ = load(&cli.config);
-            eprintln!("certwatch: rotation (apply={apply}) is not available in this build yet; nothing was changed");
-            EXIT_UNKNOWN
-        }
+        Command::Rotate { apply } => match load(&cli.config) {
+            Ok(c) => crate::rotate::run_cli(c, apply).await,
+            Err(code) => code,
+        },
     }
 }
 

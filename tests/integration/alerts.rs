@@ -47,11 +47,16 @@ const DAY: Duration = Duration::from_secs(86_400);
 #[tokio::test]
 async fn a_certificate_walking_to_expiry_and_renewed_notifies_exactly_once_per_step() {
     let n = now();
-    let c = generate_cert("idp.acme.example", n - time::Duration::days(300), n + time::Duration::days(40));
+    let c = generate_cert(
+        "idp.acme.example",
+        n - time::Duration::days(300),
+        n + time::Duration::days(40),
+    );
     let tenant = base_tenant()
         .connection(SimConnection::samlp("con_1", "acme-idp", &c.pem))
         .signing_key(
-            certwatch::sim::SimSigningKey::from_cert("prev", &cert(DOMAIN, 10)).previous(n - time::Duration::days(90), n),
+            certwatch::sim::SimSigningKey::from_cert("prev", &cert(DOMAIN, 10))
+                .previous(n - time::Duration::days(90), n),
         );
     let (url, inbox) = webhook_listener().await;
     let app = TestApp::spawn_toml(tenant, |t| {
@@ -60,23 +65,39 @@ async fn a_certificate_walking_to_expiry_and_renewed_notifies_exactly_once_per_s
     .await;
 
     app.app.poll_now().await; // 40 days left: ok
-    assert_eq!(take(&inbox), vec![], "ok, and the previous key never alerts");
+    assert_eq!(
+        take(&inbox),
+        vec![],
+        "ok, and the previous key never alerts"
+    );
     app.clock.advance(15 * DAY); // 25 days: warning
     app.app.poll_now().await;
-    assert_eq!(take(&inbox), vec![("firing".into(), "warning".into(), None)]);
+    assert_eq!(
+        take(&inbox),
+        vec![("firing".into(), "warning".into(), None)]
+    );
     app.app.poll_now().await;
     assert_eq!(take(&inbox), vec![], "nothing twice for the same state");
     app.clock.advance(20 * DAY); // 5 days: critical
     app.app.poll_now().await;
-    assert_eq!(take(&inbox), vec![("firing".into(), "critical".into(), None)]);
+    assert_eq!(
+        take(&inbox),
+        vec![("firing".into(), "critical".into(), None)]
+    );
     app.clock.advance(6 * DAY); // expired
     app.app.poll_now().await;
-    assert_eq!(take(&inbox), vec![("firing".into(), "expired".into(), None)]);
+    assert_eq!(
+        take(&inbox),
+        vec![("firing".into(), "expired".into(), None)]
+    );
 
     let renewed = generate_cert("idp.acme.example", n, n + time::Duration::days(800));
     app.sim.update(|t| {
         let conn = t.connection_mut("con_1").unwrap();
-        conn.options.insert("signingCert".into(), serde_json::Value::String(renewed.pem.clone()));
+        conn.options.insert(
+            "signingCert".into(),
+            serde_json::Value::String(renewed.pem.clone()),
+        );
         conn.options.remove("cert");
         conn.recompute();
     });
@@ -88,6 +109,9 @@ async fn a_certificate_walking_to_expiry_and_renewed_notifies_exactly_once_per_s
     app.app.poll_now().await;
     assert_eq!(take(&inbox), vec![]);
     let (_, metrics) = app.get("/metrics").await;
-    assert!(metrics.contains("certwatch_alerts_sent_total{channel=\"hook\""), "deliveries are counted");
+    assert!(
+        metrics.contains("certwatch_alerts_sent_total{channel=\"hook\""),
+        "deliveries are counted"
+    );
     app.stop().await;
 }

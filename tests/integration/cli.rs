@@ -248,10 +248,17 @@ async fn wait_until(mut f: impl AsyncFnMut() -> bool, what: &str) {
 async fn sighup_reloads_valid_config_and_keeps_the_old_one_on_error() {
     let sim = Sim::spawn(saml_expiring_in(100)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let base = config_toml(&sim.url(), SECRET, dir.path())
         .replace("run_on_start = false", "run_on_start = true")
-        .replace("listen = \"127.0.0.1:0\"", &format!("listen = \"127.0.0.1:{port}\""));
+        .replace(
+            "listen = \"127.0.0.1:0\"",
+            &format!("listen = \"127.0.0.1:{port}\""),
+        );
     let cfg = dir.path().join("certwatch.toml");
     std::fs::write(&cfg, &base).unwrap();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_certwatch"))
@@ -264,32 +271,81 @@ async fn sighup_reloads_valid_config_and_keeps_the_old_one_on_error() {
         .unwrap();
     let client = reqwest::Client::new();
     let status = async || -> Option<String> {
-        let r = client.get(format!("http://127.0.0.1:{port}/api/v1/certificates")).send().await.ok()?;
+        let r = client
+            .get(format!("http://127.0.0.1:{port}/api/v1/certificates"))
+            .send()
+            .await
+            .ok()?;
         let doc: serde_json::Value = r.json().await.ok()?;
-        doc["certificates"][0]["status"].as_str().map(str::to_string)
+        doc["certificates"][0]["status"]
+            .as_str()
+            .map(str::to_string)
     };
-    wait_until(async || status().await.as_deref() == Some("ok"), "first poll").await;
+    wait_until(
+        async || status().await.as_deref() == Some("ok"),
+        "first poll",
+    )
+    .await;
     let pid = child.id().unwrap().to_string();
-    let hup = || std::process::Command::new("kill").args(["-HUP", &pid]).status().unwrap();
+    let hup = || {
+        std::process::Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+    };
 
-    std::fs::write(&cfg, format!("{base}\n[policy]\nwarning_before = \"200d\"\ncritical_before = \"7d\"\n")).unwrap();
+    std::fs::write(
+        &cfg,
+        format!("{base}\n[policy]\nwarning_before = \"200d\"\ncritical_before = \"7d\"\n"),
+    )
+    .unwrap();
     assert!(hup().success());
-    wait_until(async || status().await.as_deref() == Some("warning"), "reloaded policy").await;
-    let ready = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await.unwrap();
+    wait_until(
+        async || status().await.as_deref() == Some("warning"),
+        "reloaded policy",
+    )
+    .await;
+    let ready = client
+        .get(format!("http://127.0.0.1:{port}/readyz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 200, "the snapshot survives the reload");
 
     std::fs::write(&cfg, format!("{base}\nnot_a_key = true\n")).unwrap();
     assert!(hup().success());
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    assert_eq!(status().await.as_deref(), Some("warning"), "invalid config rejected, old one kept");
+    assert_eq!(
+        status().await.as_deref(),
+        Some("warning"),
+        "invalid config rejected, old one kept"
+    );
 
-    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let exit = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait()).await.unwrap().unwrap();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let exit = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(exit.code(), Some(0));
     let mut stderr = String::new();
     use tokio::io::AsyncReadExt as _;
-    child.stderr.take().unwrap().read_to_string(&mut stderr).await.unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .await
+        .unwrap();
     assert!(stderr.contains("configuration reloaded"), "{stderr}");
-    assert!(stderr.contains("new configuration rejected") && stderr.contains("not_a_key"), "{stderr}");
+    assert!(
+        stderr.contains("new configuration rejected") && stderr.contains("not_a_key"),
+        "{stderr}"
+    );
     sim.shutdown().await;
 }

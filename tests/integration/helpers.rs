@@ -74,7 +74,10 @@ impl TestApp {
     /// Like `spawn`, with extra keys appended to the `[server]` section.
     pub async fn spawn_with(tenant: SimTenant, server_extra: &str) -> TestApp {
         let extra = format!("listen = \"127.0.0.1:0\"\n{server_extra}");
-        Self::spawn_toml(tenant, move |t| t.replace("listen = \"127.0.0.1:0\"", &extra)).await
+        Self::spawn_toml(tenant, move |t| {
+            t.replace("listen = \"127.0.0.1:0\"", &extra)
+        })
+        .await
     }
 
     /// Like `spawn`, with the config TOML transformed by `edit` (alerting is enabled).
@@ -84,7 +87,12 @@ impl TestApp {
         let toml = edit(config_toml(&sim.url(), SECRET, state.path()));
         let cfg = config::from_toml(&toml).unwrap();
         let clock = Arc::new(ManualClock::new(now()));
-        let app = Arc::new(App::build(cfg, clock.clone()).unwrap().with_alerts().unwrap());
+        let app = Arc::new(
+            App::build(cfg, clock.clone())
+                .unwrap()
+                .with_alerts()
+                .unwrap(),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, rx) = tokio::sync::oneshot::channel::<()>();

@@ -10,3 +10,4 @@ mod cli;
 mod helpers;
 mod http;
 mod poll;
+mod rotate;
