@@ -206,13 +206,42 @@ impl App {
         self.snapshot()
     }
 
-    /// A cycle started by the scheduler: skipped (not queued) when one is already running.
+    /// One daemon cycle (what the scheduler runs): a poll, alerts, then the rotation pass when
+    /// enabled. Skipped (not queued) when a cycle is already running.
+    pub async fn run_cycle(&self) {
+        self.scheduled_poll().await;
+    }
+
     async fn scheduled_poll(&self) {
         if self.cycle.try_lock().is_err() {
             warn!("previous poll still running; skipping this tick");
             return;
         }
         self.poll_now().await;
+        if self.config.rotation.enabled {
+            self.rotation_pass()
+                .instrument(info_span!("rotation", apply = self.config.rotation.apply))
+                .await;
+        }
+    }
+
+    /// The daemon's rotation pass after a poll (dry run unless `rotation.apply`); problems are
+    /// logged, counted by the rotator and sent through the alert engine.
+    async fn rotation_pass(&self) {
+        let report = crate::rotate::pass(self, self.config.rotation.apply).await;
+        for issue in &report.issues {
+            warn!(tenant = issue.tenant.as_deref().unwrap_or("-"), kind = ?issue.kind, "{}", issue.message);
+        }
+        let problems: Vec<_> = report.alerting().collect();
+        if problems.is_empty() {
+            info!(steps = report.steps.len(), "rotation pass complete");
+        } else {
+            warn!(
+                steps = report.steps.len(),
+                problems = problems.len(),
+                "rotation pass found problems"
+            );
+        }
     }
 
     /// The HTTP state.

@@ -261,6 +261,9 @@ pub struct RawWebhook {
 pub struct RawRotation {
     /// Run a rotation pass after each poll in the daemon.
     pub enabled: Option<bool>,
+    /// Let the daemon's pass change Auth0 (default false: the pass is a dry run that reports and
+    /// alerts on what is due or blocked; `certwatch rotate --apply` is the explicit way).
+    pub apply: Option<bool>,
     /// Rotate when the current certificate expires within this, default `30d`.
     pub rotate_before: Option<String>,
     /// Default `{state_dir}/rotation-audit.jsonl`.
@@ -489,6 +492,8 @@ pub struct Target {
 pub struct Rotation {
     /// Daemon pass enabled.
     pub enabled: bool,
+    /// The daemon pass applies changes (otherwise it is a dry run).
+    pub apply: bool,
     /// Horizon.
     pub rotate_before: Duration,
     /// Audit log path.
@@ -1060,6 +1065,7 @@ pub fn validate(
     }
     let rotation = Rotation {
         enabled: r.enabled.unwrap_or(false),
+        apply: r.apply.unwrap_or(false),
         rotate_before: cx.duration(
             "rotation.rotate_before",
             r.rotate_before.as_deref(),
@@ -1160,6 +1166,7 @@ impl Config {
             r.filter.min_severity = Some(w.filter.min_severity.as_str().to_string());
         }
         raw.rotation.enabled = Some(self.rotation.enabled);
+        raw.rotation.apply = Some(self.rotation.apply);
         raw.rotation.rotate_before = dur(self.rotation.rotate_before);
         raw.rotation.audit_log = Some(self.rotation.audit_log.clone());
         raw.rotation.overlap = dur(self.rotation.overlap);

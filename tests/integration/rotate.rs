@@ -58,9 +58,17 @@ struct Rig {
 
 impl Rig {
     async fn new(tenant: SimTenant, targets: &str) -> Rig {
+        Self::new_with(tenant, targets, |t| t).await
+    }
+
+    async fn new_with(
+        tenant: SimTenant,
+        targets: &str,
+        edit: impl FnOnce(String) -> String,
+    ) -> Rig {
         let sim = Sim::spawn(tenant).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let text = rig_config(&sim.url(), dir.path(), targets);
+        let text = edit(rig_config(&sim.url(), dir.path(), targets));
         std::fs::create_dir_all(dir.path().join("store")).unwrap();
         let cfg = config::from_toml(&text).unwrap();
         let clock = Arc::new(ManualClock::new(now()));
@@ -884,4 +892,49 @@ async fn the_tenant_signing_key_rotates_only_for_an_explicit_target() {
         .update(|t| t.current_signing_key().unwrap().kid.clone());
     assert_eq!(current, "kid-next");
     assert_eq!(report.steps[0].new.cert_id.as_deref(), Some("kid-next"));
+}
+
+/// The daemon's cycle runs the rotation pass after the poll: a dry run by default, a real
+/// rotation with `rotation.apply = true`.
+#[tokio::test]
+async fn the_daemon_cycle_runs_the_pass_dry_by_default_and_applies_when_told() {
+    let old = cert("idp.acme.example", 10);
+    let new = fresh("idp.acme.example", 400);
+    let sp = cert("sp.acme.example", 300);
+    let dry = Rig::new_with(saml_tenant(&old, &sp), SAML_TARGET, |t| {
+        t.replace("[rotation]\n", "[rotation]\nenabled = true\n")
+    })
+    .await;
+    dry.put("idp/2027.pem", &new.pem);
+    dry.app.run_cycle().await;
+    assert!(
+        dry.writes().is_empty(),
+        "dry run by default: {:?}",
+        dry.writes()
+    );
+    assert!(dry.metrics().contains("outcome=\"dry_run\""));
+
+    let live = Rig::new_with(saml_tenant(&old, &sp), SAML_TARGET, |t| {
+        t.replace("[rotation]\n", "[rotation]\nenabled = true\napply = true\n")
+    })
+    .await;
+    live.put("idp/2027.pem", &new.pem);
+    live.app.run_cycle().await;
+    assert!(
+        live.writes().iter().any(|(m, _)| m == "PATCH"),
+        "{:?}",
+        live.writes()
+    );
+    live.poll().await;
+    let rec = live
+        .app
+        .snapshot()
+        .records()
+        .find(|r| {
+            r.object_name == "acme-idp"
+                && r.kind == certwatch::inventory::Kind::ConnectionSigningCert
+        })
+        .cloned()
+        .unwrap();
+    assert_eq!(rec.sha1.as_deref(), Some(new.sha1_hex.as_str()));
 }
