@@ -2,7 +2,7 @@
 
 use crate::helpers::*;
 use certwatch::inventory::{Kind, Reason, Role, Source};
-use certwatch::sim::{Fault, FaultKind, RateLimit};
+use certwatch::sim::{Fault, FaultKind, RateLimit, SimConnection};
 
 fn na(c: &certwatch::sim::GeneratedCert) -> Option<time::OffsetDateTime> {
     Some(c.not_after)
@@ -288,5 +288,90 @@ async fn bad_credentials_fail_the_tenant_without_hammering_auth0() {
         token_calls, 1,
         "a refused token is not retried by every source"
     );
+    app.stop().await;
+}
+
+/// Hostile or broken responses: each fails only its source, with the right reason, the daemon
+/// keeps serving `/metrics`, and the next clean poll recovers.
+#[tokio::test]
+async fn broken_responses_fail_one_source_and_recover() {
+    let cases = [
+        (FaultKind::MalformedJson, Reason::Decode),
+        (FaultKind::Truncated, Reason::Decode),
+        (FaultKind::WrongContentType, Reason::Decode),
+        (FaultKind::Hang, Reason::Timeout),
+        (FaultKind::Status(503), Reason::ServerError),
+    ];
+    let f = full_tenant();
+    let app = TestApp::spawn_toml(f.tenant, |t| {
+        t.replace("timeout = \"5s\"", "timeout = \"400ms\"")
+    })
+    .await;
+    for (kind, reason) in cases {
+        app.sim.clear_faults();
+        app.sim
+            .add_fault(Fault::new("/api/v2/connections", kind.clone()));
+        app.app.poll_now().await;
+        let t = app.app.snapshot().tenants[0].clone();
+        assert!(!t.up, "{kind:?}");
+        let e = t
+            .errors
+            .iter()
+            .find(|e| e.source == Source::Connections)
+            .unwrap_or_else(|| panic!("{kind:?}: {:?}", t.errors));
+        assert_eq!(e.reason, reason, "{kind:?}: {}", e.message);
+        assert_eq!(
+            app.find(Kind::TenantSigningKey, DOMAIN).len(),
+            4,
+            "{kind:?}: other sources unaffected"
+        );
+        let (code, metrics) = app.get("/metrics").await;
+        assert_eq!(code, 200);
+        assert!(metrics.contains("certwatch_tenant_up{tenant=\"prod\"} 0"));
+    }
+    app.sim.clear_faults();
+    app.app.poll_now().await;
+    assert!(app.app.snapshot().tenants[0].up, "recovers by itself");
+    app.stop().await;
+}
+
+/// A malformed certificate in one connection never hides the others.
+#[tokio::test]
+async fn one_bad_certificate_never_hides_the_others() {
+    let good = cert("good.example", 100);
+    let tenant = base_tenant()
+        .connection(SimConnection::samlp(
+            "con_bad",
+            "bad-idp",
+            "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----",
+        ))
+        .connection(SimConnection::samlp("con_good", "good-idp", &good.pem));
+    let app = TestApp::spawn(tenant).await;
+    app.app.poll_now().await;
+    assert!(
+        app.app.snapshot().tenants[0].up,
+        "a bad certificate is a finding, not a poll failure"
+    );
+    let bad = one(&app, Kind::ConnectionSigningCert, "bad-idp");
+    assert!(bad.error.is_some());
+    assert_eq!(
+        one(&app, Kind::ConnectionSigningCert, "good-idp").not_after(),
+        Some(good.not_after)
+    );
+    let (_, metrics) = app.get("/metrics").await;
+    assert!(metrics.contains("certwatch_certificate_parse_error{cert_id=\"unparseable-"));
+    app.stop().await;
+}
+
+/// A giant body is refused at the size bound instead of being read into memory.
+#[tokio::test]
+async fn a_giant_body_is_refused_at_the_bound() {
+    let app = TestApp::spawn(full_tenant().tenant).await;
+    app.sim.add_fault(Fault::new("/api/v2/connections", FaultKind::Giant(40 * 1024 * 1024)));
+    app.app.poll_now().await;
+    let t = app.app.snapshot().tenants[0].clone();
+    let e = t.errors.iter().find(|e| e.source == Source::Connections).unwrap();
+    assert_eq!(e.reason, Reason::Decode, "{}", e.message);
+    assert!(e.message.contains("larger than"), "{}", e.message);
     app.stop().await;
 }
