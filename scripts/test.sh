@@ -49,7 +49,7 @@ fi
 if [ -x scripts/prometheus-e2e.sh ]; then
   log "real Prometheus scraping certwatch demo"
   cargo build --locked --bin certwatch
-  scripts/prometheus-e2e.sh target/debug/certwatch
+  scripts/prometheus-e2e.sh "${CARGO_TARGET_DIR:-target}/debug/certwatch"
 fi
 
 log "all tests passed"

@@ -232,15 +232,22 @@ impl App {
         for issue in &report.issues {
             warn!(tenant = issue.tenant.as_deref().unwrap_or("-"), kind = ?issue.kind, "{}", issue.message);
         }
-        let problems: Vec<_> = report.alerting().collect();
-        if problems.is_empty() {
+        let events: Vec<_> = report
+            .alerting()
+            .filter_map(crate::alert::RotationEvent::from_step)
+            .collect();
+        if events.is_empty() {
             info!(steps = report.steps.len(), "rotation pass complete");
         } else {
             warn!(
                 steps = report.steps.len(),
-                problems = problems.len(),
+                problems = events.len(),
                 "rotation pass found problems"
             );
+        }
+        // Called after every pass, also with no events: that is how cleared problems are forgotten.
+        if let Some(engine) = &self.alerts {
+            engine.notify_rotation(&events, self.clock.now()).await;
         }
     }
 

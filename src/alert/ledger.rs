@@ -1,7 +1,7 @@
 //! The alert ledger (`{state_dir}/alerts.json`): what has been notified and which deliveries are
 //! still pending, as versioned JSON written atomically (temp file, fsync, rename, fsync dir).
 
-use super::policy::{Batch, Entries, Entry};
+use super::policy::{Batch, Entries, Entry, RotationEntries, RotationEntry};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -69,6 +69,8 @@ pub fn backoff(attempts: u32) -> Duration {
 pub struct Ledger {
     /// Notified certificates that are not ok.
     pub entries: Entries,
+    /// Notified rotation problems that the last pass still reported.
+    pub rotations: RotationEntries,
     /// Deliveries not yet done, oldest first.
     pub pending: Vec<Pending>,
     /// The next pending id.
@@ -84,6 +86,10 @@ struct File {
     next_id: u64,
     #[serde(default)]
     entries: Vec<Entry>,
+    /// Absent from ledgers written before rotation alerts existed, and omitted when empty so
+    /// that such builds can still read the file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    rotations: Vec<RotationEntry>,
     #[serde(default)]
     pending: Vec<Pending>,
 }
@@ -131,6 +137,7 @@ impl Ledger {
             version: VERSION,
             next_id: self.next_id,
             entries: self.entries.values().cloned().collect(),
+            rotations: self.rotations.values().cloned().collect(),
             pending: self.pending.clone(),
         };
         let mut out = serde_json::to_vec_pretty(&file).unwrap_or_default();
@@ -157,6 +164,11 @@ impl Ledger {
                 .entries
                 .into_iter()
                 .map(|e| (e.certificate.key(), e))
+                .collect(),
+            rotations: file
+                .rotations
+                .into_iter()
+                .map(|e| (e.event.key(), e))
                 .collect(),
             pending: file.pending,
             next_id: file.next_id.max(max_id),
@@ -214,9 +226,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::policy::{Alert, AlertStatus, Certificate};
+    use crate::alert::policy::{
+        Alert, AlertStatus, Certificate, RotationAlert, RotationEvent, RotationOutcome,
+    };
     use crate::config::Severity;
     use crate::expiry::Status;
+    use crate::inventory::Kind;
     use time::macros::datetime;
 
     const T0: OffsetDateTime = datetime!(2026-11-23 12:00 UTC);
@@ -276,14 +291,7 @@ mod tests {
                 certificate: a.certificate.clone(),
             },
         );
-        l.enqueue(
-            "ops".into(),
-            Batch {
-                digest: false,
-                alerts: vec![a],
-            },
-            T0,
-        );
+        l.enqueue("ops".into(), Batch::of_alerts(false, vec![a]), T0);
         l.pending[0].failed("connection refused".into(), T0);
         write_atomic(&path, &l.to_json()).unwrap();
         assert_eq!(Ledger::load(&path).unwrap(), l);
@@ -314,5 +322,95 @@ mod tests {
         let aside = move_aside(&path, T0).unwrap();
         assert!(aside.ends_with(format!("alerts.json.corrupt-{}", T0.unix_timestamp())));
         assert!(!path.exists());
+    }
+
+    fn rotation_entry() -> RotationEntry {
+        RotationEntry {
+            first_notified: T0,
+            last_notified: T0 + time::Duration::hours(1),
+            event: RotationEvent {
+                tenant: "prod".into(),
+                kind: Kind::ConnectionSigningCert,
+                object_id: "con_1".into(),
+                object_name: "acme".into(),
+                outcome: RotationOutcome::RolledBack,
+                message: "thumbprints did not match".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn rotation_entries_and_alerts_round_trip() {
+        let mut l = Ledger::default();
+        let e = rotation_entry();
+        l.rotations.insert(e.event.key(), e.clone());
+        l.enqueue(
+            "ops".into(),
+            Batch::of_rotations(
+                true,
+                vec![RotationAlert {
+                    severity: Severity::Critical,
+                    reminder: true,
+                    rotation: e.event.clone(),
+                    first_notified: T0,
+                    at: T0 + time::Duration::days(1),
+                }],
+            ),
+            T0,
+        );
+        let json = l.to_json();
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(v["rotations"][0]["event"]["outcome"], "rolled_back");
+        assert_eq!(
+            v["rotations"][0]["event"]["kind"],
+            "connection_signing_cert"
+        );
+        assert_eq!(Ledger::from_json(&json).unwrap(), l);
+    }
+
+    #[test]
+    fn a_ledger_without_rotations_still_loads_and_is_written_the_same() {
+        // As written before rotation alerts existed (a pending certificate alert included).
+        let old = br#"{
+  "version": 1,
+  "next_id": 4,
+  "entries": [],
+  "pending": [
+    {
+      "id": 3,
+      "channel": "ops",
+      "batch": {
+        "digest": false,
+        "alerts": [
+          {
+            "status": "firing",
+            "severity": "critical",
+            "resolution": null,
+            "reminder": false,
+            "certificate": {
+              "tenant": "prod", "kind": "connection_signing_cert", "role": "active",
+              "object_id": "con_1", "object_name": "acme", "cert_id": "ab", "status": "critical"
+            },
+            "replacement": null,
+            "at": "2026-11-23T12:00:00Z"
+          }
+        ]
+      },
+      "created_at": "2026-11-23T12:00:00Z",
+      "attempts": 0,
+      "next_attempt_at": "2026-11-23T12:00:00Z"
+    }
+  ]
+}"#;
+        let l = Ledger::from_json(old).unwrap();
+        assert!(l.rotations.is_empty());
+        assert_eq!(l.pending.len(), 1);
+        assert!(l.pending[0].batch.rotations.is_empty());
+        assert_eq!(l.next_id, 4);
+        let v: serde_json::Value = serde_json::from_slice(&l.to_json()).unwrap();
+        assert!(
+            v.get("rotations").is_none() && v["pending"][0]["batch"].get("rotations").is_none(),
+            "no rotation keys while there are none, so older builds still read the file"
+        );
     }
 }

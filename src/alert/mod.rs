@@ -1,7 +1,9 @@
 //! The alert engine (SPEC §7): after each poll it decides notifications from a persisted ledger
 //! (`policy`, pure), records them in the ledger (`ledger`, atomic JSON) before delivering, delivers
 //! them through one `Notifier` per channel (`email`, `webhook`; bodies from `render`), and retries
-//! failed deliveries with backoff until they are delivered or given up.
+//! failed deliveries with backoff until they are delivered or given up. After a rotation pass it
+//! does the same for the pass's failed, rolled back and blocked steps (SPEC §8,
+//! [`Engine::notify_rotation`]).
 //!
 //! Delivery is at-least-once: the ledger is written before a message is sent and again after, so a
 //! crash between a successful send and the second write can repeat that one message; a restart at
@@ -19,6 +21,7 @@ use crate::metrics::Metrics;
 use crate::report::Report;
 use ledger::{Ledger, Pending};
 use policy::{AlertStatus, Batch, Settings};
+pub use policy::{RotationEvent, RotationOutcome};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -99,6 +102,7 @@ impl std::fmt::Debug for Engine {
 struct State {
     ledger: Ledger,
     /// The ledger was lost: record the next poll's non-ok certificates as already notified.
+    /// (Rotation problems are not seeded: see `Engine::notify_rotation`.)
     seed: bool,
 }
 
@@ -254,6 +258,47 @@ impl Engine {
         self.deliver_due(&mut st, now).await;
     }
 
+    /// Notify about rotation problems of one pass (SPEC §8): give it every failed, rolled back
+    /// and blocked step of the pass (`RotationEvent::from_step`), or an empty slice when the pass
+    /// found none. Deduplicated through the ledger on (tenant, kind, object_id, outcome): sent when
+    /// new, again every `repeat_interval` while it persists, and forgotten (no message) when a
+    /// later pass no longer reports it. Delivered, retried and counted like certificate alerts
+    /// (severity critical for failed / rolled back, warning for blocked; each channel's
+    /// `min_severity` and tenant / kind filters apply; `digest` makes one message per pass and
+    /// channel).
+    ///
+    /// A tenant left out of a pass (not polled, locked by another process) reports nothing, so its
+    /// problems are forgotten and notified again when a later pass reports them. After a lost
+    /// ledger, problems still reported are notified again (unlike certificates, which are seeded
+    /// as already notified): there are few, and each needs someone to act.
+    pub async fn notify_rotation(&self, events: &[RotationEvent], now: OffsetDateTime) {
+        let mut st = self.state.lock().await;
+        let before = st.ledger.rotations.clone();
+        let alerts = policy::decide_rotations(&mut st.ledger.rotations, events, self.settings, now);
+        for a in &alerts {
+            tracing::info!(
+                severity = a.severity.as_str(),
+                outcome = a.rotation.outcome.as_str(),
+                reminder = a.reminder,
+                summary = %render::rotation_summary(a),
+                "rotation alert"
+            );
+        }
+        let batches = policy::route_rotations(
+            &alerts,
+            self.notifiers.iter().map(|n| (n.name(), n.filter())),
+            self.digest,
+        );
+        let changed = before != st.ledger.rotations || !batches.is_empty();
+        for (channel, batch) in batches {
+            st.ledger.enqueue(channel, batch, now);
+        }
+        if changed {
+            self.persist(&st.ledger).await;
+        }
+        self.deliver_due(&mut st, now).await;
+    }
+
     /// Retry pending deliveries whose backoff elapsed (the daemon calls this every ~30 s).
     pub async fn retry_pending(&self, now: OffsetDateTime) {
         let mut st = self.state.lock().await;
@@ -382,10 +427,7 @@ impl Engine {
         outcome: Delivery,
         error: Option<&str>,
     ) -> Delivery {
-        let what = match p.batch.alerts.as_slice() {
-            [one] => render::summary(one),
-            many => format!("digest of {} alerts", many.len()),
-        };
+        let what = render::describe_batch(&p.batch);
         let error = error.unwrap_or("");
         let next = crate::report::rfc3339(p.next_attempt_at);
         match outcome {
@@ -412,6 +454,10 @@ impl Engine {
             };
             self.metrics
                 .alert_sent(&p.channel, severity, outcome.as_str());
+        }
+        for r in &p.batch.rotations {
+            self.metrics
+                .alert_sent(&p.channel, r.severity.as_str(), outcome.as_str());
         }
         outcome
     }

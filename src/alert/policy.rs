@@ -1,5 +1,6 @@
-//! Pure alert policy (SPEC §7): (ledger entries, report, settings, now) → notifications, and the
-//! routing of notifications to channels. No I/O and no clock: `now` is an argument.
+//! Pure alert policy (SPEC §7): (ledger entries, report, settings, now) → notifications, the same
+//! for the rotation problems of a pass (SPEC §8: failed, rolled back, blocked), and the routing of
+//! notifications to channels. No I/O and no clock: `now` is an argument.
 
 use crate::config::{Filter, Severity};
 use crate::expiry::Status;
@@ -428,6 +429,208 @@ pub fn seed(entries: &mut Entries, report: &Report, now: OffsetDateTime) -> usiz
     added
 }
 
+/// What went wrong with one rotation step (the `outcome` of SPEC §8 that alerts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RotationOutcome {
+    /// Not rotated: Auth0 was left as it was, or its state could not be established.
+    Failed,
+    /// Rotated, did not verify, undone.
+    RolledBack,
+    /// Due, but cannot be rotated (no usable replacement in the store, a limit, a guard).
+    Blocked,
+}
+
+impl RotationOutcome {
+    /// The JSON / label value (`failed`, `rolled_back`, `blocked`, as `certwatch_rotations_total`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RotationOutcome::Failed => "failed",
+            RotationOutcome::RolledBack => "rolled_back",
+            RotationOutcome::Blocked => "blocked",
+        }
+    }
+
+    /// The alert severity: critical for failed and rolled back, warning for blocked.
+    pub fn severity(self) -> Severity {
+        match self {
+            RotationOutcome::Failed | RotationOutcome::RolledBack => Severity::Critical,
+            RotationOutcome::Blocked => Severity::Warning,
+        }
+    }
+
+    /// The rotation module's outcome, when it is one that alerts.
+    pub fn of(o: crate::rotate::Outcome) -> Option<RotationOutcome> {
+        match o {
+            crate::rotate::Outcome::Failed => Some(RotationOutcome::Failed),
+            crate::rotate::Outcome::RolledBack => Some(RotationOutcome::RolledBack),
+            crate::rotate::Outcome::Blocked => Some(RotationOutcome::Blocked),
+            crate::rotate::Outcome::NotDue
+            | crate::rotate::Outcome::Applied
+            | crate::rotate::Outcome::DryRun => None,
+        }
+    }
+}
+
+/// One rotation problem to notify about. Also the `rotation` object of the `json` webhook payload
+/// and what the ledger remembers (field order as serialized).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotationEvent {
+    /// Tenant name.
+    pub tenant: String,
+    /// The kind of certificate being rotated.
+    pub kind: Kind,
+    /// Connection id, client id or (signing keys) the current kid, as in SPEC §5.
+    pub object_id: String,
+    /// Connection name, client name or tenant domain.
+    pub object_name: String,
+    /// What went wrong.
+    pub outcome: RotationOutcome,
+    /// What happened, in one human line (the step's detail and error).
+    pub message: String,
+}
+
+impl RotationEvent {
+    /// The event for a step of a rotation pass, if its outcome alerts (failed, rolled back,
+    /// blocked): `PassReport::alerting().filter_map(RotationEvent::from_step)`.
+    pub fn from_step(s: &crate::rotate::StepOutcome) -> Option<RotationEvent> {
+        let outcome = RotationOutcome::of(s.outcome)?;
+        let message = match (&s.error, s.detail.is_empty()) {
+            (Some(e), false) => format!("{}: {e}", s.detail),
+            (Some(e), true) => e.clone(),
+            (None, false) => s.detail.clone(),
+            (None, true) => s.step.explain(),
+        };
+        Some(RotationEvent {
+            tenant: s.step.tenant.clone(),
+            kind: s.step.kind,
+            object_id: s.step.object_id.clone(),
+            object_name: s.step.object_name.clone(),
+            outcome,
+            message,
+        })
+    }
+
+    /// The ledger key of this problem.
+    pub fn key(&self) -> RotationKey {
+        RotationKey {
+            tenant: self.tenant.clone(),
+            kind: self.kind,
+            object_id: self.object_id.clone(),
+            outcome: self.outcome,
+        }
+    }
+}
+
+/// The identity of one rotation problem across passes: (tenant, kind, object_id, outcome). The
+/// same object failing again is the same problem; failing after being blocked is a new one.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RotationKey {
+    /// Tenant name.
+    pub tenant: String,
+    /// Kind.
+    pub kind: Kind,
+    /// Object id.
+    pub object_id: String,
+    /// Outcome.
+    pub outcome: RotationOutcome,
+}
+
+/// What the ledger remembers about one notified rotation problem that later passes still report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotationEntry {
+    /// When it was first notified.
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_notified: OffsetDateTime,
+    /// When it was last notified (the `repeat_interval` clock).
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_notified: OffsetDateTime,
+    /// The problem as last reported (its message may change from pass to pass).
+    pub event: RotationEvent,
+}
+
+/// Rotation ledger entries by key.
+pub type RotationEntries = BTreeMap<RotationKey, RotationEntry>;
+
+/// One notification about one rotation problem. Always firing: a problem that a later pass no
+/// longer reports is forgotten without a message (the certificate alerts say whether it expires).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotationAlert {
+    /// `outcome.severity()`.
+    pub severity: Severity,
+    /// True for a `repeat_interval` reminder of a problem already notified.
+    #[serde(default)]
+    pub reminder: bool,
+    /// The problem.
+    pub rotation: RotationEvent,
+    /// When the problem was first notified (equals `at` unless `reminder`).
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_notified: OffsetDateTime,
+    /// When the pass that reported it ran.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+/// Decide the notifications for the rotation problems of one pass and update `entries`.
+///
+/// A problem (tenant, kind, object_id, outcome) fires when it is not in `entries`, and again when
+/// `repeat_interval` has elapsed since it was last notified; otherwise it is quiet. Entries that
+/// `events` no longer contains are forgotten without a message. Of duplicate keys in `events` the
+/// first wins.
+pub fn decide_rotations(
+    entries: &mut RotationEntries,
+    events: &[RotationEvent],
+    settings: Settings,
+    now: OffsetDateTime,
+) -> Vec<RotationAlert> {
+    let mut alerts = Vec::new();
+    let mut present: BTreeSet<RotationKey> = BTreeSet::new();
+    for ev in events {
+        let key = ev.key();
+        if !present.insert(key.clone()) {
+            continue;
+        }
+        let alert = |reminder, first_notified| RotationAlert {
+            severity: ev.outcome.severity(),
+            reminder,
+            rotation: ev.clone(),
+            first_notified,
+            at: now,
+        };
+        match entries.get_mut(&key) {
+            None => {
+                alerts.push(alert(false, now));
+                entries.insert(
+                    key,
+                    RotationEntry {
+                        first_notified: now,
+                        last_notified: now,
+                        event: ev.clone(),
+                    },
+                );
+            }
+            Some(e) => {
+                if now - e.last_notified >= settings.repeat_interval {
+                    alerts.push(alert(true, e.first_notified));
+                    e.last_notified = now;
+                }
+                e.event = ev.clone();
+            }
+        }
+    }
+    entries.retain(|k, _| {
+        let keep = present.contains(k);
+        if !keep {
+            tracing::info!(
+                tenant = %k.tenant, kind = %k.kind, object_id = %k.object_id, outcome = k.outcome.as_str(),
+                "rotation problem no longer reported; forgetting it"
+            );
+        }
+        keep
+    });
+    alerts
+}
+
 /// Whether a channel's filter lets `alert` through. `resolved` is routed by the worst severity of
 /// the episode, so a channel that saw the alert fire also sees it resolve.
 pub fn accepts(filter: &Filter, alert: &Alert) -> bool {
@@ -437,13 +640,55 @@ pub fn accepts(filter: &Filter, alert: &Alert) -> bool {
         && (filter.kinds.is_empty() || filter.kinds.iter().any(|k| k.as_str() == c.kind))
 }
 
-/// One message for one channel: a single alert, or (digest mode) all of a poll's alerts.
+/// Whether a channel's filter lets a rotation alert through (severity, tenant, kind).
+pub fn accepts_rotation(filter: &Filter, alert: &RotationAlert) -> bool {
+    let r = &alert.rotation;
+    alert.severity >= filter.min_severity
+        && (filter.tenants.is_empty() || filter.tenants.contains(&r.tenant))
+        && (filter.kinds.is_empty() || filter.kinds.contains(&r.kind))
+}
+
+/// One message for one channel: a single alert, or (digest mode) all of a poll's alerts or all of
+/// a rotation pass's alerts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Batch {
     /// Render as a digest (even with one alert), so receivers see one shape per configuration.
     pub digest: bool,
-    /// The alerts, in decision order.
+    /// The certificate alerts, in decision order.
     pub alerts: Vec<Alert>,
+    /// The rotation alerts, in decision order (absent from ledgers written before they existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rotations: Vec<RotationAlert>,
+}
+
+impl Batch {
+    /// A batch of certificate alerts.
+    pub fn of_alerts(digest: bool, alerts: Vec<Alert>) -> Batch {
+        Batch {
+            digest,
+            alerts,
+            rotations: Vec::new(),
+        }
+    }
+
+    /// A batch of rotation alerts.
+    pub fn of_rotations(digest: bool, rotations: Vec<RotationAlert>) -> Batch {
+        Batch {
+            digest,
+            alerts: Vec::new(),
+            rotations,
+        }
+    }
+
+    /// How many alerts of either sort it carries.
+    pub fn len(&self) -> usize {
+        self.alerts.len() + self.rotations.len()
+    }
+
+    /// Whether it carries no alert.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// Route alerts to channels `(name, filter)`: one batch per alert and channel, or with `digest`
@@ -453,9 +698,34 @@ pub fn route<'a>(
     channels: impl IntoIterator<Item = (&'a str, &'a Filter)>,
     digest: bool,
 ) -> Vec<(String, Batch)> {
+    route_with(alerts, channels, digest, accepts, Batch::of_alerts)
+}
+
+/// `route` for rotation alerts.
+pub fn route_rotations<'a>(
+    alerts: &[RotationAlert],
+    channels: impl IntoIterator<Item = (&'a str, &'a Filter)>,
+    digest: bool,
+) -> Vec<(String, Batch)> {
+    route_with(
+        alerts,
+        channels,
+        digest,
+        accepts_rotation,
+        Batch::of_rotations,
+    )
+}
+
+fn route_with<'a, T: Clone>(
+    items: &[T],
+    channels: impl IntoIterator<Item = (&'a str, &'a Filter)>,
+    digest: bool,
+    accepts: impl Fn(&Filter, &T) -> bool,
+    batch: impl Fn(bool, Vec<T>) -> Batch,
+) -> Vec<(String, Batch)> {
     let mut out = Vec::new();
     for (name, filter) in channels {
-        let accepted: Vec<Alert> = alerts
+        let accepted: Vec<T> = items
             .iter()
             .filter(|a| accepts(filter, a))
             .cloned()
@@ -464,23 +734,13 @@ pub fn route<'a>(
             continue;
         }
         if digest {
-            out.push((
-                name.to_string(),
-                Batch {
-                    digest: true,
-                    alerts: accepted,
-                },
-            ));
+            out.push((name.to_string(), batch(true, accepted)));
         } else {
-            out.extend(accepted.into_iter().map(|a| {
-                (
-                    name.to_string(),
-                    Batch {
-                        digest: false,
-                        alerts: vec![a],
-                    },
-                )
-            }));
+            out.extend(
+                accepted
+                    .into_iter()
+                    .map(|a| (name.to_string(), batch(false, vec![a]))),
+            );
         }
     }
     out
@@ -816,6 +1076,254 @@ mod tests {
         let digest = route(&alerts, chans, true);
         assert_eq!(digest.len(), 3);
         assert_eq!(digest[0].1.alerts.len(), 2);
+        assert!(digest.iter().all(|(_, b)| b.digest));
+    }
+
+    fn event(object_id: &str, outcome: RotationOutcome) -> RotationEvent {
+        RotationEvent {
+            tenant: "prod".into(),
+            kind: Kind::ConnectionSigningCert,
+            object_id: object_id.into(),
+            object_name: "acme-idp".into(),
+            outcome,
+            message: "PATCH /api/v2/connections/con_1: HTTP 503".into(),
+        }
+    }
+
+    fn rot(
+        e: &mut RotationEntries,
+        events: &[RotationEvent],
+        now: OffsetDateTime,
+    ) -> Vec<(String, RotationOutcome, Severity, bool)> {
+        decide_rotations(e, events, SETTINGS, now)
+            .into_iter()
+            .map(|a| {
+                (
+                    a.rotation.object_id,
+                    a.rotation.outcome,
+                    a.severity,
+                    a.reminder,
+                )
+            })
+            .collect()
+    }
+
+    use RotationOutcome::{Blocked, Failed, RolledBack};
+
+    #[test]
+    fn rotation_new_problem_fires_once_with_its_severity() {
+        let mut e = RotationEntries::new();
+        let evs = [
+            event("con_1", Failed),
+            event("con_2", RolledBack),
+            event("con_3", Blocked),
+        ];
+        assert_eq!(
+            rot(&mut e, &evs, T0),
+            vec![
+                ("con_1".into(), Failed, Critical, false),
+                ("con_2".into(), RolledBack, Critical, false),
+                ("con_3".into(), Blocked, Warning, false),
+            ]
+        );
+        assert_eq!(e.len(), 3);
+        assert!(rot(&mut e, &[], T0).is_empty());
+        assert!(e.is_empty(), "nothing reported: nothing remembered");
+        assert!(rot(&mut e, &[], T0).is_empty());
+    }
+
+    #[test]
+    fn rotation_persisting_problem_is_quiet_until_repeat_interval() {
+        let mut e = RotationEntries::new();
+        let evs = [event("con_1", Failed)];
+        assert_eq!(rot(&mut e, &evs, T0).len(), 1);
+        let just_before = T0 + time::Duration::seconds(DAY - 1);
+        assert!(
+            rot(&mut e, &evs, just_before).is_empty(),
+            "persists quietly"
+        );
+        // The latest message is kept for the reminder.
+        let mut changed = event("con_1", Failed);
+        changed.message = "timeout".into();
+        assert!(rot(&mut e, std::slice::from_ref(&changed), just_before).is_empty());
+        let at = T0 + time::Duration::seconds(DAY);
+        let alerts = decide_rotations(&mut e, &evs[..], SETTINGS, at);
+        assert_eq!(alerts.len(), 1, "exactly repeat_interval later re-notifies");
+        assert!(alerts[0].reminder);
+        assert_eq!(alerts[0].first_notified, T0);
+        assert_eq!(alerts[0].at, at);
+        assert!(rot(&mut e, &evs, at + time::Duration::seconds(DAY - 1)).is_empty());
+        assert_eq!(
+            rot(&mut e, &evs, at + time::Duration::seconds(DAY)),
+            vec![("con_1".into(), Failed, Critical, true)]
+        );
+        rot(&mut e, std::slice::from_ref(&changed), at);
+        assert_eq!(e.values().next().unwrap().event.message, "timeout");
+    }
+
+    #[test]
+    fn rotation_cleared_problem_is_forgotten_and_fires_again_if_it_returns() {
+        let mut e = RotationEntries::new();
+        let evs = [event("con_1", Failed), event("con_2", Blocked)];
+        rot(&mut e, &evs, T0);
+        let t1 = T0 + time::Duration::hours(1);
+        assert!(rot(&mut e, &evs[1..], t1).is_empty(), "cleared: no message");
+        assert_eq!(e.len(), 1);
+        assert_eq!(e.keys().next().unwrap().object_id, "con_2");
+        let t2 = T0 + time::Duration::hours(2);
+        assert_eq!(
+            rot(&mut e, &evs, t2),
+            vec![("con_1".into(), Failed, Critical, false)],
+            "back after clearing: a new problem"
+        );
+    }
+
+    #[test]
+    fn rotation_key_includes_the_outcome_and_first_duplicate_wins() {
+        let mut e = RotationEntries::new();
+        rot(&mut e, &[event("con_1", Blocked)], T0);
+        let t1 = T0 + time::Duration::hours(1);
+        assert_eq!(
+            rot(&mut e, &[event("con_1", Failed)], t1),
+            vec![("con_1".into(), Failed, Critical, false)],
+            "blocked then failed is a new problem"
+        );
+        assert_eq!(e.len(), 1, "the blocked one is forgotten");
+        let mut other_tenant = event("con_1", Failed);
+        other_tenant.tenant = "staging".into();
+        let mut dup = event("con_1", Failed);
+        dup.message = "second".into();
+        let alerts = decide_rotations(
+            &mut e,
+            &[event("con_1", Failed), dup, other_tenant],
+            SETTINGS,
+            t1,
+        );
+        assert_eq!(alerts.len(), 1, "only the other tenant's is new");
+        assert_eq!(alerts[0].rotation.tenant, "staging");
+        assert_eq!(
+            e[&event("con_1", Failed).key()].event.message,
+            event("con_1", Failed).message,
+            "of duplicates the first wins"
+        );
+    }
+
+    #[test]
+    fn rotation_event_from_a_pass_step() {
+        use crate::rotate::{Blocker, Decision, Outcome, Step, StepOutcome};
+        let b = Blocker::Store("signing/: permission denied".into());
+        let step = |outcome, detail: &str, error: Option<&str>| StepOutcome {
+            step: Step {
+                tenant: "prod".into(),
+                kind: Kind::ConnectionSigningCert,
+                object_id: "con_1".into(),
+                object_name: "acme-idp".into(),
+                target: 0,
+                current: None,
+                decision: Decision::Blocked(b.clone()),
+            },
+            outcome,
+            detail: detail.into(),
+            error: error.map(Into::into),
+            blocker: None,
+            new: Default::default(),
+            requests: vec![],
+        };
+        let ev = |s: StepOutcome| RotationEvent::from_step(&s).map(|e| (e.outcome, e.message));
+        assert_eq!(
+            ev(step(
+                Outcome::RolledBack,
+                "undone",
+                Some("thumbprints differ")
+            )),
+            Some((RolledBack, "undone: thumbprints differ".into()))
+        );
+        assert_eq!(
+            ev(step(Outcome::Failed, "", Some("HTTP 503"))),
+            Some((Failed, "HTTP 503".into()))
+        );
+        assert_eq!(
+            ev(step(Outcome::Blocked, "", None)),
+            Some((Blocked, b.to_string())),
+            "no detail nor error: the plan's explanation"
+        );
+        for quiet in [Outcome::NotDue, Outcome::Applied, Outcome::DryRun] {
+            assert_eq!(ev(step(quiet, "done", None)), None);
+        }
+        let e = RotationEvent::from_step(&step(Outcome::Failed, "x", None)).unwrap();
+        assert_eq!(
+            (
+                e.tenant.as_str(),
+                e.kind,
+                e.object_id.as_str(),
+                e.object_name.as_str()
+            ),
+            ("prod", Kind::ConnectionSigningCert, "con_1", "acme-idp")
+        );
+    }
+
+    #[test]
+    fn rotation_routing_applies_severity_tenant_and_kind_filters() {
+        let mut e = RotationEntries::new();
+        let mut cred = event("cli_1", Blocked);
+        cred.kind = Kind::ClientCredential;
+        let mut staging = event("con_9", RolledBack);
+        staging.tenant = "staging".into();
+        let alerts = decide_rotations(
+            &mut e,
+            &[event("con_1", Failed), cred, staging],
+            SETTINGS,
+            T0,
+        );
+        let all = Filter {
+            min_severity: Warning,
+            tenants: vec![],
+            kinds: vec![],
+        };
+        let crit = Filter {
+            min_severity: Critical,
+            ..all.clone()
+        };
+        let expired = Filter {
+            min_severity: Expired,
+            ..all.clone()
+        };
+        let staging_only = Filter {
+            tenants: vec!["staging".into()],
+            ..all.clone()
+        };
+        let creds = Filter {
+            kinds: vec![Kind::ClientCredential],
+            ..all.clone()
+        };
+        let chans = [
+            ("all", &all),
+            ("crit", &crit),
+            ("expired", &expired),
+            ("staging", &staging_only),
+            ("creds", &creds),
+        ];
+        let single = route_rotations(&alerts, chans, false);
+        let got: Vec<(&str, &str)> = single
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.rotations[0].rotation.object_id.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("all", "con_1"),
+                ("all", "cli_1"),
+                ("all", "con_9"),
+                ("crit", "con_1"),
+                ("crit", "con_9"),
+                ("staging", "con_9"),
+                ("creds", "cli_1"),
+            ]
+        );
+        assert!(single.iter().all(|(_, b)| b.alerts.is_empty() && !b.digest));
+        let digest = route_rotations(&alerts, chans, true);
+        assert_eq!(digest.len(), 4);
+        assert_eq!(digest[0].1.rotations.len(), 3);
         assert!(digest.iter().all(|(_, b)| b.digest));
     }
 }

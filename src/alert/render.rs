@@ -1,9 +1,12 @@
 //! Rendering of notifications (pure): email subject / text / HTML from templates compiled in with
-//! `include_str!`, and the webhook payloads (`json`, `slack`, `teams`). Every value that comes from
-//! Auth0 is escaped for its destination: HTML-escaped in HTML, control characters (CR/LF included)
-//! removed in text and subjects, markup-escaped in Slack and Teams.
+//! `include_str!`, and the webhook payloads (`json`, `slack`, `teams`), for certificate alerts
+//! (SPEC §7) and rotation alerts (SPEC §8). Every value that comes from Auth0 (and every rotation
+//! message, which can quote Auth0) is escaped for its destination: HTML-escaped in HTML, control
+//! characters (CR/LF included) removed in text and subjects, markup-escaped in Slack and Teams.
 
-use super::policy::{Alert, AlertStatus, Batch, Certificate};
+use super::policy::{
+    Alert, AlertStatus, Batch, Certificate, RotationAlert, RotationEvent, RotationOutcome,
+};
 use crate::config::Severity;
 use crate::inventory::Kind;
 use crate::report::rfc3339;
@@ -14,6 +17,13 @@ const EMAIL_TXT: &str = include_str!("templates/email.txt");
 const ITEM_TXT: &str = include_str!("templates/item.txt");
 const EMAIL_HTML: &str = include_str!("templates/email.html");
 const ITEM_HTML: &str = include_str!("templates/item.html");
+const ROTATION_EMAIL_TXT: &str = include_str!("templates/rotation_email.txt");
+const ROTATION_ITEM_TXT: &str = include_str!("templates/rotation_item.txt");
+const ROTATION_EMAIL_HTML: &str = include_str!("templates/rotation_email.html");
+const ROTATION_ITEM_HTML: &str = include_str!("templates/rotation_item.html");
+/// Where the rotation audit log is, for the advice of rotation alerts.
+const AUDIT_LOG_HINT: &str =
+    "rotation-audit.jsonl in the state directory, unless [rotation] audit_log names another file";
 
 /// Subject prefix.
 pub const PREFIX: &str = "[certwatch] ";
@@ -128,8 +138,13 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
 
 /// The human words for what a certificate is, e.g. `SAML connection 'acme-idp' signing certificate`.
 pub fn describe(c: &Certificate) -> String {
-    let name = text_safe(&c.object_name, MAX_NAME);
-    match c.kind() {
+    describe_object(c.kind(), &c.kind, &c.object_name)
+}
+
+/// `describe` from the parts: the kind (when known), its label and the object name.
+fn describe_object(kind: Option<Kind>, label: &str, object_name: &str) -> String {
+    let name = text_safe(object_name, MAX_NAME);
+    match kind {
         Some(Kind::TenantSigningKey) => "tenant signing key".into(),
         Some(Kind::ConnectionSigningCert) => {
             format!("SAML connection '{name}' signing certificate")
@@ -143,7 +158,7 @@ pub fn describe(c: &Certificate) -> String {
         Some(Kind::ClientCredential) => format!("application '{name}' credential"),
         Some(Kind::ClientEncryptionKey) => format!("application '{name}' encryption certificate"),
         Some(Kind::ClientSigningKey) => format!("application '{name}' signing certificate"),
-        None => format!("{} '{name}'", text_safe(&c.kind, 40)),
+        None => format!("{} '{name}'", text_safe(label, 40)),
     }
 }
 
@@ -203,32 +218,72 @@ pub fn subject(a: &Alert) -> String {
     format!("{PREFIX}{}", summary(a))
 }
 
+/// `failed`, `rolled back`, `is blocked`: what the rotation of something did.
+fn rotation_verb(o: RotationOutcome) -> &'static str {
+    match o {
+        RotationOutcome::Failed => "failed",
+        RotationOutcome::RolledBack => "rolled back",
+        RotationOutcome::Blocked => "is blocked",
+    }
+}
+
+/// `CRITICAL prod: rotation of SAML connection 'acme-idp' signing certificate failed` (`rolled
+/// back`, `is blocked`). One line, no control characters.
+pub fn rotation_summary(a: &RotationAlert) -> String {
+    let r = &a.rotation;
+    format!(
+        "{} {}: rotation of {} {}",
+        severity_word(a.severity),
+        text_safe(&r.tenant, MAX_NAME),
+        describe_object(Some(r.kind), r.kind.as_str(), &r.object_name),
+        rotation_verb(r.outcome)
+    )
+}
+
+/// The email subject of one rotation alert: `[certwatch] ` + `rotation_summary`.
+pub fn rotation_subject(a: &RotationAlert) -> String {
+    format!("{PREFIX}{}", rotation_summary(a))
+}
+
+/// What a batch is about, for logs: the summary of a single alert, or `digest of N alerts`.
+pub fn describe_batch(batch: &Batch) -> String {
+    match (batch.alerts.as_slice(), batch.rotations.as_slice()) {
+        ([one], []) => summary(one),
+        ([], [one]) => rotation_summary(one),
+        _ => format!("digest of {} alerts", batch.len()),
+    }
+}
+
 /// The title of a batch: the summary of a single alert, or a count for a digest.
 fn title(batch: &Batch) -> String {
-    match batch.alerts.as_slice() {
-        [one] if !batch.digest => summary(one),
-        alerts => {
+    match (batch.alerts.as_slice(), batch.rotations.as_slice()) {
+        ([one], []) if !batch.digest => summary(one),
+        ([], [one]) if !batch.digest => rotation_summary(one),
+        (alerts, rotations) => {
             let worst = alerts
                 .iter()
                 .filter(|a| a.status == AlertStatus::Firing)
                 .map(|a| a.severity)
+                .chain(rotations.iter().map(|r| r.severity))
                 .max()
                 .map(severity_word)
                 .unwrap_or("RESOLVED");
             let mut tenants: Vec<&str> = alerts
                 .iter()
                 .map(|a| a.certificate.tenant.as_str())
+                .chain(rotations.iter().map(|r| r.rotation.tenant.as_str()))
                 .collect();
             tenants.sort_unstable();
             tenants.dedup();
-            let n = alerts.len();
-            let what = if n == 1 {
-                "certificate alert"
-            } else {
-                "certificate alerts"
+            let n = batch.len();
+            let what = match (alerts.is_empty(), rotations.is_empty()) {
+                (_, true) => "certificate alert",
+                (true, false) => "rotation alert",
+                (false, false) => "alert",
             };
+            let s = if n == 1 { "" } else { "s" };
             format!(
-                "{worst} {n} {what} for {}",
+                "{worst} {n} {what}{s} for {}",
                 text_safe(&tenants.join(", "), 200)
             )
         }
@@ -273,6 +328,28 @@ fn advice(a: &Alert) -> &'static str {
     }
 }
 
+fn rotation_advice(o: RotationOutcome) -> String {
+    match o {
+        RotationOutcome::Failed => format!(
+            "The replacement was not applied: Auth0 was left as it was, or its state could not be established. \
+             Read this object's records in the rotation audit log ({AUDIT_LOG_HINT}), check the object in Auth0, \
+             fix the cause (the Management API client's access, the replacement in the certificate store), then run \
+             `certwatch rotate` or let the next rotation pass try again."
+        ),
+        RotationOutcome::RolledBack => format!(
+            "The change was made but did not verify, so certwatch restored the previous settings. Check in the \
+             rotation audit log ({AUDIT_LOG_HINT}) what Auth0 returned, confirm the object in Auth0 is as it was, \
+             check the replacement in the certificate store, and rotate by hand if Auth0 keeps changing it."
+        ),
+        RotationOutcome::Blocked => format!(
+            "The certificate is due for rotation but certwatch cannot rotate it; the message says why. Usually the \
+             certificate store has no usable replacement: put one that is already valid, expires later than the \
+             current certificate and differs from it where the target's `source` points in the store. The rotation \
+             audit log ({AUDIT_LOG_HINT}) records each pass's decision."
+        ),
+    }
+}
+
 fn colour(a: &Alert) -> &'static str {
     match (a.status, a.severity) {
         (AlertStatus::Resolved, _) => "#1a7f37",
@@ -312,6 +389,30 @@ fn fields(a: &Alert) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The fields of one rotation alert as safe single-line text, in template order.
+fn rotation_fields(a: &RotationAlert) -> Vec<(&'static str, String)> {
+    let r = &a.rotation;
+    vec![
+        ("headline", rotation_summary(a)),
+        ("tenant", text_safe(&r.tenant, MAX_VALUE)),
+        ("kind", r.kind.as_str().to_string()),
+        ("object_name", text_safe(&r.object_name, MAX_VALUE)),
+        ("object_id", text_safe(&r.object_id, MAX_VALUE)),
+        ("outcome", r.outcome.as_str().to_string()),
+        ("message", text_safe(&r.message, MAX_VALUE)),
+        ("first_notified", rfc3339(a.first_notified)),
+        ("advice", rotation_advice(r.outcome)),
+    ]
+}
+
+fn rotation_colour(a: &RotationAlert) -> &'static str {
+    match a.severity {
+        Severity::Warning => "#bf8700",
+        Severity::Critical => "#d1242f",
+        Severity::Expired => "#82071e",
+    }
+}
+
 fn replacement_text(a: &Alert) -> Option<(String, String)> {
     a.replacement
         .as_ref()
@@ -324,7 +425,9 @@ pub fn email(batch: &Batch) -> Email {
     let at = batch
         .alerts
         .first()
-        .map(|a| rfc3339(a.at))
+        .map(|a| a.at)
+        .or_else(|| batch.rotations.first().map(|r| r.at))
+        .map(rfc3339)
         .unwrap_or_default();
     let version = env!("CARGO_PKG_VERSION");
 
@@ -354,6 +457,22 @@ pub fn email(batch: &Batch) -> Email {
         h.push(("colour", colour(a)));
         html_items.push_str(&fill(ITEM_HTML, &h));
     }
+    for r in &batch.rotations {
+        let f = rotation_fields(r);
+        let t: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        text_items.push_str(&fill(ROTATION_ITEM_TXT, &t));
+        let escaped: Vec<(&str, String)> = f.iter().map(|(k, v)| (*k, html_escape(v))).collect();
+        let mut h: Vec<(&str, &str)> = escaped.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        h.push(("colour", rotation_colour(r)));
+        html_items.push_str(&fill(ROTATION_ITEM_HTML, &h));
+    }
+    // A batch of rotation alerts only gets the rotation footer; certificate or mixed batches the
+    // certificate one.
+    let (email_txt, email_html) = if batch.alerts.is_empty() && !batch.rotations.is_empty() {
+        (ROTATION_EMAIL_TXT, ROTATION_EMAIL_HTML)
+    } else {
+        (EMAIL_TXT, EMAIL_HTML)
+    };
 
     // A digest gets a heading; a single alert's headline is its heading.
     let (text_heading, html_heading) = if batch.digest {
@@ -368,7 +487,7 @@ pub fn email(batch: &Batch) -> Email {
         (String::new(), String::new())
     };
     let text = fill(
-        EMAIL_TXT,
+        email_txt,
         &[
             ("heading", &text_heading),
             ("items", &text_items),
@@ -377,7 +496,7 @@ pub fn email(batch: &Batch) -> Email {
         ],
     );
     let html = fill(
-        EMAIL_HTML,
+        email_html,
         &[
             ("title", &html_escape(&title)),
             ("heading", &html_heading),
@@ -393,7 +512,10 @@ pub fn email(batch: &Batch) -> Email {
     }
 }
 
-/// The `json` payload of one alert (field order as in SPEC §7).
+/// The `json` payload of one alert (field order as in SPEC §7). A certificate alert carries
+/// `certificate` and no `rotation` key; a rotation alert (SPEC §8) carries `rotation` and no
+/// `certificate` key, is always `firing` with `resolution: null`, and its severity is `critical`
+/// (failed, rolled back) or `warning` (blocked).
 #[derive(Debug, Serialize)]
 pub struct JsonAlert<'a> {
     /// Always `JSON_VERSION`.
@@ -406,8 +528,12 @@ pub struct JsonAlert<'a> {
     pub summary: String,
     /// `renewed` / `removed` for resolved alerts.
     pub resolution: Option<&'static str>,
-    /// The SPEC §5 record.
-    pub certificate: &'a Certificate,
+    /// The SPEC §5 record (certificate alerts only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<&'a Certificate>,
+    /// `{tenant, kind, object_id, object_name, outcome, message}` (rotation alerts only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<&'a RotationEvent>,
 }
 
 /// The `json` webhook document: one alert, or a digest.
@@ -433,17 +559,36 @@ pub fn json_alert(a: &Alert) -> JsonAlert<'_> {
         severity: a.severity.as_str(),
         summary: summary(a),
         resolution: a.resolution.map(|r| r.as_str()),
-        certificate: &a.certificate,
+        certificate: Some(&a.certificate),
+        rotation: None,
     }
 }
 
-/// The `json` document for a batch.
+/// The `json` payload of one rotation alert.
+pub fn json_rotation_alert(a: &RotationAlert) -> JsonAlert<'_> {
+    JsonAlert {
+        version: JSON_VERSION,
+        status: AlertStatus::Firing.as_str(),
+        severity: a.severity.as_str(),
+        summary: rotation_summary(a),
+        resolution: None,
+        certificate: None,
+        rotation: Some(&a.rotation),
+    }
+}
+
+/// The `json` document for a batch (a digest lists certificate alerts, then rotation alerts).
 pub fn json_payload(batch: &Batch) -> JsonPayload<'_> {
-    match batch.alerts.as_slice() {
-        [one] if !batch.digest => JsonPayload::Single(json_alert(one)),
-        alerts => JsonPayload::Digest {
+    match (batch.alerts.as_slice(), batch.rotations.as_slice()) {
+        ([one], []) if !batch.digest => JsonPayload::Single(json_alert(one)),
+        ([], [one]) if !batch.digest => JsonPayload::Single(json_rotation_alert(one)),
+        (alerts, rotations) => JsonPayload::Digest {
             version: JSON_VERSION,
-            alerts: alerts.iter().map(json_alert).collect(),
+            alerts: alerts
+                .iter()
+                .map(json_alert)
+                .chain(rotations.iter().map(json_rotation_alert))
+                .collect(),
         },
     }
 }
@@ -458,6 +603,13 @@ fn emoji(a: &Alert) -> &'static str {
         (AlertStatus::Resolved, _) => ":white_check_mark:",
         (_, Severity::Warning) => ":warning:",
         (_, Severity::Critical) | (_, Severity::Expired) => ":rotating_light:",
+    }
+}
+
+fn rotation_emoji(a: &RotationAlert) -> &'static str {
+    match a.severity {
+        Severity::Warning => ":warning:",
+        Severity::Critical | Severity::Expired => ":rotating_light:",
     }
 }
 
@@ -492,10 +644,34 @@ pub fn slack(batch: &Batch) -> String {
             "fields": fields,
         }));
     }
-    if batch.alerts.len() > SLACK_MAX_ALERTS {
+    let room = SLACK_MAX_ALERTS.saturating_sub(batch.alerts.len());
+    for a in batch.rotations.iter().take(room) {
+        let r = &a.rotation;
+        let fields = vec![
+            plain(format!("Tenant: {}", text_safe(&r.tenant, 200))),
+            plain(format!("Kind: {}", r.kind.as_str())),
+            plain(format!("Object: {}", text_safe(&r.object_name, 200))),
+            plain(format!("Object id: {}", text_safe(&r.object_id, 200))),
+            plain(format!("Outcome: {}", r.outcome.as_str())),
+            plain(format!("First reported: {}", rfc3339(a.first_notified))),
+            plain(format!("Message: {}", text_safe(&r.message, 900))),
+        ];
+        let text = format!(
+            "{} *{}*\nWhat to do: {}",
+            rotation_emoji(a),
+            slack_escape(&rotation_summary(a)),
+            slack_escape(&rotation_advice(r.outcome))
+        );
+        blocks.push(json!({
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": text},
+            "fields": fields,
+        }));
+    }
+    if batch.len() > SLACK_MAX_ALERTS {
         blocks.push(json!({
             "type": "context",
-            "elements": [plain(format!("… and {} more", batch.alerts.len() - SLACK_MAX_ALERTS))],
+            "elements": [plain(format!("… and {} more", batch.len() - SLACK_MAX_ALERTS))],
         }));
     }
     json!({"text": slack_escape(&format!("{PREFIX}{title}")), "blocks": blocks}).to_string()
@@ -544,6 +720,41 @@ pub fn teams(batch: &Batch) -> String {
         body.push(json!({
             "type": "FactSet",
             "facts": facts.into_iter().map(|(t, v)| json!({"title": t, "value": md_escape(&v)})).collect::<Vec<_>>(),
+        }));
+    }
+    for a in &batch.rotations {
+        let r = &a.rotation;
+        let colour = match a.severity {
+            Severity::Warning => "Warning",
+            _ => "Attention",
+        };
+        let facts = [
+            ("Tenant", text_safe(&r.tenant, 200)),
+            ("Kind", r.kind.as_str().to_string()),
+            (
+                "Object",
+                format!(
+                    "{} ({})",
+                    text_safe(&r.object_name, 200),
+                    text_safe(&r.object_id, 200)
+                ),
+            ),
+            ("Outcome", r.outcome.as_str().to_string()),
+            ("First reported", rfc3339(a.first_notified)),
+            ("Message", text_safe(&r.message, MAX_VALUE)),
+        ];
+        body.push(json!({
+            "type": "TextBlock", "weight": "Bolder", "wrap": true, "color": colour, "separator": batch.digest,
+            "size": if batch.digest { "Medium" } else { "Large" },
+            "text": md_escape(&rotation_summary(a)),
+        }));
+        body.push(json!({
+            "type": "FactSet",
+            "facts": facts.into_iter().map(|(t, v)| json!({"title": t, "value": md_escape(&v)})).collect::<Vec<_>>(),
+        }));
+        body.push(json!({
+            "type": "TextBlock", "wrap": true,
+            "text": md_escape(&format!("What to do: {}", rotation_advice(r.outcome))),
         }));
     }
     json!({
@@ -609,10 +820,7 @@ mod tests {
     }
 
     fn single(a: Alert) -> Batch {
-        Batch {
-            digest: false,
-            alerts: vec![a],
-        }
+        Batch::of_alerts(false, vec![a])
     }
 
     #[test]
@@ -761,7 +969,7 @@ mod tests {
             alerts.push(expired);
             alerts.push(resolved);
         }
-        Batch { digest, alerts }
+        Batch::of_alerts(digest, alerts)
     }
 
     /// The crate version is volatile: redacted in snapshots.
@@ -844,5 +1052,214 @@ mod tests {
         assert_eq!(d["version"], 1);
         assert_eq!(d["alerts"].as_array().unwrap().len(), 3);
         assert_eq!(d["alerts"][2]["resolution"], "renewed");
+    }
+
+    fn rotation(object_name: &str, outcome: RotationOutcome) -> RotationAlert {
+        RotationAlert {
+            severity: outcome.severity(),
+            reminder: false,
+            rotation: RotationEvent {
+                tenant: "prod".into(),
+                kind: Kind::ConnectionSigningCert,
+                object_id: "con_abc".into(),
+                object_name: object_name.into(),
+                outcome,
+                message: "PATCH /api/v2/connections/con_abc: thumbprints [\"0a1b\"] do not match the new certificate 3f1c0ffee; original options restored".into(),
+            },
+            first_notified: T0,
+            at: T0,
+        }
+    }
+
+    fn rotation_batch(digest: bool) -> Batch {
+        let mut rotations = vec![rotation("acme-idp", RotationOutcome::RolledBack)];
+        if digest {
+            let mut failed = rotation("billing-api", RotationOutcome::Failed);
+            failed.rotation.kind = Kind::ClientCredential;
+            failed.rotation.object_id = "cli_123".into();
+            failed.rotation.message =
+                "POST /api/v2/clients/cli_123/credentials: HTTP 503 Service Unavailable".into();
+            failed.reminder = true;
+            failed.first_notified = T0 - time::Duration::days(1);
+            let mut blocked = rotation("acme.eu.auth0.com", RotationOutcome::Blocked);
+            blocked.rotation.kind = Kind::TenantSigningKey;
+            blocked.rotation.object_id = "kid-1".into();
+            blocked.rotation.message =
+                "the store holds no certificate in signing/ (2 files rejected)".into();
+            rotations.push(failed);
+            rotations.push(blocked);
+        }
+        Batch::of_rotations(digest, rotations)
+    }
+
+    #[test]
+    fn rotation_subjects() {
+        let cases = [
+            (
+                RotationOutcome::Failed,
+                "[certwatch] CRITICAL prod: rotation of SAML connection 'acme-idp' signing certificate failed",
+            ),
+            (
+                RotationOutcome::RolledBack,
+                "[certwatch] CRITICAL prod: rotation of SAML connection 'acme-idp' signing certificate rolled back",
+            ),
+            (
+                RotationOutcome::Blocked,
+                "[certwatch] WARNING prod: rotation of SAML connection 'acme-idp' signing certificate is blocked",
+            ),
+        ];
+        for (outcome, want) in cases {
+            let a = rotation("acme-idp", outcome);
+            assert_eq!(rotation_subject(&a), want);
+            assert_eq!(email(&Batch::of_rotations(false, vec![a])).subject, want);
+        }
+        let mut key = rotation("acme.eu.auth0.com", RotationOutcome::Failed);
+        key.rotation.kind = Kind::TenantSigningKey;
+        assert_eq!(
+            rotation_summary(&key),
+            "CRITICAL prod: rotation of tenant signing key failed"
+        );
+    }
+
+    #[test]
+    fn rotation_hostile_values_are_neutralised() {
+        let mut a = rotation(
+            "x'\r\nBcc: victim@example.com\r\n\r\n<script>alert(1)</script>{{advice}}",
+            RotationOutcome::Failed,
+        );
+        a.rotation.tenant = "<!channel>".into();
+        a.rotation.message =
+            "<img src=x onerror=alert(1)>\r\n[click](http://evil) <http://x|y>".into();
+        let b = Batch::of_rotations(false, vec![a]);
+        let e = email(&b);
+        assert!(
+            !e.subject.contains('\r') && !e.subject.contains('\n'),
+            "{:?}",
+            e.subject
+        );
+        assert!(!e.html.contains("<script>") && !e.html.contains("<img"));
+        assert!(e.html.contains("&lt;script&gt;") && e.html.contains("&lt;img src=x"));
+        assert!(
+            e.text.contains("{{advice}}"),
+            "placeholders inside values stay literal"
+        );
+        assert!(!e.text.contains("\r\nBcc") && !e.text.contains("\nBcc"));
+        let v: Value = serde_json::from_str(&slack(&b)).unwrap();
+        for mrkdwn in [&v["text"], &v["blocks"][1]["text"]["text"]] {
+            let m = mrkdwn.as_str().unwrap();
+            assert!(
+                !m.contains("<!channel>") && m.contains("&lt;!channel&gt;"),
+                "{m}"
+            );
+        }
+        let fields = v["blocks"][1]["fields"].as_array().unwrap();
+        assert!(
+            fields.iter().all(|f| f["type"] == "plain_text"),
+            "raw values only in plain_text"
+        );
+        let t = teams(&b);
+        assert!(t.contains(r"\\[click\\](http://evil)"), "{t}");
+        assert!(!t.contains("\\r\\n"), "no line breaks from values: {t}");
+        let j: Value = serde_json::from_str(&json(&b)).unwrap();
+        assert_eq!(
+            j["rotation"]["message"],
+            "<img src=x onerror=alert(1)>\r\n[click](http://evil) <http://x|y>",
+            "JSON carries values as they are (JSON-escaped by the encoder), like certificate records"
+        );
+    }
+
+    #[test]
+    fn rotation_json_shape() {
+        let v: Value = serde_json::from_str(&json(&rotation_batch(false))).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut got = keys.clone();
+        got.sort_unstable();
+        assert_eq!(
+            got,
+            [
+                "resolution",
+                "rotation",
+                "severity",
+                "status",
+                "summary",
+                "version"
+            ],
+            "no `certificate` key for rotation alerts"
+        );
+        assert_eq!(v["status"], "firing");
+        assert_eq!(v["severity"], "critical");
+        assert_eq!(v["resolution"], Value::Null);
+        let r: Vec<&str> = v["rotation"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut r = r.clone();
+        r.sort_unstable();
+        assert_eq!(
+            r,
+            [
+                "kind",
+                "message",
+                "object_id",
+                "object_name",
+                "outcome",
+                "tenant"
+            ]
+        );
+        assert_eq!(v["rotation"]["outcome"], "rolled_back");
+        let c: Value = serde_json::from_str(&json(&sample_batch(false))).unwrap();
+        assert!(
+            c.get("rotation").is_none(),
+            "no `rotation` key for certificate alerts"
+        );
+        let d: Value = serde_json::from_str(&json(&rotation_batch(true))).unwrap();
+        assert_eq!(d["alerts"].as_array().unwrap().len(), 3);
+        assert_eq!(d["alerts"][2]["severity"], "warning");
+    }
+
+    #[test]
+    fn mixed_digest_lists_both() {
+        let mut b = sample_batch(true);
+        b.rotations = rotation_batch(true).rotations;
+        let e = email(&b);
+        assert_eq!(e.subject, "[certwatch] EXPIRED 6 alerts for prod");
+        assert!(e.text.contains("rotation of tenant signing key is blocked"));
+        let d: Value = serde_json::from_str(&json(&b)).unwrap();
+        assert_eq!(d["alerts"].as_array().unwrap().len(), 6);
+        assert!(d["alerts"][3]["rotation"].is_object());
+        assert_eq!(describe_batch(&b), "digest of 6 alerts");
+    }
+
+    #[test]
+    fn snapshot_rotation_email() {
+        let e = email(&rotation_batch(false));
+        let e = Email {
+            text: redact(e.text),
+            html: redact(e.html),
+            ..e
+        };
+        insta::assert_snapshot!("rotation_email_single_subject", e.subject);
+        insta::assert_snapshot!("rotation_email_single_text", e.text);
+        insta::assert_snapshot!("rotation_email_single_html", e.html);
+        let d = email(&rotation_batch(true));
+        insta::assert_snapshot!("rotation_email_digest_subject", d.subject);
+        insta::assert_snapshot!("rotation_email_digest_text", redact(d.text));
+    }
+
+    #[test]
+    fn snapshot_rotation_webhooks() {
+        let ordered = |b: &Batch| serde_json::to_string_pretty(&json_payload(b)).unwrap();
+        insta::assert_snapshot!("rotation_json_single", ordered(&rotation_batch(false)));
+        insta::assert_snapshot!("rotation_json_digest", ordered(&rotation_batch(true)));
+        insta::assert_snapshot!(
+            "rotation_slack_digest",
+            pretty(&slack(&rotation_batch(true)))
+        );
+        insta::assert_snapshot!(
+            "rotation_teams_single",
+            pretty(&teams(&rotation_batch(false)))
+        );
     }
 }

@@ -1,8 +1,9 @@
 //! Engine scenarios with an injected `now` and an in-memory notifier.
 
 use super::*;
-use crate::alert::Engine;
 use crate::alert::ledger::{self, Ledger};
+use crate::alert::{Engine, RotationEvent, RotationOutcome, render};
+use crate::inventory::Kind;
 
 fn engine(dir: &std::path::Path, cfg: Alerts, rs: &[&Arc<Recorder>]) -> (Engine, Arc<Metrics>) {
     let m = Arc::new(Metrics::new(false));
@@ -446,5 +447,120 @@ async fn pending_for_a_removed_channel_is_dropped_as_failed() {
     assert!(
         new.log().is_empty(),
         "a new channel does not inherit another's queue"
+    );
+}
+
+fn rotation(object_id: &str, outcome: RotationOutcome) -> RotationEvent {
+    RotationEvent {
+        tenant: "prod".into(),
+        kind: Kind::ConnectionSigningCert,
+        object_id: object_id.into(),
+        object_name: format!("{object_id}-idp"),
+        outcome,
+        message: "PATCH /api/v2/connections: HTTP 503 Service Unavailable".into(),
+    }
+}
+
+#[tokio::test]
+async fn rotation_problems_are_sent_repeated_forgotten_and_survive_restarts() {
+    use RotationOutcome::{Blocked, Failed, RolledBack};
+    let dir = tempfile::tempdir().unwrap();
+    let ops = Recorder::new("ops", Severity::Warning);
+    let pager = Recorder::new("pager", Severity::Critical);
+    let creds_only = Recorder::filtered(
+        "creds",
+        Filter {
+            kinds: vec![Kind::ClientCredential],
+            ..filter(Severity::Warning)
+        },
+    );
+    let (e, m) = engine(dir.path(), alerts_cfg(false), &[&ops, &pager, &creds_only]);
+    let failed = rotation("con_1", Failed);
+    let blocked = rotation("con_2", Blocked);
+
+    e.notify_rotation(&[failed.clone(), blocked.clone()], T0)
+        .await;
+    assert_eq!(
+        ops.rotation_log(),
+        ["con_1 failed critical", "con_2 blocked warning"]
+    );
+    assert_eq!(
+        pager.rotation_log(),
+        ["con_1 failed critical"],
+        "min_severity"
+    );
+    assert!(creds_only.batches().is_empty(), "kind filter");
+    assert!(ops.log().is_empty(), "no certificate alerts");
+    assert_eq!(
+        render::email(&ops.batches()[0]).subject,
+        "[certwatch] CRITICAL prod: rotation of SAML connection 'con_1-idp' signing certificate failed"
+    );
+
+    // Persists: quiet. A certificate poll in between leaves rotation problems alone.
+    e.notify_rotation(&[failed.clone(), blocked.clone()], T0 + HOUR)
+        .await;
+    e.process(&report(T0 + HOUR, &[]), T0 + HOUR).await;
+    // con_1 no longer reported: forgotten, no message.
+    e.notify_rotation(std::slice::from_ref(&blocked), T0 + 2 * HOUR)
+        .await;
+    assert_eq!(ops.rotation_log().len(), 2);
+    // repeat_interval after the first notification: a reminder for what persists.
+    e.notify_rotation(std::slice::from_ref(&blocked), T0 + DAY)
+        .await;
+    assert_eq!(ops.rotation_log()[2..], ["con_2 blocked warning reminder"]);
+    assert_eq!(pager.rotation_log().len(), 1);
+    // con_1 fails again after having cleared: new.
+    e.notify_rotation(&[failed.clone(), blocked.clone()], T0 + DAY + HOUR)
+        .await;
+    assert_eq!(ops.rotation_log()[3..], ["con_1 failed critical"]);
+    assert_eq!(sent_total(&m, "ops", "critical", "delivered"), 2);
+    assert_eq!(sent_total(&m, "ops", "warning", "delivered"), 2);
+    assert_eq!(sent_total(&m, "pager", "critical", "delivered"), 2);
+    drop(e);
+
+    // Restart: the ledger remembers, nothing is sent twice.
+    let ops2 = Recorder::new("ops", Severity::Warning);
+    let (e, m) = engine(dir.path(), alerts_cfg(false), &[&ops2]);
+    let t = T0 + DAY + 2 * HOUR;
+    e.notify_rotation(&[failed.clone(), blocked.clone()], t)
+        .await;
+    assert!(ops2.batches().is_empty());
+
+    // Retried with backoff like certificate alerts.
+    ops2.set(Mode::Retry);
+    let rolled_back = rotation("con_3", RolledBack);
+    e.notify_rotation(&[failed, blocked, rolled_back], t).await;
+    assert_eq!(e.pending(), 1);
+    ops2.set(Mode::Deliver);
+    e.retry_pending(t + Duration::from_secs(29)).await;
+    assert_eq!(e.pending(), 1, "backoff not elapsed");
+    e.retry_pending(t + Duration::from_secs(30)).await;
+    assert_eq!(e.pending(), 0);
+    assert_eq!(ops2.rotation_log(), ["con_3 rolled_back critical"]);
+    assert_eq!(sent_total(&m, "ops", "critical", "retrying"), 1);
+    assert_eq!(sent_total(&m, "ops", "critical", "delivered"), 1);
+
+    // Nothing reported: every entry is forgotten.
+    e.notify_rotation(&[], t + HOUR).await;
+    let l = Ledger::load(&dir.path().join(ledger::FILE_NAME)).unwrap();
+    assert!(l.rotations.is_empty());
+}
+
+#[tokio::test]
+async fn rotation_digest_is_one_message_per_pass_and_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let ops = Recorder::new("ops", Severity::Warning);
+    let (e, _) = engine(dir.path(), alerts_cfg(true), &[&ops]);
+    let mut other = rotation("con_2", RotationOutcome::Blocked);
+    other.tenant = "staging".into();
+    e.notify_rotation(&[rotation("con_1", RotationOutcome::Failed), other], T0)
+        .await;
+    let b = ops.batches();
+    assert_eq!(b.len(), 1);
+    assert!(b[0].digest && b[0].alerts.is_empty());
+    assert_eq!(b[0].rotations.len(), 2);
+    assert_eq!(
+        render::email(&b[0]).subject,
+        "[certwatch] CRITICAL 2 rotation alerts for prod, staging"
     );
 }

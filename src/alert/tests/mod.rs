@@ -133,9 +133,13 @@ pub(super) struct Recorder {
 
 impl Recorder {
     pub fn new(name: &str, min: Severity) -> Arc<Recorder> {
+        Recorder::filtered(name, filter(min))
+    }
+
+    pub fn filtered(name: &str, filter: Filter) -> Arc<Recorder> {
         Arc::new(Recorder {
             name: name.into(),
-            filter: filter(min),
+            filter,
             sent: Mutex::new(vec![]),
             attempts: AtomicUsize::new(0),
             mode: Mutex::new(Mode::Deliver),
@@ -165,6 +169,26 @@ impl Recorder {
                 if let Some(r) = a.resolution {
                     s.push(' ');
                     s.push_str(r.as_str());
+                }
+                s
+            })
+            .collect()
+    }
+
+    /// `object_id outcome severity [reminder]` of every rotation alert delivered, in order.
+    pub fn rotation_log(&self) -> Vec<String> {
+        self.batches()
+            .iter()
+            .flat_map(|b| b.rotations.iter())
+            .map(|a| {
+                let mut s = format!(
+                    "{} {} {}",
+                    a.rotation.object_id,
+                    a.rotation.outcome.as_str(),
+                    a.severity.as_str()
+                );
+                if a.reminder {
+                    s.push_str(" reminder");
                 }
                 s
             })
