@@ -266,7 +266,25 @@ pub fn render_status_page(report: &Report) -> String {
             escape_html(c.sha1.as_deref().unwrap_or("")),
         ));
     }
-    h.push_str("</table></body></html>\n");
+    h.push_str("</table>");
+    if !report.findings.is_empty() {
+        h.push_str("<h2>Findings</h2><table><tr><th>Severity</th><th>Finding</th><th>Tenant</th><th>Object</th><th>Message</th></tr>");
+        for f in &report.findings {
+            h.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"name\">{}</td><td class=\"name\">{}</td></tr>",
+                match f.severity {
+                    crate::findings::FindingSeverity::Warning => "<b class=\"err\">warning</b>",
+                    crate::findings::FindingSeverity::Info => "info",
+                },
+                f.finding.as_str(),
+                escape_html(&f.tenant),
+                escape_html(&f.object_name),
+                escape_html(&f.message),
+            ));
+        }
+        h.push_str("</table>");
+    }
+    h.push_str("</body></html>\n");
     h
 }
 

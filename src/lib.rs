@@ -23,6 +23,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod expiry;
+pub mod findings;
 pub mod http;
 pub mod inventory;
 pub mod metrics;

@@ -216,6 +216,7 @@ struct Families {
     up: GaugeVec,
     last_success: GaugeVec,
     duration: GaugeVec,
+    finding: GaugeVec,
 }
 
 impl Families {
@@ -270,6 +271,13 @@ impl Families {
                 "Duration of the last poll of the tenant, seconds.".into(),
                 &["tenant"],
             ),
+            finding: g(
+                "certwatch_finding",
+                format!(
+                    "1 for each finding beyond expiry dates (finding = what is wrong) {FROM_POLL}."
+                ),
+                &["tenant", "kind", "object_id", "object_name", "finding"],
+            ),
         }
     }
 
@@ -281,7 +289,7 @@ impl Families {
             &self.parse_error,
         ];
         v.extend(self.expires_in.as_ref());
-        v.extend([&self.up, &self.last_success, &self.duration]);
+        v.extend([&self.up, &self.last_success, &self.duration, &self.finding]);
         v
     }
 }
@@ -354,6 +362,17 @@ impl SnapshotCollector {
                 let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
                 f.info.with_label_values(&refs).set(1.0);
             }
+        }
+        for x in crate::findings::evaluate(snapshot) {
+            f.finding
+                .with_label_values(&[
+                    bound(&x.tenant),
+                    x.cert_kind.as_str(),
+                    bound(&x.object_id),
+                    bound(&x.object_name),
+                    x.finding.as_str(),
+                ])
+                .set(1.0);
         }
         let families = f
             .all()

@@ -161,6 +161,8 @@ pub struct Report {
     pub tenants: Vec<TenantReport>,
     /// Certificates, soonest expiry first, unknown last.
     pub certificates: Vec<CertificateReport>,
+    /// Findings beyond expiry dates (SPEC §11).
+    pub findings: Vec<crate::findings::Finding>,
 }
 
 fn ser_time<S: serde::Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
@@ -179,6 +181,7 @@ impl Report {
                 .iter()
                 .map(|r| CertificateReport::new(r, policy, now))
                 .collect(),
+            findings: crate::findings::evaluate(snapshot),
         }
     }
 

@@ -792,6 +792,7 @@ mod tests {
                 errors: vec![],
             }],
             certificates: certs,
+            findings: vec![],
         }
     }
 

@@ -51,6 +51,7 @@ async fn metrics_pass_promtool_and_carry_every_family() {
     assert!(metrics.contains("role=\"previous\""));
     assert!(metrics.contains("status=\"never_expires\""));
     assert!(metrics.contains("status=\"critical\""));
+    assert!(metrics.contains("certwatch_finding{finding=\"credential_limit_reached\",kind=\"client_credential\",object_id=\"cl_billing\""));
     promtool_check(&metrics);
     app.stop().await;
 }
@@ -111,6 +112,33 @@ async fn api_document_is_the_spec_shape_sorted_by_expiry() {
     let mut sorted = dated.clone();
     sorted.sort();
     assert_eq!(dated, sorted);
+    let findings: Vec<(&str, &str)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap(),
+                f["object_name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        findings.contains(&("credential_limit_reached", "billing-api")),
+        "{findings:?}"
+    );
+    assert!(
+        findings.contains(&("unused_credential", "billing-api")),
+        "{findings:?}"
+    );
+    assert!(
+        findings.contains(&("credential_without_expiry", "mtls-gateway")),
+        "{findings:?}"
+    );
+    assert!(
+        !findings.iter().any(|(k, _)| k.contains("signing_key")),
+        "current and next are healthy"
+    );
     let revoked = certs
         .iter()
         .find(|c| c["cert_id"] == "kid-revoked")

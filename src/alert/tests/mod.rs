@@ -110,6 +110,7 @@ pub(super) fn report_up(now: OffsetDateTime, specs: &[Spec], up: bool) -> Report
             errors: vec![],
         }],
         certificates,
+        findings: vec![],
     }
 }
 

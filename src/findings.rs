@@ -1,0 +1,322 @@
+//! Findings beyond expiry dates (SPEC §11), computed purely from a snapshot: tenant signing-key
+//! health and client-credential hygiene. Each finding is a JSON record, a `certwatch_finding`
+//! series and a row on the status page. (Remote checks — IdP metadata, JWKS, custom domains —
+//! are not implemented yet.)
+
+use crate::expiry::Validity;
+use crate::inventory::{CertRecord, Kind, Role, Snapshot, Source, TenantSnapshot};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+/// Auth0's limit of credentials per application.
+pub const CREDENTIAL_LIMIT: usize = 2;
+
+/// What a finding is about (the `finding` label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// The tenant has no pre-generated `next` signing key.
+    NoNextSigningKey,
+    /// The `next` signing key expires before the `current` one.
+    NextKeyExpiresFirst,
+    /// A credential in use that never expires.
+    CredentialWithoutExpiry,
+    /// A credential the application does not reference.
+    UnusedCredential,
+    /// The application holds the maximum number of credentials: a rotation cannot add one.
+    CredentialLimitReached,
+}
+
+impl FindingKind {
+    /// Label / JSON value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::NoNextSigningKey => "no_next_signing_key",
+            FindingKind::NextKeyExpiresFirst => "next_key_expires_first",
+            FindingKind::CredentialWithoutExpiry => "credential_without_expiry",
+            FindingKind::UnusedCredential => "unused_credential",
+            FindingKind::CredentialLimitReached => "credential_limit_reached",
+        }
+    }
+}
+
+/// How urgent a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingSeverity {
+    /// Worth knowing; nothing breaks.
+    Info,
+    /// Will cause trouble (a failed rotation, an outage at the next key rotation).
+    Warning,
+}
+
+/// One finding (SPEC §11 record).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Tenant name.
+    pub tenant: String,
+    /// The finding (JSON `kind`, metric label `finding`).
+    #[serde(rename = "kind")]
+    pub finding: FindingKind,
+    /// The certificate kind of the object (metric label `kind`).
+    #[serde(skip)]
+    pub cert_kind: Kind,
+    /// Object id.
+    pub object_id: String,
+    /// Object name.
+    pub object_name: String,
+    /// Severity.
+    pub severity: FindingSeverity,
+    /// Human message.
+    pub message: String,
+    /// SHA-1 of the certificate concerned, where there is one.
+    pub sha1: Option<String>,
+    /// Expiry of the certificate concerned, where known.
+    #[serde(serialize_with = "ser_opt_time")]
+    pub not_after: Option<OffsetDateTime>,
+}
+
+fn ser_opt_time<S: serde::Serializer>(v: &Option<OffsetDateTime>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(t) => s.serialize_str(&crate::report::rfc3339(*t)),
+        None => s.serialize_none(),
+    }
+}
+
+/// Every finding of a snapshot, tenant by tenant, in a stable order.
+pub fn evaluate(snapshot: &Snapshot) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for t in &snapshot.tenants {
+        signing_keys(t, &mut out);
+        credentials(t, &mut out);
+    }
+    out
+}
+
+fn finding(
+    r: &CertRecord,
+    finding: FindingKind,
+    severity: FindingSeverity,
+    message: String,
+) -> Finding {
+    Finding {
+        tenant: r.tenant.clone(),
+        finding,
+        cert_kind: r.kind,
+        object_id: r.object_id.clone(),
+        object_name: r.object_name.clone(),
+        severity,
+        message,
+        sha1: r.sha1.clone(),
+        not_after: r.not_after(),
+    }
+}
+
+fn signing_keys(t: &TenantSnapshot, out: &mut Vec<Finding>) {
+    // Judge only tenants whose key list was read (records present, or the last poll read it).
+    let keys: Vec<&CertRecord> = t
+        .records
+        .iter()
+        .filter(|r| r.kind == Kind::TenantSigningKey)
+        .collect();
+    let read_failed = t.errors.iter().any(|e| e.source == Source::SigningKeys);
+    let Some(current) = keys.iter().find(|r| r.role == Role::Current) else {
+        return;
+    };
+    match keys.iter().find(|r| r.role == Role::Next) {
+        None if !read_failed => out.push(Finding {
+            object_id: t.domain.clone(),
+            object_name: t.domain.clone(),
+            sha1: None,
+            not_after: None,
+            ..finding(
+                current,
+                FindingKind::NoNextSigningKey,
+                FindingSeverity::Warning,
+                "the tenant has no next signing key: rotating the signing key would switch to a key no relying party has cached".into(),
+            )
+        }),
+        None => {}
+        Some(next) => {
+            if let (Some(n), Some(c)) = (next.not_after(), current.not_after())
+                && n < c
+            {
+                out.push(finding(
+                    next,
+                    FindingKind::NextKeyExpiresFirst,
+                    FindingSeverity::Warning,
+                    format!(
+                        "the next signing key {} expires before the current key {}",
+                        next.cert_id, current.cert_id
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+fn credentials(t: &TenantSnapshot, out: &mut Vec<Finding>) {
+    let mut per_client: BTreeMap<&str, Vec<&CertRecord>> = BTreeMap::new();
+    for r in t
+        .records
+        .iter()
+        .filter(|r| r.kind == Kind::ClientCredential)
+    {
+        per_client.entry(&r.object_id).or_default().push(r);
+        if r.validity == Validity::Never && r.role == Role::InUse {
+            out.push(finding(
+                r,
+                FindingKind::CredentialWithoutExpiry,
+                FindingSeverity::Info,
+                format!("credential {} is in use and never expires", r.cert_id),
+            ));
+        }
+        if r.role == Role::Unused {
+            out.push(finding(
+                r,
+                FindingKind::UnusedCredential,
+                FindingSeverity::Info,
+                format!("credential {} is not referenced by the application; delete it if it is no longer needed", r.cert_id),
+            ));
+        }
+    }
+    for creds in per_client.values() {
+        if creds.len() >= CREDENTIAL_LIMIT {
+            let first = creds[0];
+            out.push(Finding {
+                sha1: None,
+                not_after: None,
+                ..finding(
+                    first,
+                    FindingKind::CredentialLimitReached,
+                    FindingSeverity::Warning,
+                    format!(
+                        "the application holds {} credentials (Auth0's limit is {CREDENTIAL_LIMIT}): a new one cannot be added before one is deleted",
+                        creds.len()
+                    ),
+                )
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-23 0:00 UTC);
+
+    fn rec(kind: Kind, role: Role, object: &str, id: &str, validity: Validity) -> CertRecord {
+        CertRecord {
+            tenant: "prod".into(),
+            kind,
+            role,
+            object_id: object.into(),
+            object_name: object.into(),
+            cert_id: id.into(),
+            subject: None,
+            issuer: None,
+            serial: None,
+            sha1: Some(format!("sha-{id}")),
+            sha256: None,
+            validity,
+            error: None,
+            source: Source::SigningKeys,
+        }
+    }
+
+    fn days(d: i64) -> Validity {
+        Validity::Window {
+            not_before: None,
+            not_after: NOW + time::Duration::days(d),
+        }
+    }
+
+    fn tenant(records: Vec<CertRecord>) -> Snapshot {
+        let mut t = TenantSnapshot::pending("prod", "acme.auth0.com");
+        t.records = records;
+        Snapshot { tenants: vec![t] }
+    }
+
+    fn kinds(s: &Snapshot) -> Vec<FindingKind> {
+        evaluate(s).into_iter().map(|f| f.finding).collect()
+    }
+
+    #[test]
+    fn signing_key_health() {
+        let cur = rec(Kind::TenantSigningKey, Role::Current, "k1", "k1", days(400));
+        assert_eq!(
+            kinds(&tenant(vec![cur.clone()])),
+            vec![FindingKind::NoNextSigningKey]
+        );
+        let late_next = rec(Kind::TenantSigningKey, Role::Next, "k2", "k2", days(800));
+        assert_eq!(kinds(&tenant(vec![cur.clone(), late_next])), vec![]);
+        let early_next = rec(Kind::TenantSigningKey, Role::Next, "k2", "k2", days(100));
+        let s = tenant(vec![cur.clone(), early_next]);
+        assert_eq!(kinds(&s), vec![FindingKind::NextKeyExpiresFirst]);
+        assert_eq!(evaluate(&s)[0].cert_kind, Kind::TenantSigningKey);
+        assert_eq!(
+            kinds(&tenant(vec![])),
+            vec![],
+            "no keys read: nothing to judge"
+        );
+        let mut failed = tenant(vec![cur]);
+        failed.tenants[0].errors.push(crate::inventory::PollError {
+            source: Source::SigningKeys,
+            reason: crate::inventory::Reason::ServerError,
+            message: "x".into(),
+            object_id: None,
+        });
+        assert_eq!(
+            kinds(&failed),
+            vec![],
+            "stale key list: no claim about the next key"
+        );
+    }
+
+    #[test]
+    fn credential_hygiene() {
+        let s = tenant(vec![
+            rec(
+                Kind::ClientCredential,
+                Role::InUse,
+                "c1",
+                "cred_a",
+                Validity::Never,
+            ),
+            rec(
+                Kind::ClientCredential,
+                Role::Unused,
+                "c1",
+                "cred_b",
+                days(10),
+            ),
+            rec(
+                Kind::ClientCredential,
+                Role::InUse,
+                "c2",
+                "cred_c",
+                days(10),
+            ),
+        ]);
+        let f = evaluate(&s);
+        let got: Vec<_> = f
+            .iter()
+            .map(|f| (f.finding, f.object_id.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (FindingKind::CredentialWithoutExpiry, "c1"),
+                (FindingKind::UnusedCredential, "c1"),
+                (FindingKind::CredentialLimitReached, "c1"),
+            ]
+        );
+        let json = serde_json::to_value(&f[0]).unwrap();
+        assert_eq!(json["kind"], "credential_without_expiry");
+        assert_eq!(json["severity"], "info");
+        assert_eq!(json["not_after"], serde_json::Value::Null);
+    }
+}
