@@ -161,21 +161,7 @@ async fn certificates(State(s): State<AppState>) -> Response {
         .into_response()
 }
 
-/// Escape a value for HTML text and attribute context.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::escape::html as escape_html;
 
 fn status_colour(s: Status) -> &'static str {
     match s {

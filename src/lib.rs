@@ -22,6 +22,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod escape;
 pub mod expiry;
 pub mod findings;
 pub mod http;

@@ -69,21 +69,7 @@ pub fn text_safe(s: &str, max: usize) -> String {
     }
 }
 
-/// HTML-escape (text and attribute contexts).
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::escape::html as html_escape;
 
 /// Slack mrkdwn escaping (`&`, `<`, `>`: no links, mentions or `<!channel>` from Auth0 values).
 fn slack_escape(s: &str) -> String {
