@@ -172,6 +172,7 @@ SPEC = {
     "certwatch_poll_last_success_timestamp_seconds", "certwatch_poll_duration_seconds",
     "certwatch_poll_errors_total", "certwatch_api_requests_total", "certwatch_api_ratelimit_remaining",
     "certwatch_alerts_sent_total", "certwatch_rotations_total", "certwatch_build_info",
+    "certwatch_finding",  # SPEC §11
 }
 OTHER = {"up", "ALERTS", "kube_job_failed", "process_resident_memory_bytes", "process_cpu_seconds_total"}
 bad = 0
