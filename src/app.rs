@@ -273,20 +273,39 @@ impl App {
         let tracker = TaskTracker::new();
         let addr = listener.local_addr()?;
         let router = crate::http::router(self.http_state());
+        // Read the certificate at every start and reload, so SIGHUP picks up a renewed one.
+        enum Serving {
+            Plain(tokio::net::TcpListener),
+            Tls(crate::tls::TlsListener),
+        }
+        let serving = match &self.config.server_tls {
+            Some(t) => {
+                let config = crate::tls::server_config(&t.cert_file, &t.key_file)
+                    .context("loading the HTTP server's TLS certificate")?;
+                Serving::Tls(crate::tls::TlsListener::new(listener, config)?)
+            }
+            None => Serving::Plain(listener),
+        };
+        let scheme = match serving {
+            Serving::Plain(_) => "http",
+            Serving::Tls(_) => "https",
+        };
         let http_token = token.clone();
         tracker.spawn(
             async move {
-                let served = axum::serve(listener, router)
-                    .with_graceful_shutdown(async move { http_token.cancelled().await })
-                    .await;
+                let stop = async move { http_token.cancelled().await };
+                let served = match serving {
+                    Serving::Plain(l) => axum::serve(l, router).with_graceful_shutdown(stop).await,
+                    Serving::Tls(l) => axum::serve(l, router).with_graceful_shutdown(stop).await,
+                };
                 match served {
                     Ok(()) => info!("HTTP server stopped"),
                     Err(e) => error!(error = %e, "HTTP server failed"),
                 }
             }
-            .instrument(info_span!("http", %addr)),
+            .instrument(info_span!("http", %addr, scheme)),
         );
-        info!(%addr, tenants = self.tenants.len(), "certwatch listening");
+        info!(%addr, scheme, tenants = self.tenants.len(), "certwatch listening");
 
         let mut scheduler =
             crate::scheduler::start(self.clone(), &self.config.schedule, token.clone(), &tracker)

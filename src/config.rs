@@ -81,6 +81,10 @@ pub struct RawServer {
     pub basic_password_env: Option<String>,
     /// File holding the basic auth password.
     pub basic_password_file: Option<PathBuf>,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs `key_file`.
+    pub cert_file: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of `cert_file`.
+    pub key_file: Option<PathBuf>,
 }
 
 /// `[schedule]`.
@@ -523,6 +527,15 @@ pub enum HttpAuth {
     },
 }
 
+/// TLS for the HTTP server (`[server] cert_file` + `key_file`), checked at validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerTls {
+    /// PEM certificate chain, leaf first.
+    pub cert_file: PathBuf,
+    /// PEM private key.
+    pub key_file: PathBuf,
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -534,6 +547,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Access control for /metrics, /api and the status page.
     pub http_auth: HttpAuth,
+    /// Serve HTTPS instead of HTTP.
+    pub server_tls: Option<ServerTls>,
     /// Schedule.
     pub schedule: Schedule,
     /// Policy.
@@ -548,6 +563,26 @@ pub struct Config {
     pub rotation: Rotation,
     /// What was read (secrets masked when printed).
     pub raw: RawConfig,
+}
+
+/// The longest duration any key accepts (100 years).
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 86_400);
+/// The largest secret file read (a token, password or key is far smaller; `/dev/zero` is not).
+pub const MAX_SECRET_FILE_BYTES: u64 = 64 * 1024;
+
+/// Read a secret file, refusing anything larger than [`MAX_SECRET_FILE_BYTES`].
+fn read_secret_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_SECRET_FILE_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_SECRET_FILE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {MAX_SECRET_FILE_BYTES} bytes"
+        )));
+    }
+    Ok(text)
 }
 
 /// Where env lookups go (a seam for tests).
@@ -612,12 +647,25 @@ impl Ctx<'_> {
     fn duration(&self, key: &str, v: Option<&str>, default: Duration) -> Result<Duration, Error> {
         match v {
             None => Ok(default),
-            Some(s) => humantime::parse_duration(s.trim()).map_err(|e| {
-                self.err(
-                    key,
-                    format!("{s:?} is not a duration like \"30d\" or \"15m\": {e}"),
-                )
-            }),
+            Some(s) => {
+                let d = humantime::parse_duration(s.trim()).map_err(|e| {
+                    self.err(
+                        key,
+                        format!("{s:?} is not a duration like \"30d\" or \"15m\": {e}"),
+                    )
+                })?;
+                // Past this, `now + d` and `2 × interval` could overflow date and time types.
+                if d > MAX_DURATION {
+                    return Err(self.err(
+                        key,
+                        format!(
+                            "{s:?} is longer than {}",
+                            humantime::format_duration(MAX_DURATION)
+                        ),
+                    ));
+                }
+                Ok(d)
+            }
         }
     }
 
@@ -649,7 +697,7 @@ impl Ctx<'_> {
             };
         }
         if let Some(path) = file {
-            return match std::fs::read_to_string(path) {
+            return match read_secret_file(path) {
                 Ok(v) => Ok(Some(Secret::new(v.trim_end_matches(['\n', '\r'])))),
                 Err(e) => Err(self.err(
                     format!("{key}_file"),
@@ -749,6 +797,25 @@ pub fn validate(
         }
     };
 
+    let server_tls = match (&srv.cert_file, &srv.key_file) {
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(cx.err("server.key_file", "cert_file needs a key_file"));
+        }
+        (None, Some(_)) => {
+            return Err(cx.err("server.cert_file", "key_file needs a cert_file"));
+        }
+        (Some(cert), Some(key)) => {
+            // Loaded here so that `check-config` and a SIGHUP reload reject a broken pair.
+            crate::tls::server_config(cert, key)
+                .map_err(|e| cx.err(e.config_key(), e.to_string()))?;
+            Some(ServerTls {
+                cert_file: cert.clone(),
+                key_file: key.clone(),
+            })
+        }
+    };
+
     let trigger = match (&raw.schedule.cron, &raw.schedule.interval) {
         (Some(_), Some(_)) => {
             return Err(cx.err("schedule", "set either `cron` or `interval`, not both"));
@@ -845,6 +912,22 @@ pub fn validate(
         }
         if t.client_id.trim().is_empty() {
             return Err(cx.err(format!("{key}.client_id"), "is required"));
+        }
+        // Without a base_url the domain becomes the URL's host: it must be a bare host name
+        // (no port, path, user info or spaces), and a bad one is reported as the domain.
+        if t.base_url.is_none()
+            && !t
+                .domain
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        {
+            return Err(cx.err(
+                format!("{key}.domain"),
+                format!(
+                    "{:?} is not a host name like acme.eu.auth0.com (set base_url for anything else)",
+                    t.domain
+                ),
+            ));
         }
         let base = t
             .base_url
@@ -976,6 +1059,14 @@ pub fn validate(
                     "one of url_env, url_file or url is required",
                 )
             })?;
+        if url.expose() == crate::secret::MASK {
+            // `check-config` prints a literal URL masked; pasted back, it must fail loudly.
+            return Err(cx.err(
+                format!("{key}.url"),
+                "is the mask `check-config` prints, not a URL: give the real one (preferably \
+                 as url_env or url_file)",
+            ));
+        }
         let parsed = Url::parse(url.expose())
             .map_err(|e| cx.err(format!("{key}.url"), format!("not a URL: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") {
@@ -1089,6 +1180,7 @@ pub fn validate(
         state_dir,
         listen,
         http_auth,
+        server_tls,
         schedule,
         policy,
         expires_in_metric: raw.metrics.expires_in_seconds.unwrap_or(false),

@@ -2,7 +2,8 @@
 //!
 //! # Layout
 //! - `cli` (the binary's only entry) → `config` (figment → validated `Config`) → `app`
-//!   (`App::build`, `poll_now`, `run`) with `scheduler`, `http`, `shutdown`, `telemetry`.
+//!   (`App::build`, `poll_now`, `run`) with `scheduler`, `http` (+ optional `tls`), `shutdown`,
+//!   `telemetry`.
 //! - `auth0`: the `Auth0Api` trait (the seam) and its reqwest client; `pagination`,
 //!   `rate_limit` and `token` hold the pure decisions it makes.
 //! - `inventory`: records and snapshots; `sources` (pure: Auth0 objects → records) and `poll`.
@@ -36,4 +37,5 @@ pub mod secret;
 pub mod shutdown;
 pub mod sim;
 pub mod telemetry;
+pub mod tls;
 pub mod x509;

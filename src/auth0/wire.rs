@@ -162,21 +162,19 @@ impl ErrorBody {
         serde_json::from_slice(bytes).unwrap_or_default()
     }
 
-    /// `errorCode` → `error` → `code`, as auth0-python reads it.
+    /// `errorCode` → `error` → `code`, as auth0-python reads it (blank values skipped).
     pub fn code(&self) -> String {
-        self.error_code
-            .clone()
-            .or_else(|| self.error.clone())
-            .or_else(|| self.code.clone())
+        [&self.error_code, &self.error, &self.code]
+            .into_iter()
+            .find_map(|v| v.clone().filter(|s| !s.trim().is_empty()))
             .unwrap_or_else(|| "unknown".into())
     }
 
-    /// `error_description` → `message` → `error`.
+    /// `error_description` → `message` → `error` (blank values skipped).
     pub fn message(&self) -> String {
-        self.error_description
-            .clone()
-            .or_else(|| self.message.clone())
-            .or_else(|| self.error.clone())
+        [&self.error_description, &self.message, &self.error]
+            .into_iter()
+            .find_map(|v| v.clone().filter(|s| !s.trim().is_empty()))
             .unwrap_or_else(|| "no error message".into())
     }
 }

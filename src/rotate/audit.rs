@@ -148,6 +148,10 @@ impl AuditLog {
             .append(true)
             .open(&self.path)
             .map_err(err)?;
+        // A torn last line (power loss, full disk) must not swallow this record: start a new line.
+        if ends_torn(&self.path).map_err(err)? {
+            line.insert(0, b'\n');
+        }
         file.write_all(&line).map_err(err)?;
         file.sync_data().map_err(err)?;
         if created {
@@ -242,6 +246,23 @@ pub fn new_id(now: OffsetDateTime) -> String {
     )
 }
 
+/// Whether the file exists, is not empty and does not end with a newline (a torn last line).
+fn ends_torn(path: &std::path::Path) -> std::io::Result<bool> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let mut f = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    if f.metadata()?.len() == 0 {
+        return Ok(false);
+    }
+    f.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    f.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,13 +303,8 @@ mod tests {
             .unwrap();
         f.write_all(b"{\"time\":\"2026-01-").unwrap();
         drop(f);
-        // A torn line followed by a good one: the good one still counts.
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .open(log.path())
-            .unwrap();
-        f.write_all(b"\n").unwrap();
-        drop(f);
+        // A torn line followed by a good one: the good one still counts (append starts a new
+        // line itself).
         let b = record("1", "add_credential", Outcome::Applied);
         log.append(&b).unwrap();
         assert_eq!(log.read().unwrap(), vec![a, b]);

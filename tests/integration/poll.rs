@@ -367,10 +367,17 @@ async fn one_bad_certificate_never_hides_the_others() {
 #[tokio::test]
 async fn a_giant_body_is_refused_at_the_bound() {
     let app = TestApp::spawn(full_tenant().tenant).await;
-    app.sim.add_fault(Fault::new("/api/v2/connections", FaultKind::Giant(40 * 1024 * 1024)));
+    app.sim.add_fault(Fault::new(
+        "/api/v2/connections",
+        FaultKind::Giant(40 * 1024 * 1024),
+    ));
     app.app.poll_now().await;
     let t = app.app.snapshot().tenants[0].clone();
-    let e = t.errors.iter().find(|e| e.source == Source::Connections).unwrap();
+    let e = t
+        .errors
+        .iter()
+        .find(|e| e.source == Source::Connections)
+        .unwrap();
     assert_eq!(e.reason, Reason::Decode, "{}", e.message);
     assert!(e.message.contains("larger than"), "{}", e.message);
     app.stop().await;
