@@ -5,7 +5,7 @@
 //! The decisions themselves live in `rate_limit`, `pagination` and `token`; this file only acts.
 
 use super::pagination::{PageRequest, next_page};
-use super::rate_limit::{self, Pacer, RateState};
+use super::rate_limit::{self, Governor, Pacer, Permit, RateState, Ticket};
 use super::token::{Token, TokenCache};
 use super::wire::{self, ErrorBody};
 use super::{Auth0Api, Error, Page};
@@ -66,7 +66,10 @@ pub struct Client {
     http: reqwest::Client,
     settings: Settings,
     token: TokenCache,
-    rate: Mutex<RateState>,
+    governor: Mutex<Governor>,
+    /// Requests wait for the governor one at a time, in arrival order: only the head of the
+    /// queue sleeps on a timer (no herd of waiters waking for every token).
+    turn: tokio::sync::Mutex<()>,
     pacer: Option<tokio::sync::Mutex<Pacer>>,
     observer: Arc<dyn Observer>,
 }
@@ -83,6 +86,45 @@ impl std::fmt::Debug for Client {
 struct Response {
     status: StatusCode,
     body: Bytes,
+}
+
+fn lock(governor: &Mutex<Governor>) -> std::sync::MutexGuard<'_, Governor> {
+    governor.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A request the governor let through; its outcome goes back to the governor exactly once, also
+/// when the request future is dropped midway (shutdown, timeout of a caller).
+struct InFlight<'a> {
+    governor: &'a Mutex<Governor>,
+    ticket: Option<Ticket>,
+}
+
+impl InFlight<'_> {
+    fn finish(mut self, observed: Option<&RateState>, throttled: bool) {
+        if let Some(ticket) = self.ticket.take() {
+            lock(self.governor).complete(
+                ticket,
+                tokio::time::Instant::now(),
+                crate::clock::unix_now(),
+                observed,
+                throttled,
+            );
+        }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(ticket) = self.ticket.take() {
+            lock(self.governor).complete(
+                ticket,
+                tokio::time::Instant::now(),
+                crate::clock::unix_now(),
+                None,
+                false,
+            );
+        }
+    }
 }
 
 impl Client {
@@ -102,7 +144,8 @@ impl Client {
             http,
             settings,
             token: TokenCache::default(),
-            rate: Mutex::new(RateState::default()),
+            governor: Mutex::new(Governor::default()),
+            turn: tokio::sync::Mutex::new(()),
             pacer,
             observer,
         })
@@ -120,17 +163,33 @@ impl Client {
             .map_err(|e| Error::Transport(format!("bad URL {path}: {e}")))
     }
 
-    async fn pace(&self) {
+    /// Wait for the configured pacer, then for the governor's model of the tenant's bucket.
+    async fn pace(&self) -> InFlight<'_> {
         if let Some(pacer) = &self.pacer {
             let wait = pacer.lock().await.reserve(tokio::time::Instant::now());
             if !wait.is_zero() {
                 tokio::time::sleep(wait).await;
             }
         }
-        let state = *self.rate.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(wait) = rate_limit::wait_before_request(&state, crate::clock::unix_now()) {
-            debug!(tenant = %self.settings.tenant, ?wait, "rate-limit bucket empty, pacing");
-            tokio::time::sleep(wait).await;
+        let _turn = self.turn.lock().await;
+        let mut waited = Duration::ZERO;
+        loop {
+            let permit = lock(&self.governor).acquire(tokio::time::Instant::now());
+            match permit {
+                Permit::Go(ticket) => {
+                    if !waited.is_zero() {
+                        debug!(tenant = %self.settings.tenant, ?waited, "paced by the rate-limit model");
+                    }
+                    return InFlight {
+                        governor: &self.governor,
+                        ticket: Some(ticket),
+                    };
+                }
+                Permit::Wait(wait) => {
+                    waited += wait;
+                    tokio::time::sleep(wait).await;
+                }
+            }
         }
     }
 
@@ -145,11 +204,12 @@ impl Client {
         let mut limited = 0u32;
         let mut transient = 0u32;
         loop {
-            self.pace().await;
+            let flight = self.pace().await;
             let result = build().send().await;
             let resp = match result {
                 Ok(resp) => resp,
                 Err(e) => {
+                    flight.finish(None, false);
                     let (code, err) = if e.is_timeout() {
                         ("timeout", Error::Timeout(self.settings.timeout))
                     } else {
@@ -169,12 +229,10 @@ impl Client {
             let status = resp.status();
             self.observer.api_request(tenant, endpoint, status.as_str());
             let state = RateState::from_headers(resp.headers());
-            if state.remaining.is_some() || state.reset.is_some() {
-                if let Some(remaining) = state.remaining {
-                    self.observer.ratelimit_remaining(tenant, remaining);
-                }
-                *self.rate.lock().unwrap_or_else(|e| e.into_inner()) = state;
+            if let Some(remaining) = state.remaining {
+                self.observer.ratelimit_remaining(tenant, remaining);
             }
+            flight.finish(Some(&state), status == StatusCode::TOO_MANY_REQUESTS);
             if status == StatusCode::TOO_MANY_REQUESTS {
                 limited += 1;
                 if limited > MAX_RATE_LIMIT_RETRIES {

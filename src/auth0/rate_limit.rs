@@ -4,8 +4,14 @@
 //! `x-ratelimit-remaining` the tokens left and `x-ratelimit-reset` the Unix second at which the
 //! next token is added (API.md §6). certwatch paces itself so that it rarely sees a 429, and when
 //! it does it waits as told instead of failing the poll.
+//!
+//! [`Governor`] is the pacing model: a client-side copy of the tenant's bucket, corrected by
+//! every response's headers, whose refill rate is *estimated* from how `remaining` moves over
+//! time (Auth0 never sends the rate, and `x-ratelimit-reset` is rounded to whole seconds, so
+//! waiting for it costs up to a second per wait and makes every waiting task fire at once).
 
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// The longest single wait certwatch accepts from a header (a bogus reset must not stall a poll).
 pub const MAX_WAIT: Duration = Duration::from_secs(60);
@@ -93,7 +99,7 @@ fn httpdate_to_unix(v: &str) -> Option<i64> {
 #[derive(Debug, Clone)]
 pub struct Pacer {
     interval: Duration,
-    next_at: Option<tokio::time::Instant>,
+    next_at: Option<Instant>,
 }
 
 impl Pacer {
@@ -106,10 +112,250 @@ impl Pacer {
     }
 
     /// Reserve a slot: how long to wait from `now` before sending.
-    pub fn reserve(&mut self, now: tokio::time::Instant) -> Duration {
+    pub fn reserve(&mut self, now: Instant) -> Duration {
         let at = self.next_at.map_or(now, |n| n.max(now));
         self.next_at = Some(at + self.interval);
         at - now
+    }
+}
+
+/// Longest single sleep the governor asks for: waiters re-check this often, so a correction
+/// that arrives while they sleep (a response showing more tokens) is acted on promptly.
+pub const MAX_GOVERNOR_WAIT: Duration = Duration::from_millis(100);
+/// How often a waiter re-checks while a probe request is still in flight.
+const PROBE_RECHECK: Duration = Duration::from_millis(5);
+/// Shortest observation window a rate estimate is taken from (clock granularity).
+const MIN_RATE_WINDOW: Duration = Duration::from_millis(10);
+/// A probe goes this long after the announced `x-ratelimit-reset`: the reset is the server's
+/// wall clock, ours may run a little ahead of it.
+const RESET_MARGIN: Duration = Duration::from_millis(50);
+/// The model refills this much slower than the estimate: an estimate can be exact (measured
+/// from a full bucket), and rounding or a clock running fast must not turn that into a 429.
+const RATE_SAFETY: f64 = 0.999;
+
+/// What [`Governor::acquire`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permit {
+    /// Send now; hand the ticket back to [`Governor::complete`] when the request is done.
+    Go(Ticket),
+    /// Sleep this long, then ask again (nothing was reserved).
+    Wait(Duration),
+}
+
+/// One allowed request, from `acquire` to `complete`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticket {
+    sent_at: Instant,
+    /// Requests finished before this one was sent.
+    finished_before: u64,
+}
+
+/// The observation a rate estimate is measured from.
+#[derive(Debug, Clone, Copy)]
+struct Anchor {
+    /// When the request that observed it was sent (the earliest the server can have counted).
+    sent_at: Instant,
+    remaining: f64,
+    /// `remaining` was exact, not rounded down: the bucket had just been full.
+    exact: bool,
+    accepted: u64,
+    outstanding: u32,
+}
+
+/// A client-side model of the tenant's token bucket (pure: time comes in as arguments).
+///
+/// - Until the first answer, one request at a time; when answers carry no `x-ratelimit-*`
+///   headers, everything may go.
+/// - Each request takes a token from the model; the model refills at the estimated rate, capped
+///   at `x-ratelimit-limit`. Each response corrects it: the server had `remaining` (rounded
+///   down) after that request, and the requests still in flight will take theirs, so the model
+///   is kept below `remaining + 1 - in_flight`, and above that minus the answers that
+///   overtook this one (they may have been counted after it).
+/// - The refill rate is a *lower bound* measured over a window between two responses: tokens the
+///   server gained (`remaining` then → now, plus the requests it accepted meanwhile, minus one
+///   for rounding and every answer that may have been counted outside the window) / the
+///   longest the window can have been (from sending the first request to the second answer).
+///   Two windows run: one from the first answer, one from the last answer that showed a full
+///   bucket (`remaining = limit - 1`, an exact value; refill lost while full makes a longer
+///   window read low). The estimate only grows; a 429 discards it (the tenant's limit, or
+///   another consumer, changed) and it is learned again.
+/// - Waits never run past `x-ratelimit-reset`: when nothing is in flight and nothing was sent
+///   since answers said when the next token comes, one probe goes then. Before any rate estimate this is
+///   the only way to proceed, and only one probe is in flight at a time, so concurrent tasks
+///   never stampede an empty bucket.
+#[derive(Debug, Clone, Default)]
+pub struct Governor {
+    limit: Option<f64>,
+    tokens: Option<f64>,
+    at: Option<Instant>,
+    rate: Option<f64>,
+    /// The latest time an answer since the last send said the next token is added.
+    reset_at: Option<Instant>,
+    outstanding: u32,
+    /// Requests finished (with or without an answer).
+    finished: u64,
+    /// Answers that took a token (not 429s).
+    accepted: u64,
+    /// The first answer of this estimate (since the start or the last 429).
+    first: Option<Anchor>,
+    /// The last answer that showed a full bucket (or `first`).
+    since_full: Option<Anchor>,
+}
+
+impl Governor {
+    /// The estimated refill rate (tokens per second), once known.
+    pub fn rate(&self) -> Option<f64> {
+        self.rate
+    }
+
+    /// The modelled tokens left (negative: owed to requests in flight), once known.
+    pub fn tokens(&self) -> Option<f64> {
+        self.tokens
+    }
+
+    /// Ask to send one request at `now`. On [`Permit::Go`] the request counts as in flight
+    /// until [`Governor::complete`].
+    pub fn acquire(&mut self, now: Instant) -> Permit {
+        self.refill(now);
+        let Some(tokens) = self.tokens else {
+            // Nothing known yet: the first answer tells whether (and how) the tenant limits.
+            if self.finished == 0 && self.outstanding > 0 {
+                return Permit::Wait(PROBE_RECHECK);
+            }
+            return self.go(now);
+        };
+        if tokens >= 1.0 {
+            return self.go(now);
+        }
+        // With nothing in flight, a probe at the announced reset is safe (the server said a
+        // token is added then); without any announcement or estimate, probing is all there is.
+        let idle = self.outstanding == 0;
+        let until_reset = self.reset_at.map(|at| at.saturating_duration_since(now));
+        let wait = match (self.rate, until_reset) {
+            (_, Some(Duration::ZERO)) | (None, None) if idle => return self.go(now),
+            (Some(rate), until_reset) => {
+                let model = Duration::from_secs_f64((1.0 - tokens) / (rate * RATE_SAFETY));
+                match until_reset {
+                    Some(r) if idle => r.min(model),
+                    _ => model,
+                }
+            }
+            (None, Some(r)) if idle => r,
+            (None, _) => PROBE_RECHECK,
+        };
+        Permit::Wait(wait.clamp(Duration::from_millis(1), MAX_GOVERNOR_WAIT))
+    }
+
+    fn go(&mut self, now: Instant) -> Permit {
+        if let Some(t) = &mut self.tokens {
+            *t -= 1.0;
+        }
+        self.reset_at = None;
+        self.outstanding += 1;
+        Permit::Go(Ticket {
+            sent_at: now,
+            finished_before: self.finished,
+        })
+    }
+
+    fn refill(&mut self, now: Instant) {
+        if let (Some(tokens), Some(rate), Some(at)) = (&mut self.tokens, self.rate, self.at) {
+            let gained = rate * RATE_SAFETY * now.saturating_duration_since(at).as_secs_f64();
+            *tokens = (*tokens + gained).min(self.limit.unwrap_or(f64::INFINITY));
+        }
+        self.at = Some(now);
+    }
+
+    /// The request of `ticket` finished at `now` (`unix_now`: wall-clock seconds, to read
+    /// `x-ratelimit-reset`). `observed` is `None` when no response (or no headers) came back;
+    /// `throttled` means the response was a 429.
+    pub fn complete(
+        &mut self,
+        ticket: Ticket,
+        now: Instant,
+        unix_now: f64,
+        observed: Option<&RateState>,
+        throttled: bool,
+    ) {
+        self.outstanding = self.outstanding.saturating_sub(1);
+        // Requests that finished while this one was in flight may have been counted after it.
+        let overtaken = self.finished - ticket.finished_before;
+        self.finished += 1;
+        let Some(state) = observed else { return };
+        let Some(remaining) = state.remaining else {
+            return;
+        };
+        self.refill(now);
+        if let Some(limit) = state.limit {
+            self.limit = Some(limit as f64);
+        }
+        let remaining = remaining as f64;
+        // An empty bucket's reset announces when the next token is added (a non-empty one
+        // says "now"). Of the answers since the last send, the latest announcement counts: it
+        // comes from the last request the server counted, which took the earlier ones' token.
+        if let Some(reset) = state.reset.filter(|_| remaining < 1.0) {
+            let ahead = (reset as f64 - unix_now).clamp(0.0, MAX_WAIT.as_secs_f64());
+            let at = now + Duration::from_secs_f64(ahead) + RESET_MARGIN;
+            self.reset_at = Some(self.reset_at.map_or(at, |r| r.max(at)));
+        }
+        // After this request the server had `remaining` (rounded down); since then, at most
+        // the requests still in flight and those that overtook this one took tokens.
+        let low = remaining - f64::from(self.outstanding) - overtaken as f64;
+        let high = remaining + 1.0 - f64::from(self.outstanding);
+        let model = self.tokens.unwrap_or(low);
+        let mut tokens = if model < low || model >= high {
+            low
+        } else {
+            model
+        };
+        if let Some(limit) = self.limit {
+            tokens = tokens.min(limit);
+        }
+        self.tokens = Some(tokens);
+        if throttled {
+            self.rate = None;
+            self.first = None;
+            self.since_full = None;
+            return;
+        }
+        self.accepted += 1;
+        self.estimate_rate(ticket.sent_at, now, remaining, overtaken);
+    }
+
+    fn estimate_rate(&mut self, sent_at: Instant, now: Instant, remaining: f64, overtaken: u64) {
+        for a in [self.first, self.since_full].into_iter().flatten() {
+            // The server counted both answers within [a.sent_at, now]: the longest window.
+            let window = now.saturating_duration_since(a.sent_at);
+            if window < MIN_RATE_WINDOW {
+                continue;
+            }
+            let rounding = if a.exact { 0.0 } else { 1.0 };
+            // Answers counted in between that the server may have counted outside the window:
+            // in flight when the anchor's answer came, or overtaking this one.
+            let unsure = f64::from(a.outstanding) + overtaken as f64;
+            let gained =
+                remaining - a.remaining + (self.accepted - a.accepted) as f64 - rounding - unsure;
+            if gained > 0.0 {
+                let rate = gained / window.as_secs_f64();
+                self.rate = Some(self.rate.map_or(rate, |r| r.max(rate)));
+            }
+        }
+        let full = self.limit.is_some_and(|l| remaining + 1.0 >= l);
+        let here = Anchor {
+            sent_at,
+            remaining,
+            exact: full,
+            accepted: self.accepted,
+            outstanding: self.outstanding,
+        };
+        // Refill lost while the bucket was full makes a window that spans it read low (still a
+        // lower bound), so a second window restarts at every full bucket, from an exact value.
+        if self.first.is_none() {
+            self.first = Some(here);
+        }
+        if full || self.since_full.is_none() {
+            self.since_full = Some(here);
+        }
     }
 }
 
@@ -219,5 +465,285 @@ mod tests {
         let later = t0 + Duration::from_secs(10);
         assert_eq!(p.reserve(later), Duration::ZERO);
         assert_eq!(p.reserve(later), Duration::from_millis(250));
+    }
+
+    fn go(g: &mut Governor, now: Instant) -> Ticket {
+        match g.acquire(now) {
+            Permit::Go(ticket) => ticket,
+            Permit::Wait(d) => panic!("expected to go, told to wait {d:?}"),
+        }
+    }
+
+    #[test]
+    fn governor_lets_everything_go_without_headers() {
+        let t0 = Instant::now();
+        let mut g = Governor::default();
+        let first = go(&mut g, t0);
+        assert!(
+            matches!(g.acquire(t0), Permit::Wait(_)),
+            "one request until the first answer"
+        );
+        g.complete(first, t0, 1000.0, None, false);
+        for _ in 0..100 {
+            go(&mut g, t0);
+        }
+        assert_eq!(g.rate(), None);
+    }
+
+    #[test]
+    fn governor_without_a_rate_sends_one_probe_when_reset_passes() {
+        let t0 = Instant::now();
+        let unix = 1000.4;
+        let mut g = Governor::default();
+        let first = go(&mut g, t0);
+        let empty = RateState {
+            limit: Some(2),
+            remaining: Some(0),
+            reset: Some(1001),
+        };
+        g.complete(first, t0, unix, Some(&empty), false);
+        // Reset is 0.6 s away: wait (in slices), whatever the number of waiters.
+        assert_eq!(g.acquire(t0), Permit::Wait(MAX_GOVERNOR_WAIT));
+        assert_eq!(g.acquire(t0), Permit::Wait(MAX_GOVERNOR_WAIT));
+        let at_reset = t0 + Duration::from_millis(600) + RESET_MARGIN;
+        let probe = go(&mut g, at_reset);
+        assert!(
+            matches!(g.acquire(at_reset), Permit::Wait(_)),
+            "the others wait for the probe's answer"
+        );
+        let one_left = RateState {
+            remaining: Some(1),
+            ..empty
+        };
+        g.complete(probe, at_reset, unix + 0.6, Some(&one_left), false);
+        go(&mut g, at_reset);
+    }
+
+    #[test]
+    fn governor_corrects_its_model_from_remaining() {
+        let t0 = Instant::now();
+        let mut g = Governor::default();
+        let first = go(&mut g, t0);
+        g.complete(first, t0, 1000.0, None, false);
+        let (a, b) = (go(&mut g, t0), go(&mut g, t0));
+        let seen = |remaining| RateState {
+            limit: Some(50),
+            remaining: Some(remaining),
+            reset: Some(1000),
+        };
+        // One answer says 10 left while another request is still in flight: 9 are ours.
+        g.complete(a, t0, 1000.0, Some(&seen(10)), false);
+        assert_eq!(g.tokens(), Some(9.0));
+        // Someone else drained the bucket: the model follows the server down (assuming the
+        // first answer may have been counted after this one).
+        g.complete(b, t0, 1000.0, Some(&seen(3)), false);
+        assert_eq!(g.tokens(), Some(2.0));
+        // The server shows more than modelled (refill the model did not know of): follow it up.
+        let c = go(&mut g, t0);
+        g.complete(c, t0, 1000.0, Some(&seen(7)), false);
+        assert_eq!(g.tokens(), Some(7.0));
+        // A 429 forgets the rate and the bucket.
+        let d = go(&mut g, t0);
+        g.complete(d, t0, 1000.0, Some(&seen(0)), true);
+        assert_eq!((g.tokens(), g.rate()), (Some(0.0), None));
+    }
+
+    #[test]
+    fn governor_learns_a_lower_bound_of_the_rate() {
+        // Sequential requests against a bucket of 10 refilled at 4/s, answered at once.
+        let t0 = Instant::now();
+        let mut g = Governor::default();
+        let (mut server, mut last) = (10.0f64, 0.0f64);
+        let mut now = 0.0f64;
+        for _ in 0..200 {
+            let ticket = loop {
+                match g.acquire(t0 + Duration::from_secs_f64(now)) {
+                    Permit::Go(t) => break t,
+                    Permit::Wait(d) => now += d.as_secs_f64(),
+                }
+            };
+            server = (server + (now - last) * 4.0).min(10.0);
+            last = now;
+            assert!(
+                server >= 1.0,
+                "sent into an empty bucket: {server} at {now}"
+            );
+            server -= 1.0;
+            let next_token = if server >= 1.0 {
+                0.0
+            } else {
+                (1.0 - server) / 4.0
+            };
+            let seen = RateState {
+                limit: Some(10),
+                remaining: Some(server.floor() as u64),
+                reset: Some((1000.5 + now + next_token).ceil() as i64),
+            };
+            let at = t0 + Duration::from_secs_f64(now);
+            g.complete(ticket, at, 1000.5 + now, Some(&seen), false);
+            let rate = g.rate().unwrap_or(0.0);
+            assert!(rate <= 4.0 + 1e-9, "{rate} overestimates");
+        }
+        assert!(g.rate().unwrap() > 3.8, "{:?}", g.rate());
+        assert!(now < (200.0 - 10.0) / 4.0 * 1.01 + 0.5, "{now}");
+    }
+
+    /// A discrete-event run of `requests` requests through `workers` concurrent tasks sharing a
+    /// governor, against an exact model of Auth0's bucket (the simulator's rules, headers
+    /// rounded the same way). Returns (virtual seconds until the last answer, 429s).
+    fn simulate(
+        burst: u32,
+        rate: f64,
+        workers: usize,
+        (latency, jitter): (Duration, Duration),
+        requests: u32,
+    ) -> (f64, u32) {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        #[derive(PartialEq, Eq, PartialOrd, Ord)]
+        enum Ev {
+            Try,
+            Arrive,
+            Done(bool, u64, i64),
+        }
+        let t0 = Instant::now();
+        let unix0 = 1_700_000_000.25;
+        let mut g = Governor::default();
+        let (mut tokens, mut last) = (f64::from(burst), 0.0f64);
+        let mut heap = BinaryHeap::new();
+        for w in 0..workers {
+            heap.push(Reverse((Duration::ZERO, w, Ev::Try)));
+        }
+        let (mut started, mut done, mut throttled, mut finished) = (0u32, 0u32, 0u32, 0.0);
+        let mut retrying = vec![false; workers];
+        let mut sent = vec![None; workers];
+        // Each half of a round trip takes latency/2 plus up to `jitter` (xorshift, seeded):
+        // answers overtake each other.
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut half = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            latency / 2 + jitter.mul_f64((seed % 1000) as f64 / 1000.0)
+        };
+        while let Some(Reverse((at, w, ev))) = heap.pop() {
+            let now = t0 + at;
+            let secs = at.as_secs_f64();
+            match ev {
+                Ev::Try => {
+                    if !retrying[w] && started == requests {
+                        continue;
+                    }
+                    match g.acquire(now) {
+                        Permit::Go(ticket) => {
+                            sent[w] = Some(ticket);
+                            if !retrying[w] {
+                                started += 1;
+                            }
+                            heap.push(Reverse((at + half(), w, Ev::Arrive)));
+                        }
+                        Permit::Wait(d) => heap.push(Reverse((at + d, w, Ev::Try))),
+                    }
+                }
+                Ev::Arrive => {
+                    tokens = (tokens + (secs - last) * rate).min(f64::from(burst));
+                    last = secs;
+                    let allowed = tokens >= 1.0;
+                    if allowed {
+                        tokens -= 1.0;
+                    }
+                    let remaining = tokens.floor();
+                    let next_token = if remaining >= 1.0 {
+                        0.0
+                    } else {
+                        (1.0 - tokens) / rate
+                    };
+                    let reset = (unix0 + secs + next_token).ceil() as i64;
+                    heap.push(Reverse((
+                        at + half(),
+                        w,
+                        Ev::Done(allowed, remaining as u64, reset),
+                    )));
+                }
+                Ev::Done(allowed, remaining, reset) => {
+                    let state = RateState {
+                        limit: Some(u64::from(burst)),
+                        remaining: Some(remaining),
+                        reset: Some(reset),
+                    };
+                    let ticket = sent[w].take().expect("in flight");
+                    g.complete(ticket, now, unix0 + secs, Some(&state), !allowed);
+                    assert!(
+                        g.rate().is_none_or(|r| r <= rate * (1.0 + 1e-9)),
+                        "rate overestimated"
+                    );
+                    retrying[w] = !allowed;
+                    if allowed {
+                        done += 1;
+                        finished = secs;
+                    } else {
+                        throttled += 1;
+                    }
+                    heap.push(Reverse((at, w, Ev::Try)));
+                }
+            }
+        }
+        assert_eq!(done, requests);
+        (finished, throttled)
+    }
+
+    #[test]
+    fn governor_keeps_to_the_bucket_without_429s() {
+        let ms = Duration::from_millis;
+        for (burst, rate, workers, latency, jitter, requests) in [
+            (2, 2.0, 1, ms(2), ms(0), 200),
+            (2, 2.0, 4, ms(2), ms(0), 200),
+            (50, 16.0, 4, ms(2), ms(0), 2111),
+            (50, 16.0, 4, ms(150), ms(0), 2111),
+            (10, 2.5, 4, ms(40), ms(0), 300),
+            (5, 50.0 / 60.0, 4, ms(40), ms(0), 100),
+            // Answers overtaking each other (two listings of 4 + their pagers).
+            (50, 16.0, 10, ms(2), ms(5), 2111),
+            (50, 16.0, 10, ms(100), ms(80), 2111),
+            (2, 2.0, 10, ms(20), ms(40), 200),
+        ] {
+            let (took, throttled) = simulate(burst, rate, workers, (latency, jitter), requests);
+            let bound = f64::from(requests - burst) / rate;
+            let case =
+                format!("burst {burst}, {rate}/s, {workers} workers, {latency:?}±{jitter:?}");
+            assert!(throttled == 0, "{throttled} 429s at {case}");
+            assert!(
+                took <= bound * 1.01 + 1.0,
+                "{took:.1}s vs bound {bound:.1}s at {case}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        #[test]
+        fn governor_stays_near_the_bound_for_any_bucket(
+            burst in 2u32..60,
+            // Auth0's buckets hold one to twenty seconds of refill (API.md §6).
+            refill_secs in 1.0f64..20.0,
+            workers in 1usize..10,
+            latency_ms in 0u64..300,
+            jitter_pct in 0u64..50,
+        ) {
+            let rate = f64::from(burst) / refill_secs;
+            let requests = burst + (rate * 60.0) as u32 + 10;
+            let jitter_ms = latency_ms * jitter_pct / 100;
+            let rtt = (Duration::from_millis(latency_ms), Duration::from_millis(jitter_ms));
+            let (took, throttled) = simulate(burst, rate, workers, rtt, requests);
+            let bound = f64::from(requests - burst) / rate;
+            // Fewer workers than rate × latency cannot keep up; that is not the governor.
+            let slowest = (latency_ms + 2 * jitter_ms) as f64 / 1000.0;
+            let floor = f64::from(requests) * slowest / workers as f64;
+            proptest::prop_assert!(throttled == 0, "{} 429s", throttled);
+            proptest::prop_assert!(
+                took <= bound.max(floor) * 1.05 + 1.5,
+                "{:.2}s vs bound {:.2}s", took, bound
+            );
+        }
     }
 }

@@ -1,10 +1,19 @@
 //! One tenant's poll: walks every enabled source through `&dyn Auth0Api`, converts pages as they
 //! arrive (no tenant-wide JSON is held) and records failures per source instead of aborting.
+//!
+//! Shape of a poll, chosen so the rate limit — not round trips — bounds its duration: the
+//! signing keys first (clients need their thumbprints, and a refused token stops everything
+//! there), then the client and the connection listings side by side. Each listing is a [`walk`]:
+//! its per-object calls (credentials, connection keys) start as soon as the page naming the
+//! object arrives, up to `concurrency` at a time, while the next page loads. Pacing is the
+//! client's business (`auth0::rate_limit::Governor`), so extra concurrency never means 429s.
 
 use super::{CertRecord, PollError, PollOutcome, Reason, Source, sources};
-use crate::auth0::{self, Auth0Api, PageRequest, wire};
+use crate::auth0::{self, Auth0Api, Page, PageRequest, wire};
 use futures::StreamExt as _;
-use std::collections::{BTreeSet, HashSet};
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+use std::collections::{BTreeSet, HashSet, VecDeque};
 use tracing::{debug, warn};
 
 /// What to poll and how hard.
@@ -12,7 +21,7 @@ use tracing::{debug, warn};
 pub struct PollSettings {
     /// Enabled sources (default: all).
     pub sources: BTreeSet<Source>,
-    /// Concurrent per-object requests (credentials, connection keys).
+    /// Concurrent per-object requests of each listing (credentials; connection keys).
     pub concurrency: usize,
 }
 
@@ -25,6 +34,7 @@ impl Default for PollSettings {
     }
 }
 
+/// One strand of a poll (the signing keys, the clients, the connections) and what it found.
 struct Poll<'a> {
     api: &'a dyn Auth0Api,
     tenant: &'a str,
@@ -32,7 +42,21 @@ struct Poll<'a> {
     out: PollOutcome,
 }
 
-impl Poll<'_> {
+impl<'a> Poll<'a> {
+    fn strand(&self) -> Poll<'a> {
+        Poll {
+            api: self.api,
+            tenant: self.tenant,
+            settings: self.settings,
+            out: PollOutcome::default(),
+        }
+    }
+
+    fn merge(&mut self, other: Poll<'_>) {
+        self.out.records.extend(other.out.records);
+        self.out.errors.extend(other.out.errors);
+    }
+
     fn fail(&mut self, source: Source, object_id: Option<&str>, err: &auth0::Error) {
         warn!(tenant = self.tenant, source = %source, object_id, reason = err.reason().as_str(), error = %err, "poll source failed");
         self.out.errors.push(PollError {
@@ -83,6 +107,17 @@ impl Poll<'_> {
     }
 }
 
+/// What the tenant's signing keys tell the client listing.
+#[derive(Default)]
+struct TenantKeys {
+    /// SHA-1s of every tenant key (client `signing_keys` showing one of them are not records).
+    thumbprints: HashSet<String>,
+    /// The exact `cert` texts of the tenant keys that decode: a client `signing_keys` entry with
+    /// the same text is the same certificate, known to be a tenant key without decoding it
+    /// again (every client shows the tenant's current key: one x509 decode per client saved).
+    certs: HashSet<String>,
+}
+
 /// Poll one tenant once. Never fails as a whole: failures are in `PollOutcome::errors`.
 pub async fn poll_tenant(
     api: &dyn Auth0Api,
@@ -97,13 +132,19 @@ pub async fn poll_tenant(
         out: PollOutcome::default(),
     };
 
-    let mut tenant_thumbprints = HashSet::new();
+    let mut keys = TenantKeys::default();
     if p.enabled(Source::SigningKeys) {
         match api.signing_keys().await {
-            Ok(keys) => {
-                let (recs, thumbs) = sources::signing_keys(tenant, domain, &keys);
+            Ok(list) => {
+                let (recs, thumbs) = sources::signing_keys(tenant, domain, &list);
+                keys.certs = list
+                    .iter()
+                    .zip(&recs)
+                    .filter(|(_, r)| r.sha1.is_some())
+                    .filter_map(|(k, _)| k.cert.clone())
+                    .collect();
+                keys.thumbprints = thumbs;
                 p.out.records.extend(recs);
-                tenant_thumbprints = thumbs;
             }
             Err(e) => {
                 p.fail(Source::SigningKeys, None, &e);
@@ -123,12 +164,24 @@ pub async fn poll_tenant(
         }
     }
 
-    if p.enabled(Source::Clients) || p.enabled(Source::ClientCredentials) {
-        poll_clients(&mut p, &tenant_thumbprints).await;
-    }
-    if p.enabled(Source::Connections) || p.enabled(Source::ConnectionKeys) {
-        poll_connections(&mut p).await;
-    }
+    let mut clients = p.strand();
+    let mut connections = p.strand();
+    futures::join!(
+        async {
+            if clients.enabled(Source::Clients) || clients.enabled(Source::ClientCredentials) {
+                poll_clients(&mut clients, &keys).await;
+            }
+        },
+        async {
+            if connections.enabled(Source::Connections)
+                || connections.enabled(Source::ConnectionKeys)
+            {
+                poll_connections(&mut connections).await;
+            }
+        },
+    );
+    p.merge(clients);
+    p.merge(connections);
     debug!(
         tenant,
         records = p.out.records.len(),
@@ -138,92 +191,178 @@ pub async fn poll_tenant(
     p.out
 }
 
-async fn poll_clients(p: &mut Poll<'_>, tenant_thumbprints: &HashSet<String>) {
-    let mut with_creds: Vec<(String, String, HashSet<String>)> = Vec::new();
-    let mut page = Some(PageRequest::first_offset());
-    while let Some(req) = page.take() {
-        match p.api.clients(&req).await {
-            Ok(resp) => {
-                p.reject(Source::Clients, resp.rejected);
-                for c in &resp.items {
-                    let (recs, refs) = sources::client(p.tenant, c, tenant_thumbprints);
-                    if p.enabled(Source::Clients) {
-                        p.out.records.extend(recs);
-                    }
-                    if !refs.is_empty() {
-                        let name = c.name.clone().unwrap_or_else(|| c.client_id.clone());
-                        with_creds.push((c.client_id.clone(), name, refs));
-                    }
+/// Page through a listing from `first`; `on_page` folds each page into `state` and names the
+/// per-object calls it needs, which run (up to `concurrency` at once) while later pages load;
+/// `on_detail` folds their results. A page that fails ends the listing (calls already started
+/// finish, queued ones are dropped) and is returned.
+async fn walk<'f, S, T, J, D>(
+    state: &mut S,
+    first: PageRequest,
+    concurrency: usize,
+    fetch_page: impl Fn(PageRequest) -> BoxFuture<'f, Result<Page<T>, auth0::Error>>,
+    on_page: impl Fn(&mut S, Page<T>) -> Vec<J>,
+    fetch_detail: impl Fn(J) -> BoxFuture<'f, (J, Result<D, auth0::Error>)>,
+    on_detail: impl Fn(&mut S, J, Result<D, auth0::Error>),
+) -> Result<(), auth0::Error> {
+    let mut page = Some(fetch_page(first));
+    let mut queued: VecDeque<J> = VecDeque::new();
+    let mut running = FuturesUnordered::new();
+    let mut failed = None;
+    loop {
+        while running.len() < concurrency.max(1) {
+            let Some(job) = queued.pop_front() else { break };
+            running.push(fetch_detail(job));
+        }
+        let listed = match (&mut page, running.is_empty()) {
+            (None, true) => break,
+            (Some(next), true) => Some(next.await),
+            (None, false) => None,
+            (Some(next), false) => tokio::select! {
+                listed = next => Some(listed),
+                Some((job, res)) = running.next() => {
+                    on_detail(state, job, res);
+                    None
                 }
-                page = resp.next;
+            },
+        };
+        match listed {
+            Some(Ok(p)) => {
+                let more = p.next.clone();
+                queued.extend(on_page(state, p));
+                page = more.map(&fetch_page);
             }
-            Err(e) => {
-                p.fail(Source::Clients, None, &e);
-                p.skip(
-                    Source::ClientCredentials,
-                    e.reason(),
-                    "the client list failed",
-                );
-                return;
+            Some(Err(e)) => {
+                failed = Some(e);
+                page = None;
+                queued.clear();
             }
+            None if page.is_none() => {
+                if let Some((job, res)) = running.next().await {
+                    on_detail(state, job, res);
+                }
+            }
+            None => {}
         }
     }
-    if !p.enabled(Source::ClientCredentials) {
-        return;
-    }
+    failed.map_or(Ok(()), Err)
+}
+
+/// A client whose credentials are to be read: id, name and the credential ids it references.
+type CredentialJob = (String, String, HashSet<String>);
+
+async fn poll_clients(p: &mut Poll<'_>, keys: &TenantKeys) {
     let api = p.api;
-    let tenant = p.tenant;
-    let mut results = futures::stream::iter(with_creds)
-        .map(|(id, name, refs)| async move {
-            let res = api.client_credentials(&id).await;
-            (id, name, refs, res)
-        })
-        .buffer_unordered(p.settings.concurrency.max(1));
-    while let Some((id, name, refs, res)) = results.next().await {
-        match res {
+    let concurrency = p.settings.concurrency;
+    let listed = walk(
+        p,
+        PageRequest::first_offset(),
+        concurrency,
+        |req| Box::pin(async move { api.clients(&req).await }),
+        |p, page| {
+            p.reject(Source::Clients, page.rejected);
+            let mut jobs: Vec<CredentialJob> = Vec::new();
+            for mut c in page.items {
+                if let Some(signing) = &mut c.signing_keys {
+                    signing.retain(|k| k.cert.as_ref().is_none_or(|t| !keys.certs.contains(t)));
+                }
+                let (recs, refs) = sources::client(p.tenant, &c, &keys.thumbprints);
+                if p.enabled(Source::Clients) {
+                    p.out.records.extend(recs);
+                }
+                if !refs.is_empty() && p.enabled(Source::ClientCredentials) {
+                    let name = c.name.unwrap_or_else(|| c.client_id.clone());
+                    jobs.push((c.client_id, name, refs));
+                }
+            }
+            jobs
+        },
+        |job: CredentialJob| {
+            Box::pin(async move {
+                let res = api.client_credentials(&job.0).await;
+                (job, res)
+            })
+        },
+        |p, (id, name, refs), res| match res {
             Ok(creds) => p
                 .out
                 .records
-                .extend(sources::credentials(tenant, &id, &name, &refs, &creds)),
+                .extend(sources::credentials(p.tenant, &id, &name, &refs, &creds)),
             Err(e) => p.fail(Source::ClientCredentials, Some(&id), &e),
-        }
+        },
+    )
+    .await;
+    if let Err(e) = listed {
+        p.fail(Source::Clients, None, &e);
+        p.skip(
+            Source::ClientCredentials,
+            e.reason(),
+            "the client list failed",
+        );
     }
 }
 
+/// What the connection listing keeps between pages.
+struct ConnectionWalk<'p, 'a> {
+    p: &'p mut Poll<'a>,
+    missing_options: usize,
+}
+
 async fn poll_connections(p: &mut Poll<'_>) {
-    let mut with_keys: Vec<wire::Connection> = Vec::new();
-    let mut missing_options = 0usize;
-    let mut page = Some(PageRequest::first_checkpoint());
-    while let Some(req) = page.take() {
-        match p.api.connections(&req, &wire::CERT_STRATEGIES).await {
-            Ok(resp) => {
-                p.reject(Source::Connections, resp.rejected);
-                for c in resp.items {
-                    let Some(options) = &c.options else {
-                        missing_options += 1;
-                        continue;
-                    };
-                    if p.enabled(Source::Connections) {
-                        p.out
-                            .records
-                            .extend(sources::connection(p.tenant, &c, options));
-                    }
-                    if sources::has_connection_keys(&c) {
-                        with_keys.push(wire::Connection { options: None, ..c });
-                    }
+    let api = p.api;
+    let concurrency = p.settings.concurrency;
+    let mut w = ConnectionWalk {
+        p,
+        missing_options: 0,
+    };
+    let listed = walk(
+        &mut w,
+        PageRequest::first_checkpoint(),
+        concurrency,
+        |req| Box::pin(async move { api.connections(&req, &wire::CERT_STRATEGIES).await }),
+        |w, page| {
+            w.p.reject(Source::Connections, page.rejected);
+            let mut jobs = Vec::new();
+            for c in page.items {
+                let Some(options) = &c.options else {
+                    w.missing_options += 1;
+                    continue;
+                };
+                if w.p.enabled(Source::Connections) {
+                    w.p.out
+                        .records
+                        .extend(sources::connection(w.p.tenant, &c, options));
                 }
-                page = resp.next;
+                if sources::has_connection_keys(&c) && w.p.enabled(Source::ConnectionKeys) {
+                    jobs.push(wire::Connection { options: None, ..c });
+                }
             }
-            Err(e) => {
-                p.fail(Source::Connections, None, &e);
-                p.skip(
-                    Source::ConnectionKeys,
-                    e.reason(),
-                    "the connection list failed",
-                );
-                return;
+            jobs
+        },
+        |c: wire::Connection| {
+            Box::pin(async move {
+                let res = api.connection_keys(&c.id).await;
+                (c, res)
+            })
+        },
+        |w, c, res| match res {
+            Ok(keys) => {
+                w.p.out
+                    .records
+                    .extend(sources::connection_keys(w.p.tenant, &c, &keys))
             }
-        }
+            Err(e) => w.p.fail(Source::ConnectionKeys, Some(&c.id), &e),
+        },
+    )
+    .await;
+    let ConnectionWalk { p, missing_options } = w;
+    if let Err(e) = listed {
+        p.fail(Source::Connections, None, &e);
+        p.skip(
+            Source::ConnectionKeys,
+            e.reason(),
+            "the connection list failed",
+        );
+        return;
     }
     if missing_options > 0 {
         let why = format!(
@@ -237,27 +376,6 @@ async fn poll_connections(p: &mut Poll<'_>) {
             object_id: None,
         });
         p.skip(Source::ConnectionKeys, Reason::MissingScope, &why);
-        return;
-    }
-    if !p.enabled(Source::ConnectionKeys) {
-        return;
-    }
-    let api = p.api;
-    let tenant = p.tenant;
-    let mut results = futures::stream::iter(with_keys)
-        .map(|c| async move {
-            let res = api.connection_keys(&c.id).await;
-            (c, res)
-        })
-        .buffer_unordered(p.settings.concurrency.max(1));
-    while let Some((c, res)) = results.next().await {
-        match res {
-            Ok(keys) => p
-                .out
-                .records
-                .extend(sources::connection_keys(tenant, &c, &keys)),
-            Err(e) => p.fail(Source::ConnectionKeys, Some(&c.id), &e),
-        }
     }
 }
 
