@@ -40,7 +40,8 @@ impl RateState {
 }
 
 /// Before sending: wait until the bucket refills when the last response said it was empty.
-/// `now` is Unix time in seconds (fractional).
+/// `now` is Unix time in seconds (fractional). This is the coarse, whole-second rule; the client
+/// paces with [`Governor`], which refines it with an estimated refill rate.
 pub fn wait_before_request(state: &RateState, now: f64) -> Option<Duration> {
     match (state.remaining, state.reset) {
         (Some(0), Some(reset)) => positive(reset as f64 - now),
