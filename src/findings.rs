@@ -1,7 +1,7 @@
 //! Findings beyond expiry dates (SPEC §11), computed purely from a snapshot: tenant signing-key
-//! health and client-credential hygiene. Each finding is a JSON record, a `certwatch_finding`
-//! series and a row on the status page. (Remote checks — IdP metadata, JWKS, custom domains —
-//! are not implemented yet.)
+//! health, client-credential hygiene and (from `remote` facts) IdP metadata drift, JWKS and
+//! custom domains. Each finding is a JSON record, a `certwatch_finding` series, a row on the
+//! status page and an alert.
 
 use crate::expiry::Validity;
 use crate::inventory::{CertRecord, Kind, Role, Snapshot, Source, TenantSnapshot};
@@ -26,6 +26,22 @@ pub enum FindingKind {
     UnusedCredential,
     /// The application holds the maximum number of credentials: a rotation cannot add one.
     CredentialLimitReached,
+    /// The IdP publishes a signing certificate the connection does not trust yet.
+    IdpNewCertificate,
+    /// The connection trusts a certificate the IdP no longer publishes.
+    IdpCertificateWithdrawn,
+    /// The IdP metadata's `validUntil` is near or past.
+    MetadataExpiring,
+    /// A certificate the IdP publishes (metadata or upstream JWKS `x5c`) expires soon.
+    IdpCertificateExpiring,
+    /// The IdP metadata / upstream JWKS could not be fetched or parsed.
+    MetadataUnavailable,
+    /// The tenant's public JWKS does not match `/keys/signing`.
+    JwksMismatch,
+    /// An Auth0-managed custom domain certificate failed to provision or renew.
+    CustomDomainCertificateFailed,
+    /// A custom domain's certificate (TLS probe, or Auth0's `renews_before`) expires soon.
+    CustomDomainCertificateExpiring,
 }
 
 impl FindingKind {
@@ -37,6 +53,14 @@ impl FindingKind {
             FindingKind::CredentialWithoutExpiry => "credential_without_expiry",
             FindingKind::UnusedCredential => "unused_credential",
             FindingKind::CredentialLimitReached => "credential_limit_reached",
+            FindingKind::IdpNewCertificate => "idp_new_certificate",
+            FindingKind::IdpCertificateWithdrawn => "idp_certificate_withdrawn",
+            FindingKind::MetadataExpiring => "metadata_expiring",
+            FindingKind::IdpCertificateExpiring => "idp_certificate_expiring",
+            FindingKind::MetadataUnavailable => "metadata_unavailable",
+            FindingKind::JwksMismatch => "jwks_mismatch",
+            FindingKind::CustomDomainCertificateFailed => "custom_domain_certificate_failed",
+            FindingKind::CustomDomainCertificateExpiring => "custom_domain_certificate_expiring",
         }
     }
 }
@@ -49,6 +73,19 @@ pub enum FindingSeverity {
     Info,
     /// Will cause trouble (a failed rotation, an outage at the next key rotation).
     Warning,
+    /// Logins are failing or about to (a withdrawn IdP certificate, a failed renewal).
+    Critical,
+}
+
+impl FindingSeverity {
+    /// JSON / label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingSeverity::Info => "info",
+            FindingSeverity::Warning => "warning",
+            FindingSeverity::Critical => "critical",
+        }
+    }
 }
 
 /// One finding (SPEC §11 record).
@@ -59,9 +96,10 @@ pub struct Finding {
     /// The finding (JSON `kind`, metric label `finding`).
     #[serde(rename = "kind")]
     pub finding: FindingKind,
-    /// The certificate kind of the object (metric label `kind`).
+    /// What the object is (metric label `kind`): a certificate kind (`Kind::as_str`) or
+    /// `custom_domain`.
     #[serde(skip)]
-    pub cert_kind: Kind,
+    pub object_kind: &'static str,
     /// Object id.
     pub object_id: String,
     /// Object name.
@@ -103,7 +141,7 @@ fn finding(
     Finding {
         tenant: r.tenant.clone(),
         finding,
-        cert_kind: r.kind,
+        object_kind: r.kind.as_str(),
         object_id: r.object_id.clone(),
         object_name: r.object_name.clone(),
         severity,
@@ -256,7 +294,7 @@ mod tests {
         let early_next = rec(Kind::TenantSigningKey, Role::Next, "k2", "k2", days(100));
         let s = tenant(vec![cur.clone(), early_next]);
         assert_eq!(kinds(&s), vec![FindingKind::NextKeyExpiresFirst]);
-        assert_eq!(evaluate(&s)[0].cert_kind, Kind::TenantSigningKey);
+        assert_eq!(evaluate(&s)[0].object_kind, "tenant_signing_key");
         assert_eq!(
             kinds(&tenant(vec![])),
             vec![],

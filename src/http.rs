@@ -259,6 +259,7 @@ pub fn render_status_page(report: &Report) -> String {
             h.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"name\">{}</td><td class=\"name\">{}</td></tr>",
                 match f.severity {
+                    crate::findings::FindingSeverity::Critical => "<b class=\"err\">critical</b>",
                     crate::findings::FindingSeverity::Warning => "<b class=\"err\">warning</b>",
                     crate::findings::FindingSeverity::Info => "info",
                 },

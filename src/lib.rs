@@ -30,6 +30,7 @@ pub mod http;
 pub mod inventory;
 pub mod metrics;
 pub mod policy;
+pub mod remote;
 pub mod report;
 pub mod rotate;
 pub mod scheduler;

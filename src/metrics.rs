@@ -367,7 +367,7 @@ impl SnapshotCollector {
             f.finding
                 .with_label_values(&[
                     bound(&x.tenant),
-                    x.cert_kind.as_str(),
+                    x.object_kind,
                     bound(&x.object_id),
                     bound(&x.object_name),
                     x.finding.as_str(),
