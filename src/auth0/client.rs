@@ -88,6 +88,22 @@ struct Response {
     body: Bytes,
 }
 
+/// The `certwatch_api_requests_total` endpoint label of the tenant's public JWKS.
+pub const JWKS_ENDPOINT: &str = "/.well-known/jwks.json";
+
+/// Which of Auth0's rate limits a request counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Budget {
+    /// The Management API token bucket (and `/oauth/token`): paced by the configured pacer and
+    /// the governor, whose model the response headers correct.
+    Management,
+    /// A public Authentication API endpoint (`/.well-known/jwks.json`) with its own, separate
+    /// limit: not paced, and its `x-ratelimit-*` headers describe another bucket, so they must
+    /// neither correct the governor nor be reported as the Management API's headroom. 429s are
+    /// still waited out from its own headers.
+    Public,
+}
+
 fn lock(governor: &Mutex<Governor>) -> std::sync::MutexGuard<'_, Governor> {
     governor.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -193,18 +209,27 @@ impl Client {
         }
     }
 
-    /// Send one logical request: paces, waits out 429s, retries transient failures.
+    /// Send one logical request: paces (Management API budget only), waits out 429s, retries
+    /// transient failures.
     async fn send(
         &self,
         endpoint: &'static str,
         retry_transient: bool,
+        budget: Budget,
         build: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<Response, Error> {
         let tenant = self.settings.tenant.as_str();
         let mut limited = 0u32;
         let mut transient = 0u32;
         loop {
-            let flight = self.pace().await;
+            let flight = match budget {
+                Budget::Management => self.pace().await,
+                // No ticket: nothing is taken from (or reported back to) the governor.
+                Budget::Public => InFlight {
+                    governor: &self.governor,
+                    ticket: None,
+                },
+            };
             let result = build().send().await;
             let resp = match result {
                 Ok(resp) => resp,
@@ -229,7 +254,7 @@ impl Client {
             let status = resp.status();
             self.observer.api_request(tenant, endpoint, status.as_str());
             let state = RateState::from_headers(resp.headers());
-            if let Some(remaining) = state.remaining {
+            if let (Budget::Management, Some(remaining)) = (budget, state.remaining) {
                 self.observer.ratelimit_remaining(tenant, remaining);
             }
             flight.finish(Some(&state), status == StatusCode::TOO_MANY_REQUESTS);
@@ -300,7 +325,7 @@ impl Client {
         }
         let url = self.url("oauth/token")?;
         let resp = self
-            .send("/oauth/token", true, || {
+            .send("/oauth/token", true, Budget::Management, || {
                 self.http.post(url.clone()).json(&Grant {
                     grant_type: "client_credentials",
                     client_id: &self.settings.client_id,
@@ -351,7 +376,7 @@ impl Client {
         loop {
             let token = self.token().await?;
             let resp = self
-                .send(endpoint, idempotent, || {
+                .send(endpoint, idempotent, Budget::Management, || {
                     let mut req = self
                         .http
                         .request(method.clone(), url.clone())
@@ -484,6 +509,34 @@ impl Auth0Api for Client {
         let path = format!("api/v2/connections/{}/keys", encode(connection_id));
         self.get_array("/api/v2/connections/{id}/keys", &path, "kid")
             .await
+    }
+
+    async fn custom_domains(&self, page: &PageRequest) -> Result<Page<wire::CustomDomain>, Error> {
+        self.get_page(
+            "/api/v2/custom-domains",
+            "api/v2/custom-domains",
+            Vec::new(),
+            page,
+            "custom_domains",
+            "custom_domain_id",
+        )
+        .await
+    }
+
+    async fn tenant_jwks(&self) -> Result<Bytes, Error> {
+        // Public endpoint: no token is fetched and no Authorization header is sent, and it runs
+        // outside the Management API budget (see `Budget::Public`). Reads are retried on
+        // 5xx/timeouts like every other read, and the body is bounded the same way.
+        let url = self.url(JWKS_ENDPOINT)?;
+        let resp = self
+            .send(JWKS_ENDPOINT, true, Budget::Public, || {
+                self.http.get(url.clone())
+            })
+            .await?;
+        if !resp.status.is_success() {
+            return Err(status_error(resp.status, &resp.body, false));
+        }
+        Ok(resp.body)
     }
 
     async fn get_connection(&self, id: &str) -> Result<serde_json::Value, Error> {
@@ -672,6 +725,95 @@ mod tests {
             true,
         );
         assert_eq!(e.reason(), crate::inventory::Reason::Unauthorized);
+    }
+
+    #[derive(Default)]
+    struct Seen(Mutex<Vec<(String, String)>>, Mutex<Vec<u64>>);
+
+    impl Observer for Seen {
+        fn api_request(&self, _: &str, endpoint: &str, code: &str) {
+            let mut seen = self.0.lock().unwrap();
+            seen.push((endpoint.to_string(), code.to_string()));
+        }
+        fn ratelimit_remaining(&self, _: &str, remaining: u64) {
+            self.1.lock().unwrap().push(remaining);
+        }
+    }
+
+    /// A public JWKS endpoint answering 503 once, then the keys with its own rate-limit headers;
+    /// it records every request's path and whether it carried an `Authorization` header.
+    async fn jwks_server() -> (Url, Arc<Mutex<Vec<(String, bool)>>>) {
+        use axum::http::{HeaderMap, Uri};
+        let hits = Arc::new(Mutex::new(Vec::<(String, bool)>::new()));
+        let seen = Arc::clone(&hits);
+        let app = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
+            let seen = Arc::clone(&seen);
+            async move {
+                let first = {
+                    let mut seen = seen.lock().unwrap();
+                    seen.push((
+                        uri.path().to_string(),
+                        headers.contains_key("authorization"),
+                    ));
+                    seen.len() == 1
+                };
+                let status = if first { 503 } else { 200 };
+                axum::response::Response::builder()
+                    .status(status)
+                    .header("x-ratelimit-limit", "20")
+                    .header("x-ratelimit-remaining", "19")
+                    .header("x-ratelimit-reset", "1668283107")
+                    .body(axum::body::Body::from(r#"{"keys":[]}"#))
+                    .unwrap()
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (Url::parse(&format!("http://{addr}/")).unwrap(), hits)
+    }
+
+    #[tokio::test]
+    async fn tenant_jwks_is_public_retried_counted_and_outside_the_management_budget() {
+        let (base_url, hits) = jwks_server().await;
+        let observer = Arc::new(Seen::default());
+        let client = Client::new(
+            Settings {
+                tenant: "t".into(),
+                base_url,
+                client_id: "id".into(),
+                client_secret: Secret::new("secret"),
+                audience: "aud".into(),
+                timeout: Duration::from_secs(5),
+                max_requests_per_second: Some(1.0),
+            },
+            observer.clone(),
+        )
+        .unwrap();
+        let body = client.tenant_jwks().await.unwrap();
+        assert_eq!(&body[..], br#"{"keys":[]}"#);
+        assert_eq!(
+            *hits.lock().unwrap(),
+            vec![
+                ("/.well-known/jwks.json".to_string(), false),
+                ("/.well-known/jwks.json".to_string(), false)
+            ],
+            "no token request, no Authorization header, retried once after the 503"
+        );
+        assert_eq!(
+            *observer.0.lock().unwrap(),
+            vec![
+                (JWKS_ENDPOINT.to_string(), "503".to_string()),
+                (JWKS_ENDPOINT.to_string(), "200".to_string())
+            ]
+        );
+        assert!(
+            observer.1.lock().unwrap().is_empty(),
+            "the JWKS bucket is not the Management API's headroom"
+        );
+        let governor = lock(&client.governor);
+        assert_eq!(governor.tokens(), None, "the governor never saw the JWKS");
+        assert_eq!(governor.rate(), None);
     }
 
     #[test]

@@ -120,6 +120,11 @@ pub trait Auth0Api: Send + Sync {
     /// `GET /api/v2/connections/{id}/keys`.
     async fn connection_keys(&self, connection_id: &str)
     -> Result<Vec<wire::ConnectionKey>, Error>;
+    /// One page of `GET /api/v2/custom-domains` (checkpoint pagination; `read:custom_domains`).
+    async fn custom_domains(&self, page: &PageRequest) -> Result<Page<wire::CustomDomain>, Error>;
+    /// The tenant's public `GET /.well-known/jwks.json`, verbatim (no token; Auth0 rate-limits
+    /// it apart from the Management API, so it does not draw on the Management API budget).
+    async fn tenant_jwks(&self) -> Result<bytes::Bytes, Error>;
 
     // --- writes and full reads, used only by rotation (never retried on 5xx/timeouts) ---
 

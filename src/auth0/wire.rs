@@ -136,6 +136,45 @@ pub struct ConnectionKey {
     pub previous: Option<bool>,
 }
 
+/// An item of `GET /api/v2/custom-domains` (API.md §8).
+#[derive(Debug, Clone, Deserialize)]
+pub struct CustomDomain {
+    /// `cd_…`.
+    pub custom_domain_id: String,
+    /// The hostname, e.g. `login.example.com`.
+    pub domain: String,
+    /// The tenant's primary custom domain.
+    #[serde(default)]
+    pub primary: Option<bool>,
+    /// `pending_verification` | `ready` | `failed`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// `auth0_managed_certs` | `self_managed_certs`.
+    #[serde(default, rename = "type")]
+    pub r#type: Option<String>,
+    /// Only for `auth0_managed_certs` (a self-managed domain's certificate must be probed).
+    #[serde(default)]
+    pub certificate: Option<DomainCertificate>,
+}
+
+/// A custom domain's Auth0-managed certificate (`DomainCertificate`; the certificate itself is
+/// not returned, only its provisioning state).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DomainCertificate {
+    /// `provisioning` | `provisioning_failed` | `provisioned` | `renewing_failed`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Why provisioning or renewal failed.
+    #[serde(default)]
+    pub error_msg: Option<String>,
+    /// `letsencrypt` | `googletrust`.
+    #[serde(default)]
+    pub certificate_authority: Option<String>,
+    /// When Auth0 must have renewed it (RFC 3339 string).
+    #[serde(default)]
+    pub renews_before: Option<String>,
+}
+
 /// Auth0's error body, both Management API and OAuth styles (API.md §7).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ErrorBody {
@@ -307,6 +346,52 @@ mod tests {
         .unwrap();
         assert_eq!(keys.iter().filter(|k| k.current == Some(true)).count(), 1);
         assert_eq!(keys.iter().filter(|k| k.next == Some(true)).count(), 1);
+    }
+
+    #[test]
+    fn decodes_recorded_custom_domains_checkpoint_page() {
+        let (domains, rejected, info) = decode_list::<CustomDomain>(
+            &recorded("custom-domains-list-checkpoint-page2.go-auth0.json"),
+            "custom_domains",
+            "custom_domain_id",
+        )
+        .unwrap();
+        assert!(rejected.is_empty());
+        assert_eq!(domains.len(), 2);
+        assert!(
+            info.next
+                .as_deref()
+                .is_some_and(|n| n.starts_with("Fe26.2*"))
+        );
+        let fresh = &domains[0];
+        assert_eq!(fresh.custom_domain_id, "cd_UUjqFP42iem2WuwJ");
+        assert_eq!(fresh.status.as_deref(), Some("pending_verification"));
+        assert_eq!(fresh.r#type.as_deref(), Some("auth0_managed_certs"));
+        assert_eq!(fresh.primary, Some(false));
+        assert!(fresh.certificate.is_none());
+        let ready = &domains[1];
+        assert_eq!(ready.domain, "acul.acmetest.org");
+        let cert = ready.certificate.as_ref().unwrap();
+        assert_eq!(cert.status.as_deref(), Some("provisioned"));
+        assert_eq!(cert.certificate_authority.as_deref(), Some("letsencrypt"));
+        assert_eq!(cert.renews_before.as_deref(), Some("2026-02-04T23:31:22Z"));
+        assert_eq!(cert.error_msg, None);
+    }
+
+    #[test]
+    fn custom_domains_also_come_as_a_bare_array_and_bad_items_are_rejected() {
+        let body = br#"[{"custom_domain_id":"cd_1","domain":"a.example.com","type":"self_managed_certs"},{"custom_domain_id":"cd_2"},{"custom_domain_id":"cd_3","domain":"c.example.com","certificate":{"status":"renewing_failed","error_msg":"CAA record forbids letsencrypt"}}]"#;
+        let (ok, rejected, info) =
+            decode_list::<CustomDomain>(body, "custom_domains", "custom_domain_id").unwrap();
+        assert_eq!(ok.len(), 2);
+        assert_eq!(ok[0].r#type.as_deref(), Some("self_managed_certs"));
+        assert_eq!(
+            ok[1].certificate.as_ref().unwrap().error_msg.as_deref(),
+            Some("CAA record forbids letsencrypt")
+        );
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(rejected[0].id, "cd_2");
+        assert_eq!(info.next, None);
     }
 
     #[test]
