@@ -8,6 +8,9 @@ use crate::config::{self, Config};
 use crate::inventory::poll::{PollSettings, poll_tenant};
 use crate::inventory::{Snapshot, TenantSnapshot};
 use crate::metrics::Metrics;
+use crate::remote::collect::Remote;
+use crate::remote::fetch::{FetchSettings, Fetcher, HttpFetcher};
+use crate::remote::probe::{Prober, TlsProber};
 use crate::report::Report;
 use anyhow::Context as _;
 use std::future::Future;
@@ -49,10 +52,30 @@ impl std::fmt::Debug for App {
     }
 }
 
+/// The fetcher and prober shared by every tenant, when `[metadata] enabled`.
+type Seams = (Arc<dyn Fetcher>, Arc<dyn Prober>);
+
+fn remote_seams(m: &config::Metadata) -> anyhow::Result<Option<Seams>> {
+    if !m.enabled {
+        return Ok(None);
+    }
+    let fetcher = HttpFetcher::new(FetchSettings {
+        allow_http: m.allow_http,
+        timeout: m.timeout,
+        max_bytes: m.max_bytes,
+    })
+    .context("building the metadata HTTP client")?;
+    Ok(Some((
+        Arc::new(fetcher),
+        Arc::new(TlsProber::new(m.timeout)),
+    )))
+}
+
 impl App {
     /// Build the app: one Auth0 client per tenant (no request is made yet).
     pub fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let metrics = Arc::new(Metrics::new(config.expires_in_metric));
+        let seams = remote_seams(&config.metadata)?;
         let mut tenants = Vec::new();
         for t in &config.tenants {
             let client = auth0::Client::new(
@@ -74,6 +97,13 @@ impl App {
                 settings: PollSettings {
                     sources: t.sources.clone(),
                     concurrency: t.concurrency,
+                    remote: seams.as_ref().map(|(fetcher, prober)| Remote {
+                        fetcher: fetcher.clone(),
+                        prober: prober.clone(),
+                        metadata_urls: t.metadata_urls.clone(),
+                        probe_addresses: t.probe_addresses.clone(),
+                        probe_custom_domains: config.metadata.probe_custom_domains,
+                    }),
                 },
             });
         }
@@ -198,10 +228,13 @@ impl App {
         futures::future::join_all(polls).await;
         if let Some(engine) = &self.alerts {
             let now = self.clock.now();
-            engine
-                .process(&self.report(), now)
-                .instrument(info_span!("alerts"))
-                .await;
+            let report = self.report();
+            async {
+                engine.process(&report, now).await;
+                engine.notify_findings(&report, now).await;
+            }
+            .instrument(info_span!("alerts"))
+            .await;
         }
         self.snapshot()
     }

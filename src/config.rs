@@ -8,7 +8,7 @@ use crate::secret::Secret;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -53,6 +53,8 @@ pub struct RawConfig {
     pub policy: RawPolicy,
     /// `[metrics]`.
     pub metrics: RawMetrics,
+    /// `[metadata]`: remote fetches (IdP metadata, upstream JWKS, TLS probes).
+    pub metadata: RawMetadata,
     /// `[[tenants]]`.
     pub tenants: Vec<RawTenant>,
     /// `[alerts]`.
@@ -141,6 +143,22 @@ pub struct RawMetrics {
     pub expires_in_seconds: Option<bool>,
 }
 
+/// `[metadata]` (SPEC §11): opt-in fetches outside Auth0.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawMetadata {
+    /// Fetch IdP metadata / upstream JWKS and probe custom domains (default false).
+    pub enabled: Option<bool>,
+    /// Allow `http://` URLs (default false: https only).
+    pub allow_http: Option<bool>,
+    /// Bound on each fetch or probe, default `10s`.
+    pub timeout: Option<String>,
+    /// Largest document read, default 1 MiB.
+    pub max_bytes: Option<usize>,
+    /// TLS-probe self-managed custom domains (default true when enabled).
+    pub probe_custom_domains: Option<bool>,
+}
+
 /// `[[tenants]]`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -169,6 +187,11 @@ pub struct RawTenant {
     pub sources: Option<Vec<String>>,
     /// Concurrent per-object requests, default 4.
     pub concurrency: Option<usize>,
+    /// Metadata URL per connection (name or id), overriding `metadataUrl` / `adfs_server` /
+    /// `discovery_url`, or giving one to a connection that has none.
+    pub metadata_urls: BTreeMap<String, String>,
+    /// Where to connect to TLS-probe a custom domain (`host:port`), by domain name.
+    pub probe_addresses: BTreeMap<String, String>,
 }
 
 /// `[alerts]`.
@@ -359,6 +382,25 @@ pub struct Tenant {
     pub sources: BTreeSet<Source>,
     /// Concurrent per-object requests.
     pub concurrency: usize,
+    /// Metadata URL overrides by connection name or id.
+    pub metadata_urls: BTreeMap<String, Url>,
+    /// TLS probe addresses by custom domain.
+    pub probe_addresses: BTreeMap<String, String>,
+}
+
+/// `[metadata]`, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metadata {
+    /// Remote fetches on.
+    pub enabled: bool,
+    /// `http://` allowed.
+    pub allow_http: bool,
+    /// Per fetch / probe.
+    pub timeout: Duration,
+    /// Largest document.
+    pub max_bytes: usize,
+    /// Probe self-managed custom domains.
+    pub probe_custom_domains: bool,
 }
 
 /// Alert severities a channel can be limited to.
@@ -555,6 +597,8 @@ pub struct Config {
     pub policy: Policy,
     /// Export `certwatch_certificate_expires_in_seconds`.
     pub expires_in_metric: bool,
+    /// Remote fetches.
+    pub metadata: Metadata,
     /// Tenants.
     pub tenants: Vec<Tenant>,
     /// Alerts.
@@ -894,6 +938,25 @@ pub fn validate(
         });
     }
 
+    let metadata = Metadata {
+        enabled: raw.metadata.enabled.unwrap_or(false),
+        allow_http: raw.metadata.allow_http.unwrap_or(false),
+        timeout: cx.duration(
+            "metadata.timeout",
+            raw.metadata.timeout.as_deref(),
+            Duration::from_secs(10),
+        )?,
+        max_bytes: match raw.metadata.max_bytes {
+            None => 1 << 20,
+            Some(0) => return Err(cx.err("metadata.max_bytes", "must be at least 1")),
+            Some(n) => n,
+        },
+        probe_custom_domains: raw.metadata.probe_custom_domains.unwrap_or(true),
+    };
+    if metadata.timeout.is_zero() {
+        return Err(cx.err("metadata.timeout", "must be longer than zero"));
+    }
+
     let mut tenants = Vec::new();
     let mut names = BTreeSet::new();
     for (i, t) in raw.tenants.iter().enumerate() {
@@ -995,6 +1058,8 @@ pub fn validate(
             max_requests_per_second: t.max_requests_per_second,
             sources,
             concurrency: t.concurrency.unwrap_or(4).clamp(1, 64),
+            metadata_urls: metadata_urls(&cx, &key, t, &metadata)?,
+            probe_addresses: probe_addresses(&cx, &key, t)?,
         });
     }
 
@@ -1184,11 +1249,60 @@ pub fn validate(
         schedule,
         policy,
         expires_in_metric: raw.metrics.expires_in_seconds.unwrap_or(false),
+        metadata,
         tenants,
         alerts,
         rotation,
         raw,
     })
+}
+
+/// `tenants[i].metadata_urls`: absolute URLs, https unless `metadata.allow_http`.
+fn metadata_urls(
+    cx: &Ctx<'_>,
+    key: &str,
+    t: &RawTenant,
+    metadata: &Metadata,
+) -> Result<BTreeMap<String, Url>, Error> {
+    let mut out = BTreeMap::new();
+    for (connection, url) in &t.metadata_urls {
+        let at = format!("{key}.metadata_urls.{connection}");
+        let parsed = Url::parse(url.trim()).map_err(|e| cx.err(&at, format!("not a URL: {e}")))?;
+        match parsed.scheme() {
+            "https" => {}
+            "http" if metadata.allow_http => {}
+            "http" => {
+                return Err(cx.err(
+                    &at,
+                    "http:// is refused unless metadata.allow_http = true (metadata decides which certificates are trusted)",
+                ));
+            }
+            other => return Err(cx.err(&at, format!("scheme {other:?} is not http(s)"))),
+        }
+        out.insert(connection.clone(), parsed);
+    }
+    Ok(out)
+}
+
+/// `tenants[i].probe_addresses`: `host:port` per custom domain.
+fn probe_addresses(
+    cx: &Ctx<'_>,
+    key: &str,
+    t: &RawTenant,
+) -> Result<BTreeMap<String, String>, Error> {
+    let mut out = BTreeMap::new();
+    for (domain, addr) in &t.probe_addresses {
+        let at = format!("{key}.probe_addresses.{domain}");
+        let addr = addr.trim();
+        let port_ok = addr.rsplit_once(':').is_some_and(|(host, port)| {
+            !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
+        });
+        if !port_ok {
+            return Err(cx.err(&at, format!("{addr:?} is not host:port")));
+        }
+        out.insert(domain.to_ascii_lowercase(), addr.to_string());
+    }
+    Ok(out)
 }
 
 /// Parse a 6-field cron expression and return the gap between its next two firings.
@@ -1235,6 +1349,13 @@ impl Config {
                 .collect(),
         );
         raw.metrics.expires_in_seconds = Some(self.expires_in_metric);
+        raw.metadata = RawMetadata {
+            enabled: Some(self.metadata.enabled),
+            allow_http: Some(self.metadata.allow_http),
+            timeout: dur(self.metadata.timeout),
+            max_bytes: Some(self.metadata.max_bytes),
+            probe_custom_domains: Some(self.metadata.probe_custom_domains),
+        };
         for (r, t) in raw.tenants.iter_mut().zip(&self.tenants) {
             r.base_url = Some(t.base_url.to_string());
             r.audience = Some(t.audience.clone());

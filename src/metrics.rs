@@ -217,6 +217,11 @@ struct Families {
     last_success: GaugeVec,
     duration: GaugeVec,
     finding: GaugeVec,
+    idp_not_after: GaugeVec,
+    idp_valid_until: GaugeVec,
+    domain_not_after: GaugeVec,
+    domain_renews_before: GaugeVec,
+    domain_info: GaugeVec,
 }
 
 impl Families {
@@ -278,6 +283,52 @@ impl Families {
                 ),
                 &["tenant", "kind", "object_id", "object_name", "finding"],
             ),
+            idp_not_after: g(
+                "certwatch_idp_certificate_not_after_timestamp_seconds",
+                format!(
+                    "Expiry of each signing certificate a connection's IdP publishes (SAML/ADFS metadata, upstream OIDC JWKS), Unix seconds; trusted = whether the connection trusts it (dynamic for OIDC) {FROM_POLL}."
+                ),
+                &[
+                    "tenant",
+                    "kind",
+                    "object_id",
+                    "object_name",
+                    "cert_id",
+                    "source",
+                    "trusted",
+                ],
+            ),
+            idp_valid_until: g(
+                "certwatch_idp_metadata_valid_until_timestamp_seconds",
+                format!("The validUntil of a connection's IdP metadata, Unix seconds {FROM_POLL}."),
+                &["tenant", "object_id", "object_name"],
+            ),
+            domain_not_after: g(
+                "certwatch_custom_domain_certificate_not_after_timestamp_seconds",
+                format!(
+                    "Expiry of the certificate a self-managed custom domain serves (TLS probe), Unix seconds {FROM_POLL}."
+                ),
+                &["tenant", "object_id", "domain"],
+            ),
+            domain_renews_before: g(
+                "certwatch_custom_domain_renews_before_timestamp_seconds",
+                format!(
+                    "When Auth0 will have renewed a managed custom domain certificate (renews_before), Unix seconds {FROM_POLL}."
+                ),
+                &["tenant", "object_id", "domain"],
+            ),
+            domain_info: g(
+                "certwatch_custom_domain_info",
+                format!("Custom domain type and status; always 1 {FROM_POLL}."),
+                &[
+                    "tenant",
+                    "object_id",
+                    "domain",
+                    "type",
+                    "status",
+                    "certificate_status",
+                ],
+            ),
         }
     }
 
@@ -289,7 +340,17 @@ impl Families {
             &self.parse_error,
         ];
         v.extend(self.expires_in.as_ref());
-        v.extend([&self.up, &self.last_success, &self.duration, &self.finding]);
+        v.extend([
+            &self.up,
+            &self.last_success,
+            &self.duration,
+            &self.finding,
+            &self.idp_not_after,
+            &self.idp_valid_until,
+            &self.domain_not_after,
+            &self.domain_renews_before,
+            &self.domain_info,
+        ]);
         v
     }
 }
@@ -363,7 +424,10 @@ impl SnapshotCollector {
                 f.info.with_label_values(&refs).set(1.0);
             }
         }
-        for x in crate::findings::evaluate(snapshot) {
+        for t in &snapshot.tenants {
+            remote_facts(&f, t);
+        }
+        for x in crate::findings::evaluate(snapshot, policy, now) {
             f.finding
                 .with_label_values(&[
                     bound(&x.tenant),
@@ -381,6 +445,80 @@ impl SnapshotCollector {
             .filter(|mf| !mf.get_metric().is_empty())
             .collect();
         *self.families.write().unwrap_or_else(|e| e.into_inner()) = families;
+    }
+}
+
+/// The series of one tenant's remote facts (IdP certificates, custom domains).
+fn remote_facts(f: &Families, t: &crate::inventory::TenantSnapshot) {
+    let tenant = bound(&t.name);
+    for doc in &t.facts.idp {
+        let Some(p) = &doc.published else { continue };
+        let (id, name) = (bound(&doc.connection_id), bound(&doc.connection_name));
+        let trusted_kind = t
+            .records
+            .iter()
+            .find(|r| r.object_id == doc.connection_id && r.sha1.is_some())
+            .map_or(crate::inventory::Kind::ConnectionSigningCert, |r| r.kind);
+        if let Some(until) = p.valid_until {
+            f.idp_valid_until
+                .with_label_values(&[tenant, id, name])
+                .set(until.unix_timestamp() as f64);
+        }
+        for c in &p.certs {
+            let Some(info) = &c.cert else { continue };
+            let trusted = if !doc.kind.pinned() {
+                "dynamic"
+            } else if t
+                .records
+                .iter()
+                .any(|r| r.object_id == doc.connection_id && r.sha1.as_deref() == Some(&c.sha1))
+            {
+                "true"
+            } else {
+                "false"
+            };
+            f.idp_not_after
+                .with_label_values(&[
+                    tenant,
+                    trusted_kind.as_str(),
+                    id,
+                    name,
+                    &c.sha1,
+                    doc.kind.as_str(),
+                    trusted,
+                ])
+                .set(info.not_after.unix_timestamp() as f64);
+        }
+    }
+    for d in t.facts.custom_domains.iter().flatten() {
+        let (id, domain) = (bound(&d.id), bound(&d.domain));
+        let opt = |v: &Option<String>| bound(v.as_deref().unwrap_or("")).to_string();
+        f.domain_info
+            .with_label_values(&[
+                tenant,
+                id,
+                domain,
+                bound(&d.domain_type),
+                &opt(&d.status),
+                &opt(&d.certificate_status),
+            ])
+            .set(1.0);
+        if let Some(rb) = d.renews_before {
+            f.domain_renews_before
+                .with_label_values(&[tenant, id, domain])
+                .set(rb.unix_timestamp() as f64);
+        }
+        let leaf = d
+            .probe
+            .as_ref()
+            .and_then(|p| p.chain.as_ref())
+            .and_then(|c| c.first())
+            .and_then(|l| l.cert.as_ref());
+        if let Some(info) = leaf {
+            f.domain_not_after
+                .with_label_values(&[tenant, id, domain])
+                .set(info.not_after.unix_timestamp() as f64);
+        }
     }
 }
 

@@ -25,13 +25,20 @@ pub struct Override {
 
 impl Override {
     fn matches(&self, r: &CertRecord) -> bool {
-        self.kind.is_none_or(|k| k == r.kind)
-            && self.tenant.as_deref().is_none_or(|t| t == r.tenant)
-            && self
-                .object_name
-                .as_deref()
-                .is_none_or(|n| n == r.object_name)
-            && self.object_id.as_deref().is_none_or(|n| n == r.object_id)
+        self.matches_object(Some(r.kind), &r.tenant, &r.object_id, &r.object_name)
+    }
+
+    fn matches_object(
+        &self,
+        kind: Option<Kind>,
+        tenant: &str,
+        object_id: &str,
+        object_name: &str,
+    ) -> bool {
+        self.kind.is_none_or(|k| Some(k) == kind)
+            && self.tenant.as_deref().is_none_or(|t| t == tenant)
+            && self.object_name.as_deref().is_none_or(|n| n == object_name)
+            && self.object_id.as_deref().is_none_or(|n| n == object_id)
     }
 }
 
@@ -69,6 +76,28 @@ impl Policy {
             t.critical_before = o.critical_before.unwrap_or(t.critical_before);
         }
         t
+    }
+
+    /// The horizons for a certificate that is not an inventory record (one an IdP publishes, a
+    /// custom domain's): overrides match on kind (`None` matches only kind-less overrides),
+    /// tenant, object id and name. Also says whether a matching override mutes it.
+    pub fn thresholds_for_object(
+        &self,
+        kind: Option<Kind>,
+        tenant: &str,
+        object_id: &str,
+        object_name: &str,
+    ) -> (Thresholds, bool) {
+        let mut t = self.thresholds;
+        let o = self
+            .overrides
+            .iter()
+            .find(|o| o.matches_object(kind, tenant, object_id, object_name));
+        if let Some(o) = o {
+            t.warning_before = o.warning_before.unwrap_or(t.warning_before);
+            t.critical_before = o.critical_before.unwrap_or(t.critical_before);
+        }
+        (t, o.is_some_and(|o| o.mute))
     }
 
     /// Whether `r` alerts and counts towards exit codes: its role is alerting and it is not muted.

@@ -181,7 +181,7 @@ impl Report {
                 .iter()
                 .map(|r| CertificateReport::new(r, policy, now))
                 .collect(),
-            findings: crate::findings::evaluate(snapshot),
+            findings: crate::findings::evaluate(snapshot, policy, now),
         }
     }
 

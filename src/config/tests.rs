@@ -23,7 +23,18 @@ fn defaults() {
     assert_eq!(t.base_url.as_str(), "https://acme.eu.auth0.com/");
     assert_eq!(t.audience, "https://acme.eu.auth0.com/api/v2/");
     assert_eq!(t.timeout, Duration::from_secs(10));
-    assert_eq!(t.sources.len(), 5);
+    assert_eq!(t.sources.len(), 7);
+    assert_eq!(
+        c.metadata,
+        crate::config::Metadata {
+            enabled: false,
+            allow_http: false,
+            timeout: Duration::from_secs(10),
+            max_bytes: 1_048_576,
+            probe_custom_domains: true,
+        }
+    );
+    assert!(t.metadata_urls.is_empty() && t.probe_addresses.is_empty());
     assert_eq!(
         c.policy.thresholds.warning_before,
         Duration::from_secs(30 * 86_400)
@@ -189,4 +200,48 @@ fn shipped_examples_are_valid() {
         }
         Ok(())
     });
+}
+
+#[test]
+fn metadata_urls_must_be_https_unless_allowed() {
+    let with = |metadata: &str, url: &str| {
+        from_toml(&format!(
+            "{metadata}\n{MINIMAL}\nmetadata_urls = {{ \"acme-idp\" = \"{url}\" }}\nprobe_addresses = {{ \"Login.Acme.com\" = \"10.0.0.5:8443\" }}\n"
+        ))
+    };
+    let ok = with("", "https://idp.example.com/metadata.xml?token=x").unwrap();
+    let t = &ok.tenants[0];
+    assert_eq!(
+        t.metadata_urls["acme-idp"].as_str(),
+        "https://idp.example.com/metadata.xml?token=x"
+    );
+    assert_eq!(t.probe_addresses["login.acme.com"], "10.0.0.5:8443");
+    let err = with("", "http://idp.example.com/m")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("tenants[0].metadata_urls.acme-idp") && err.contains("allow_http"),
+        "{err}"
+    );
+    with(
+        "[metadata]\nenabled = true\nallow_http = true\n",
+        "http://idp.example.com/m",
+    )
+    .unwrap();
+    let err = with("", "ftp://x/y").unwrap_err().to_string();
+    assert!(err.contains("is not http(s)"), "{err}");
+    let err = from_toml(&format!(
+        "{MINIMAL}\nprobe_addresses = {{ \"a.example\" = \"nohost\" }}\n"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("is not host:port"), "{err}");
+    let err = from_toml(&format!("[metadata]\nmax_bytes = 0\n{MINIMAL}"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("metadata.max_bytes"), "{err}");
+    let err = from_toml(&format!("[metadata]\nsurprise = 1\n{MINIMAL}"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("surprise"), "{err}");
 }

@@ -156,16 +156,22 @@ pub enum Source {
     Connections,
     /// `GET /api/v2/connections/{id}/keys`.
     ConnectionKeys,
+    /// `GET /api/v2/custom-domains` (scope `read:custom_domains`).
+    CustomDomains,
+    /// `GET https://{domain}/.well-known/jwks.json` (public).
+    Jwks,
 }
 
 impl Source {
     /// The sources a poll reads, in order.
-    pub const POLLED: [Source; 5] = [
+    pub const POLLED: [Source; 7] = [
         Source::SigningKeys,
         Source::Clients,
         Source::ClientCredentials,
         Source::Connections,
         Source::ConnectionKeys,
+        Source::CustomDomains,
+        Source::Jwks,
     ];
 
     /// The label / JSON value.
@@ -177,6 +183,8 @@ impl Source {
             Source::ClientCredentials => "client_credentials",
             Source::Connections => "connections",
             Source::ConnectionKeys => "connection_keys",
+            Source::CustomDomains => "custom_domains",
+            Source::Jwks => "jwks",
         }
     }
 
@@ -240,6 +248,20 @@ impl CertRecord {
             Validity::Window { not_after, .. } => Some(not_after),
             _ => None,
         }
+    }
+
+    /// Take the dates, names and thumbprints of a decoded certificate.
+    pub fn fill(&mut self, info: &crate::x509::CertInfo) {
+        self.validity = Validity::Window {
+            not_before: Some(info.not_before),
+            not_after: info.not_after,
+        };
+        self.subject = Some(info.subject.clone());
+        self.issuer = Some(info.issuer.clone());
+        self.serial = Some(info.serial.clone());
+        self.sha1 = Some(info.sha1.clone());
+        self.sha256 = Some(info.sha256.clone());
+        self.error = None;
     }
 
     /// A stable identity key: (tenant, kind, object_id, cert_id).
@@ -319,6 +341,8 @@ pub struct PollOutcome {
     pub records: Vec<CertRecord>,
     /// Failures; empty means the poll succeeded completely.
     pub errors: Vec<PollError>,
+    /// What the remote checks learned (JWKS, custom domains, IdP documents).
+    pub facts: crate::remote::TenantFacts,
 }
 
 /// The current state of one tenant, as served by `/metrics` and `/api`.
@@ -340,6 +364,8 @@ pub struct TenantSnapshot {
     pub errors: Vec<PollError>,
     /// Certificates: the last poll's, plus the last good ones of sources that failed.
     pub records: Vec<CertRecord>,
+    /// Remote facts (JWKS, custom domains, IdP documents), carried over like records.
+    pub facts: crate::remote::TenantFacts,
 }
 
 impl TenantSnapshot {
@@ -354,6 +380,7 @@ impl TenantSnapshot {
             poll_duration: None,
             errors: Vec::new(),
             records: Vec::new(),
+            facts: crate::remote::TenantFacts::default(),
         }
     }
 
@@ -374,6 +401,14 @@ impl TenantSnapshot {
                 records.push(old.clone());
             }
         }
+        let source_failed = |s: Source| {
+            outcome
+                .errors
+                .iter()
+                .any(|e| e.source == s && e.object_id.is_none())
+        };
+        let facts = outcome.facts.merge(&self.facts, source_failed);
+        crate::remote::enrich(&mut records, &facts);
         Self {
             name: self.name.clone(),
             domain: self.domain.clone(),
@@ -387,6 +422,7 @@ impl TenantSnapshot {
             poll_duration: Some(took),
             errors: outcome.errors,
             records,
+            facts,
         }
     }
 }
@@ -461,6 +497,7 @@ mod tests {
         let outcome = PollOutcome {
             records: vec![],
             errors: vec![err(Source::Connections, None)],
+            ..Default::default()
         };
         let next = prev.apply(outcome, T, Duration::from_secs(1));
         assert!(!next.up);
@@ -478,9 +515,112 @@ mod tests {
         let outcome = PollOutcome {
             records: vec![rec(Source::ClientCredentials, "c2", "cred_3")],
             errors: vec![err(Source::ClientCredentials, Some("c1"))],
+            ..Default::default()
         };
         let next = prev.apply(outcome, T, Duration::from_secs(1));
         let ids: Vec<_> = next.records.iter().map(|r| r.cert_id.as_str()).collect();
         assert_eq!(ids, vec!["cred_3", "cred_1"]);
+    }
+
+    fn published(sha1: &str) -> crate::remote::PublishedCert {
+        crate::remote::PublishedCert {
+            sha1: sha1.into(),
+            cert: Some(crate::x509::CertInfo {
+                subject: "CN=adfs signing".into(),
+                issuer: "CN=adfs signing".into(),
+                serial: "0a".into(),
+                not_before: T - time::Duration::days(300),
+                not_after: T + time::Duration::days(20),
+                sha1: sha1.into(),
+                sha256: "ff".into(),
+            }),
+            error: None,
+        }
+    }
+
+    fn adfs_doc(
+        published_certs: Option<Vec<&str>>,
+        error: Option<&str>,
+    ) -> crate::remote::IdpDocument {
+        crate::remote::IdpDocument {
+            connection_id: "con_1".into(),
+            connection_name: "adfs".into(),
+            strategy: "adfs".into(),
+            kind: crate::remote::DocumentKind::AdfsMetadata,
+            url: "https://adfs.example/FederationMetadata.xml".into(),
+            published: published_certs.map(|c| crate::remote::Published {
+                valid_until: None,
+                certs: c.into_iter().map(published).collect(),
+            }),
+            error: error.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn thumbprint_records_get_the_dates_their_idp_publishes() {
+        let mut thumb = rec(Source::Connections, "con_1", "aa");
+        thumb.kind = Kind::ConnectionThumbprint;
+        thumb.sha1 = Some("aa".into());
+        thumb.validity = Validity::Unknown;
+        let mut other = thumb.clone();
+        other.cert_id = "bb".into();
+        other.sha1 = Some("bb".into());
+        let outcome = PollOutcome {
+            records: vec![thumb, other],
+            facts: crate::remote::TenantFacts {
+                idp: vec![adfs_doc(Some(vec!["aa"]), None)],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let next = TenantSnapshot::pending("t", "d").apply(outcome, T, Duration::from_secs(1));
+        assert_eq!(
+            next.records[0].not_after(),
+            Some(T + time::Duration::days(20))
+        );
+        assert_eq!(next.records[0].subject.as_deref(), Some("CN=adfs signing"));
+        assert_eq!(
+            next.records[1].validity,
+            Validity::Unknown,
+            "not published: no dates"
+        );
+    }
+
+    #[test]
+    fn failed_fetches_and_listings_keep_their_last_good_facts() {
+        let mut prev = TenantSnapshot::pending("t", "d");
+        prev.facts = crate::remote::TenantFacts {
+            jwks: Some(vec![crate::remote::TenantJwk {
+                kid: Some("k1".into()),
+                sha1: None,
+            }]),
+            custom_domains: Some(vec![]),
+            idp: vec![adfs_doc(Some(vec!["aa"]), None)],
+        };
+        // This poll: the JWKS failed, the custom domain listing was not read (disabled), the
+        // metadata fetch failed.
+        let outcome = PollOutcome {
+            errors: vec![err(Source::Jwks, None)],
+            facts: crate::remote::TenantFacts {
+                idp: vec![adfs_doc(None, Some("timed out"))],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let next = prev.apply(outcome, T, Duration::from_secs(1));
+        assert_eq!(next.facts.jwks, prev.facts.jwks, "failed: kept");
+        assert_eq!(
+            next.facts.custom_domains, None,
+            "not failed, not read: gone"
+        );
+        assert_eq!(next.facts.idp[0].error.as_deref(), Some("timed out"));
+        assert_eq!(next.facts.idp[0].published, prev.facts.idp[0].published);
+        // The connection listing failed: nothing was fetched, every document is kept.
+        let outcome = PollOutcome {
+            errors: vec![err(Source::Connections, None)],
+            ..Default::default()
+        };
+        let next = prev.apply(outcome, T, Duration::from_secs(1));
+        assert_eq!(next.facts.idp, prev.facts.idp);
     }
 }

@@ -10,6 +10,7 @@
 
 use super::{CertRecord, PollError, PollOutcome, Reason, Source, sources};
 use crate::auth0::{self, Auth0Api, Page, PageRequest, wire};
+use crate::remote::collect::{self, Remote, Target};
 use futures::StreamExt as _;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
@@ -21,8 +22,11 @@ use tracing::{debug, warn};
 pub struct PollSettings {
     /// Enabled sources (default: all).
     pub sources: BTreeSet<Source>,
-    /// Concurrent per-object requests of each listing (credentials; connection keys).
+    /// Concurrent per-object requests of each listing (credentials; connection keys), and
+    /// concurrent IdP fetches and probes.
     pub concurrency: usize,
+    /// The opt-in remote fetches (`[metadata] enabled`).
+    pub remote: Option<Remote>,
 }
 
 impl Default for PollSettings {
@@ -30,6 +34,7 @@ impl Default for PollSettings {
         Self {
             sources: Source::POLLED.into_iter().collect(),
             concurrency: 4,
+            remote: None,
         }
     }
 }
@@ -55,6 +60,10 @@ impl<'a> Poll<'a> {
     fn merge(&mut self, other: Poll<'_>) {
         self.out.records.extend(other.out.records);
         self.out.errors.extend(other.out.errors);
+        let f = other.out.facts;
+        self.out.facts.jwks = self.out.facts.jwks.take().or(f.jwks);
+        self.out.facts.custom_domains = self.out.facts.custom_domains.take().or(f.custom_domains);
+        self.out.facts.idp.extend(f.idp);
     }
 
     fn fail(&mut self, source: Source, object_id: Option<&str>, err: &auth0::Error) {
@@ -155,6 +164,7 @@ pub async fn poll_tenant(
                         Source::ClientCredentials,
                         Source::Connections,
                         Source::ConnectionKeys,
+                        Source::CustomDomains,
                     ] {
                         p.skip(s, e.reason(), &why);
                     }
@@ -166,7 +176,19 @@ pub async fn poll_tenant(
 
     let mut clients = p.strand();
     let mut connections = p.strand();
+    let mut domains = p.strand();
+    let mut jwks = p.strand();
     futures::join!(
+        async {
+            if domains.enabled(Source::CustomDomains) {
+                poll_custom_domains(&mut domains).await;
+            }
+        },
+        async {
+            if jwks.enabled(Source::Jwks) {
+                poll_jwks(&mut jwks).await;
+            }
+        },
         async {
             if clients.enabled(Source::Clients) || clients.enabled(Source::ClientCredentials) {
                 poll_clients(&mut clients, &keys).await;
@@ -182,6 +204,8 @@ pub async fn poll_tenant(
     );
     p.merge(clients);
     p.merge(connections);
+    p.merge(domains);
+    p.merge(jwks);
     debug!(
         tenant,
         records = p.out.records.len(),
@@ -305,6 +329,8 @@ async fn poll_clients(p: &mut Poll<'_>, keys: &TenantKeys) {
 struct ConnectionWalk<'p, 'a> {
     p: &'p mut Poll<'a>,
     missing_options: usize,
+    /// IdP documents to fetch once the listing is done.
+    targets: Vec<Target>,
 }
 
 async fn poll_connections(p: &mut Poll<'_>) {
@@ -313,6 +339,7 @@ async fn poll_connections(p: &mut Poll<'_>) {
     let mut w = ConnectionWalk {
         p,
         missing_options: 0,
+        targets: Vec::new(),
     };
     let listed = walk(
         &mut w,
@@ -331,6 +358,10 @@ async fn poll_connections(p: &mut Poll<'_>) {
                     w.p.out
                         .records
                         .extend(sources::connection(w.p.tenant, &c, options));
+                    if let Some(remote) = &w.p.settings.remote {
+                        w.targets
+                            .extend(collect::target(&c, options, &remote.metadata_urls));
+                    }
                 }
                 if sources::has_connection_keys(&c) && w.p.enabled(Source::ConnectionKeys) {
                     jobs.push(wire::Connection { options: None, ..c });
@@ -354,7 +385,19 @@ async fn poll_connections(p: &mut Poll<'_>) {
         },
     )
     .await;
-    let ConnectionWalk { p, missing_options } = w;
+    let ConnectionWalk {
+        p,
+        missing_options,
+        targets,
+    } = w;
+    if let Some(remote) = &p.settings.remote {
+        let fetcher = remote.fetcher.as_ref();
+        p.out.facts.idp = futures::stream::iter(targets)
+            .map(|t| collect::fetch(fetcher, t))
+            .buffered(p.settings.concurrency.max(1))
+            .collect()
+            .await;
+    }
     if let Err(e) = listed {
         p.fail(Source::Connections, None, &e);
         p.skip(
@@ -376,6 +419,64 @@ async fn poll_connections(p: &mut Poll<'_>) {
             object_id: None,
         });
         p.skip(Source::ConnectionKeys, Reason::MissingScope, &why);
+    }
+}
+
+/// The custom domains (one checkpoint-paginated listing), then, with `[metadata]` enabled, a
+/// TLS probe of each ready self-managed one.
+async fn poll_custom_domains(p: &mut Poll<'_>) {
+    let api = p.api;
+    let mut found: Vec<crate::remote::CustomDomain> = Vec::new();
+    let mut req = PageRequest::first_checkpoint();
+    loop {
+        match api.custom_domains(&req).await {
+            Ok(page) => {
+                p.reject(Source::CustomDomains, page.rejected);
+                found.extend(page.items.into_iter().map(collect::custom_domain));
+                match page.next {
+                    Some(next) => req = next,
+                    None => break,
+                }
+            }
+            Err(e) => {
+                p.fail(Source::CustomDomains, None, &e);
+                return;
+            }
+        }
+    }
+    if let Some(remote) = &p.settings.remote
+        && remote.probe_custom_domains
+    {
+        let prober = remote.prober.as_ref();
+        futures::stream::iter(
+            found
+                .iter_mut()
+                .filter(|d| d.self_managed() && d.status.as_deref().is_none_or(|s| s == "ready")),
+        )
+        .for_each_concurrent(p.settings.concurrency.max(1), |d| {
+            collect::probe(prober, remote, d)
+        })
+        .await;
+    }
+    p.out.facts.custom_domains = Some(found);
+}
+
+/// The tenant's public JWKS.
+async fn poll_jwks(p: &mut Poll<'_>) {
+    match p.api.tenant_jwks().await {
+        Ok(body) => match collect::tenant_jwks(&body) {
+            Ok(keys) => p.out.facts.jwks = Some(keys),
+            Err(e) => {
+                warn!(tenant = p.tenant, error = %e, "tenant JWKS does not decode");
+                p.out.errors.push(PollError {
+                    source: Source::Jwks,
+                    reason: Reason::Decode,
+                    message: format!("the tenant JWKS does not decode: {e}"),
+                    object_id: None,
+                });
+            }
+        },
+        Err(e) => p.fail(Source::Jwks, None, &e),
     }
 }
 

@@ -46,15 +46,7 @@ impl Owner<'_> {
         match x509::decode(value) {
             Ok(info) => {
                 let mut r = self.blank(id.map_or_else(|| info.sha1.clone(), str::to_string));
-                r.validity = Validity::Window {
-                    not_before: Some(info.not_before),
-                    not_after: info.not_after,
-                };
-                r.subject = Some(info.subject);
-                r.issuer = Some(info.issuer);
-                r.serial = Some(info.serial);
-                r.sha1 = Some(info.sha1);
-                r.sha256 = Some(info.sha256);
+                r.fill(&info);
                 r
             }
             Err(e) => {

@@ -2,11 +2,14 @@
 //! domains, SAML/ADFS IdP metadata, upstream OIDC JWKS and TLS probes — the pure parsers, the
 //! fetch and probe seams, and the per-tenant facts a poll stores for `findings` to judge.
 
+pub mod collect;
 pub mod fetch;
 pub mod jwks;
 pub mod probe;
 pub mod saml;
 
+use crate::expiry::Validity;
+use crate::inventory::{CertRecord, Kind, Source};
 use crate::x509::CertInfo;
 use serde::Serialize;
 
@@ -52,6 +55,206 @@ impl PublishedCert {
                 cert: None,
                 error: Some(e.to_string()),
             },
+        }
+    }
+}
+
+/// What kind of document an IdP publishes its certificates in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    /// SAML 2.0 metadata (samlp `metadataUrl`, pingfederate via an override).
+    SamlMetadata,
+    /// ADFS `FederationMetadata.xml` (`adfs_server`).
+    AdfsMetadata,
+    /// An OIDC provider's JWKS (`jwks_uri`, or found through `discovery_url`).
+    OidcJwks,
+}
+
+impl DocumentKind {
+    /// The `source` label of `certwatch_idp_certificate_not_after_timestamp_seconds`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::SamlMetadata => "saml_metadata",
+            DocumentKind::AdfsMetadata => "adfs_metadata",
+            DocumentKind::OidcJwks => "oidc_jwks",
+        }
+    }
+
+    /// Whether Auth0 pins the published certificates (SAML, ADFS: the connection trusts a
+    /// fixed set, so drift matters) or fetches them itself (OIDC: only expiry matters).
+    pub fn pinned(self) -> bool {
+        !matches!(self, DocumentKind::OidcJwks)
+    }
+}
+
+/// What an IdP published at the last successful fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    /// SAML metadata `validUntil` (earliest of the document's).
+    pub valid_until: Option<time::OffsetDateTime>,
+    /// Signing certificates, deduplicated by SHA-1.
+    pub certs: Vec<PublishedCert>,
+}
+
+/// One connection's IdP document: the last good content and this poll's failure, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdpDocument {
+    /// `con_…`.
+    pub connection_id: String,
+    /// Connection name.
+    pub connection_name: String,
+    /// Strategy.
+    pub strategy: String,
+    /// Document kind.
+    pub kind: DocumentKind,
+    /// Where it was fetched from, without query string or user info.
+    pub url: String,
+    /// The last good content (kept across failed fetches).
+    pub published: Option<Published>,
+    /// Why this poll's fetch failed.
+    pub error: Option<String>,
+}
+
+/// A custom domain (`/api/v2/custom-domains`) and, when probed, the chain it serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomDomain {
+    /// `cd_…`.
+    pub id: String,
+    /// Host name.
+    pub domain: String,
+    /// `auth0_managed_certs` or `self_managed_certs`.
+    pub domain_type: String,
+    /// Domain status (`ready`, `pending_verification`, …).
+    pub status: Option<String>,
+    /// Auth0-managed certificate status (`provisioned`, `renewing_failed`, …).
+    pub certificate_status: Option<String>,
+    /// Auth0's error message for a failed certificate.
+    pub error_msg: Option<String>,
+    /// Auth0-managed: when the certificate will have been renewed.
+    pub renews_before: Option<time::OffsetDateTime>,
+    /// The TLS probe of this poll (self-managed domains, when `[metadata]` is enabled).
+    pub probe: Option<Probe>,
+}
+
+impl CustomDomain {
+    /// Self-managed certificates are the customer's to renew.
+    pub fn self_managed(&self) -> bool {
+        self.domain_type == "self_managed_certs"
+    }
+}
+
+/// A TLS probe: the served chain (leaf first) of the last good probe, and this poll's failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    /// Where it connected.
+    pub address: String,
+    /// The chain served at the last good probe.
+    pub chain: Option<Vec<PublishedCert>>,
+    /// Why this poll's probe failed.
+    pub error: Option<String>,
+}
+
+/// A key of the tenant's public JWKS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantJwk {
+    /// `kid`.
+    pub kid: Option<String>,
+    /// SHA-1 (hex) of `x5c[0]`, or decoded from `x5t`.
+    pub sha1: Option<String>,
+}
+
+/// What the remote checks know about one tenant.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TenantFacts {
+    /// The public JWKS; `None` when not read (disabled, or failed with nothing to carry over).
+    pub jwks: Option<Vec<TenantJwk>>,
+    /// Custom domains; `None` when not read.
+    pub custom_domains: Option<Vec<CustomDomain>>,
+    /// IdP documents by connection (only with `[metadata] enabled`).
+    pub idp: Vec<IdpDocument>,
+}
+
+impl TenantFacts {
+    /// Fold this poll's facts over the previous ones: what a failed source (`failed`) did not
+    /// deliver is kept from `previous` (the JWKS, the custom domains, the IdP documents when
+    /// the connection listing failed); an IdP document or probe that failed keeps its last good
+    /// content next to the new error.
+    pub fn merge(self, previous: &TenantFacts, failed: impl Fn(Source) -> bool) -> TenantFacts {
+        let keep_domains = failed(Source::CustomDomains);
+        let jwks = match (self.jwks, failed(Source::Jwks)) {
+            (None, true) => previous.jwks.clone(),
+            (j, _) => j,
+        };
+        let custom_domains = match (self.custom_domains, keep_domains) {
+            (None, true) => previous.custom_domains.clone(),
+            (Some(mut now), _) => {
+                for d in &mut now {
+                    let Some(p) = &mut d.probe else { continue };
+                    if p.chain.is_none() {
+                        p.chain = previous
+                            .custom_domains
+                            .iter()
+                            .flatten()
+                            .find(|o| o.domain == d.domain)
+                            .and_then(|o| o.probe.as_ref())
+                            .and_then(|o| o.chain.clone());
+                    }
+                }
+                Some(now)
+            }
+            (None, false) => None,
+        };
+        if failed(Source::Connections) && self.idp.is_empty() {
+            return TenantFacts {
+                jwks,
+                custom_domains,
+                idp: previous.idp.clone(),
+            };
+        }
+        let idp = self
+            .idp
+            .into_iter()
+            .map(|mut doc| {
+                if doc.published.is_none() {
+                    doc.published = previous
+                        .idp
+                        .iter()
+                        .find(|o| o.connection_id == doc.connection_id && o.kind == doc.kind)
+                        .and_then(|o| o.published.clone());
+                }
+                doc
+            })
+            .collect();
+        TenantFacts {
+            jwks,
+            custom_domains,
+            idp,
+        }
+    }
+}
+
+/// Give thumbprint-only connection records (ADFS, and any connection Auth0 shows only
+/// thumbprints for) the dates, names and SHA-256 of the matching certificate their IdP
+/// publishes, so they get a real expiry and alert like any certificate.
+pub fn enrich(records: &mut [CertRecord], facts: &TenantFacts) {
+    for r in records
+        .iter_mut()
+        .filter(|r| r.kind == Kind::ConnectionThumbprint && r.validity == Validity::Unknown)
+    {
+        let Some(sha1) = r.sha1.as_deref() else {
+            continue;
+        };
+        let found = facts
+            .idp
+            .iter()
+            .filter(|d| d.connection_id == r.object_id)
+            .filter_map(|d| d.published.as_ref())
+            .flat_map(|p| &p.certs)
+            .find(|c| c.sha1 == sha1)
+            .and_then(|c| c.cert.as_ref());
+        if let Some(info) = found {
+            r.fill(info);
         }
     }
 }

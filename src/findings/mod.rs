@@ -3,8 +3,12 @@
 //! custom domains. Each finding is a JSON record, a `certwatch_finding` series, a row on the
 //! status page and an alert.
 
+mod remote;
+pub use remote::CUSTOM_DOMAIN;
+
 use crate::expiry::Validity;
 use crate::inventory::{CertRecord, Kind, Role, Snapshot, Source, TenantSnapshot};
+use crate::policy::Policy;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -42,6 +46,8 @@ pub enum FindingKind {
     CustomDomainCertificateFailed,
     /// A custom domain's certificate (TLS probe, or Auth0's `renews_before`) expires soon.
     CustomDomainCertificateExpiring,
+    /// A self-managed custom domain could not be probed.
+    CustomDomainProbeFailed,
 }
 
 impl FindingKind {
@@ -61,6 +67,7 @@ impl FindingKind {
             FindingKind::JwksMismatch => "jwks_mismatch",
             FindingKind::CustomDomainCertificateFailed => "custom_domain_certificate_failed",
             FindingKind::CustomDomainCertificateExpiring => "custom_domain_certificate_expiring",
+            FindingKind::CustomDomainProbeFailed => "custom_domain_probe_failed",
         }
     }
 }
@@ -122,12 +129,16 @@ fn ser_opt_time<S: serde::Serializer>(v: &Option<OffsetDateTime>, s: S) -> Resul
     }
 }
 
-/// Every finding of a snapshot, tenant by tenant, in a stable order.
-pub fn evaluate(snapshot: &Snapshot) -> Vec<Finding> {
+/// Every finding of a snapshot at `now`, tenant by tenant, in a stable order. `policy` gives
+/// the horizons of certificates that are not inventory records (IdP-published, custom domains).
+pub fn evaluate(snapshot: &Snapshot, policy: &Policy, now: OffsetDateTime) -> Vec<Finding> {
     let mut out = Vec::new();
     for t in &snapshot.tenants {
         signing_keys(t, &mut out);
+        remote::jwks(t, &mut out);
         credentials(t, &mut out);
+        remote::idp(t, policy, now, &mut out);
+        remote::custom_domains(t, policy, now, &mut out);
     }
     out
 }
@@ -276,6 +287,10 @@ mod tests {
         let mut t = TenantSnapshot::pending("prod", "acme.auth0.com");
         t.records = records;
         Snapshot { tenants: vec![t] }
+    }
+
+    fn evaluate(s: &Snapshot) -> Vec<Finding> {
+        super::evaluate(s, &Policy::default(), NOW)
     }
 
     fn kinds(s: &Snapshot) -> Vec<FindingKind> {
