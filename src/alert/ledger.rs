@@ -1,7 +1,9 @@
 //! The alert ledger (`{state_dir}/alerts.json`): what has been notified and which deliveries are
 //! still pending, as versioned JSON written atomically (temp file, fsync, rename, fsync dir).
 
-use super::policy::{Batch, Entries, Entry, RotationEntries, RotationEntry};
+use super::policy::{
+    Batch, Entries, Entry, FindingEntries, FindingEntry, RotationEntries, RotationEntry,
+};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -71,6 +73,8 @@ pub struct Ledger {
     pub entries: Entries,
     /// Notified rotation problems that the last pass still reported.
     pub rotations: RotationEntries,
+    /// Notified findings (warning or critical) that have not resolved yet.
+    pub findings: FindingEntries,
     /// Deliveries not yet done, oldest first.
     pub pending: Vec<Pending>,
     /// The next pending id.
@@ -90,6 +94,9 @@ struct File {
     /// that such builds can still read the file.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     rotations: Vec<RotationEntry>,
+    /// Likewise for finding alerts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    findings: Vec<FindingEntry>,
     #[serde(default)]
     pending: Vec<Pending>,
 }
@@ -138,6 +145,7 @@ impl Ledger {
             next_id: self.next_id,
             entries: self.entries.values().cloned().collect(),
             rotations: self.rotations.values().cloned().collect(),
+            findings: self.findings.values().cloned().collect(),
             pending: self.pending.clone(),
         };
         let mut out = serde_json::to_vec_pretty(&file).unwrap_or_default();
@@ -169,6 +177,11 @@ impl Ledger {
                 .rotations
                 .into_iter()
                 .map(|e| (e.event.key(), e))
+                .collect(),
+            findings: file
+                .findings
+                .into_iter()
+                .map(|e| (e.finding.key(), e))
                 .collect(),
             pending: file.pending,
             next_id: file.next_id.max(max_id),
@@ -227,7 +240,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use crate::alert::policy::{
-        Alert, AlertStatus, Certificate, RotationAlert, RotationEvent, RotationOutcome,
+        Alert, AlertStatus, Certificate, FindingAlert, FindingRecord, RotationAlert, RotationEvent,
+        RotationOutcome,
     };
     use crate::config::Severity;
     use crate::expiry::Status;
@@ -412,5 +426,65 @@ mod tests {
             v.get("rotations").is_none() && v["pending"][0]["batch"].get("rotations").is_none(),
             "no rotation keys while there are none, so older builds still read the file"
         );
+        assert!(l.findings.is_empty());
+        assert!(
+            v.get("findings").is_none() && v["pending"][0]["batch"].get("findings").is_none(),
+            "no finding keys while there are none, so older builds still read the file"
+        );
+    }
+
+    #[test]
+    fn finding_entries_and_alerts_round_trip() {
+        let record = FindingRecord {
+            tenant: "prod".into(),
+            kind: "idp_certificate_withdrawn".into(),
+            object_id: "con_1".into(),
+            object_name: "acme".into(),
+            severity: "critical".into(),
+            message: "the IdP no longer publishes 3f1c".into(),
+            sha1: Some("3f1c".into()),
+            not_after: Some(T0 + time::Duration::days(20)),
+        };
+        let entry = FindingEntry {
+            severity: Severity::Critical,
+            max_severity: Severity::Critical,
+            first_notified: T0,
+            last_notified: T0,
+            object_kind: "connection_signing_cert".into(),
+            finding: record.clone(),
+        };
+        let mut l = Ledger::default();
+        l.findings.insert(record.key(), entry);
+        l.enqueue(
+            "ops".into(),
+            Batch::of_findings(
+                false,
+                vec![FindingAlert {
+                    status: AlertStatus::Resolved,
+                    severity: Severity::Critical,
+                    reminder: false,
+                    object_kind: "connection_signing_cert".into(),
+                    finding: record,
+                    first_notified: T0,
+                    at: T0 + time::Duration::days(1),
+                }],
+            ),
+            T0,
+        );
+        let json = l.to_json();
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(
+            v["findings"][0]["finding"]["kind"],
+            "idp_certificate_withdrawn"
+        );
+        assert_eq!(
+            v["findings"][0]["finding"]["not_after"],
+            "2026-12-13T12:00:00Z"
+        );
+        assert_eq!(
+            v["pending"][0]["batch"]["findings"][0]["status"],
+            "resolved"
+        );
+        assert_eq!(Ledger::from_json(&json).unwrap(), l);
     }
 }

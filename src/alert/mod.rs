@@ -3,7 +3,8 @@
 //! them through one `Notifier` per channel (`email`, `webhook`; bodies from `render`), and retries
 //! failed deliveries with backoff until they are delivered or given up. After a rotation pass it
 //! does the same for the pass's failed, rolled back and blocked steps (SPEC §8,
-//! [`Engine::notify_rotation`]).
+//! [`Engine::notify_rotation`]), and after a poll for the report's findings (SPEC §11,
+//! [`Engine::notify_findings`]).
 //!
 //! Delivery is at-least-once: the ledger is written before a message is sent and again after, so a
 //! crash between a successful send and the second write can repeat that one message; a restart at
@@ -104,6 +105,9 @@ struct State {
     /// The ledger was lost: record the next poll's non-ok certificates as already notified.
     /// (Rotation problems are not seeded: see `Engine::notify_rotation`.)
     seed: bool,
+    /// The same for the next findings check's warning and critical findings (a flag of its own:
+    /// `process` and `notify_findings` are separate calls, in either order).
+    seed_findings: bool,
 }
 
 /// The `outcome` label of `certwatch_alerts_sent_total`.
@@ -216,7 +220,11 @@ impl Engine {
             give_up_after: cfg.give_up_after,
             notifiers,
             path,
-            state: tokio::sync::Mutex::new(State { ledger, seed }),
+            state: tokio::sync::Mutex::new(State {
+                ledger,
+                seed,
+                seed_findings: seed,
+            }),
             pending,
             metrics,
         })
@@ -246,16 +254,8 @@ impl Engine {
                 "alert"
             );
         }
-        let batches = policy::route(
-            &alerts,
-            self.notifiers.iter().map(|n| (n.name(), n.filter())),
-            self.digest,
-        );
-        for (channel, batch) in batches {
-            st.ledger.enqueue(channel, batch, now);
-        }
-        self.persist(&st.ledger).await;
-        self.deliver_due(&mut st, now).await;
+        let batches = policy::route(&alerts, self.channels(), self.digest);
+        self.commit(&mut st, batches, true, now).await;
     }
 
     /// Notify about rotation problems of one pass (SPEC §8): give it every failed, rolled back
@@ -284,19 +284,51 @@ impl Engine {
                 "rotation alert"
             );
         }
-        let batches = policy::route_rotations(
-            &alerts,
-            self.notifiers.iter().map(|n| (n.name(), n.filter())),
-            self.digest,
-        );
-        let changed = before != st.ledger.rotations || !batches.is_empty();
-        for (channel, batch) in batches {
-            st.ledger.enqueue(channel, batch, now);
+        let batches = policy::route_rotations(&alerts, self.channels(), self.digest);
+        let changed = before != st.ledger.rotations;
+        self.commit(&mut st, batches, changed, now).await;
+    }
+
+    /// After each poll, with the same report as `process`: notify about the report's findings
+    /// (SPEC §11). A finding is identified by (tenant, finding kind, object_id, sha1 or ""); it
+    /// fires when first seen at warning or critical (`info` never alerts), again when its severity
+    /// rises, as a reminder every `repeat_interval` while it is reported, and resolves once (when
+    /// `send_resolved`) when it is no longer reported, or only at `info`, by a tenant whose poll is
+    /// up. A tenant that is not up keeps its findings' entries untouched: no resolve, no reminder
+    /// (see `policy::decide_findings`). Channels filter on severity, tenant and the object's kind;
+    /// delivery, retries, `digest` and the `certwatch_alerts_sent_total` counter work as for
+    /// certificates.
+    ///
+    /// After a lost or corrupt ledger the findings reported by the first check are recorded as
+    /// already notified, as certificates are: a finding is a standing condition like an expiry
+    /// status, there can be many of them (one per application, connection, domain), reminders
+    /// resume after `repeat_interval`, and they still resolve when they go away.
+    pub async fn notify_findings(&self, report: &Report, now: OffsetDateTime) {
+        let mut st = self.state.lock().await;
+        let before = st.ledger.findings.clone();
+        if st.seed_findings {
+            let n = policy::seed_findings(&mut st.ledger.findings, report, now);
+            tracing::warn!(
+                findings = n,
+                "alert ledger was lost: treating every warning or critical finding as already notified; reminders \
+                 resume after repeat_interval"
+            );
+            st.seed_findings = false;
         }
-        if changed {
-            self.persist(&st.ledger).await;
+        let alerts = policy::decide_findings(&mut st.ledger.findings, report, self.settings, now);
+        for a in &alerts {
+            tracing::info!(
+                status = a.status.as_str(),
+                severity = a.severity.as_str(),
+                finding = %a.finding.kind,
+                reminder = a.reminder,
+                summary = %render::finding_summary(a),
+                "finding alert"
+            );
         }
-        self.deliver_due(&mut st, now).await;
+        let batches = policy::route_findings(&alerts, self.channels(), self.digest);
+        let changed = before != st.ledger.findings;
+        self.commit(&mut st, batches, changed, now).await;
     }
 
     /// Retry pending deliveries whose backoff elapsed (the daemon calls this every ~30 s).
@@ -308,6 +340,30 @@ impl Engine {
     /// Number of deliveries waiting for retry.
     pub fn pending(&self) -> usize {
         self.pending.load(Ordering::Relaxed)
+    }
+
+    /// The channels as `(name, filter)`, for routing.
+    fn channels(&self) -> impl Iterator<Item = (&str, &Filter)> {
+        self.notifiers.iter().map(|n| (n.name(), n.filter()))
+    }
+
+    /// Queue `batches`, write the ledger if the entries `changed` or anything was queued, and
+    /// deliver what is due.
+    async fn commit(
+        &self,
+        st: &mut State,
+        batches: Vec<(String, Batch)>,
+        changed: bool,
+        now: OffsetDateTime,
+    ) {
+        let changed = changed || !batches.is_empty();
+        for (channel, batch) in batches {
+            st.ledger.enqueue(channel, batch, now);
+        }
+        if changed {
+            self.persist(&st.ledger).await;
+        }
+        self.deliver_due(st, now).await;
     }
 
     fn notifier(&self, name: &str) -> Option<&Arc<dyn Notifier>> {
@@ -447,9 +503,11 @@ impl Engine {
                 "alert delivery failed; giving up"
             ),
         }
-        for a in &p.batch.alerts {
-            let severity = match a.status {
-                AlertStatus::Firing => a.severity.as_str(),
+        let statuses = p.batch.alerts.iter().map(|a| (a.status, a.severity));
+        let findings = p.batch.findings.iter().map(|a| (a.status, a.severity));
+        for (status, severity) in statuses.chain(findings) {
+            let severity = match status {
+                AlertStatus::Firing => severity.as_str(),
                 AlertStatus::Resolved => "resolved",
             };
             self.metrics

@@ -1,9 +1,11 @@
 //! Pure alert policy (SPEC §7): (ledger entries, report, settings, now) → notifications, the same
-//! for the rotation problems of a pass (SPEC §8: failed, rolled back, blocked), and the routing of
-//! notifications to channels. No I/O and no clock: `now` is an argument.
+//! for the rotation problems of a pass (SPEC §8: failed, rolled back, blocked) and for the
+//! report's findings (SPEC §11), and the routing of notifications to channels. No I/O and no
+//! clock: `now` is an argument.
 
 use crate::config::{Filter, Severity};
 use crate::expiry::Status;
+use crate::findings::{Finding, FindingSeverity};
 use crate::inventory::Kind;
 use crate::report::{CertificateReport, Report};
 use serde::{Deserialize, Serialize};
@@ -631,6 +633,245 @@ pub fn decide_rotations(
     alerts
 }
 
+/// A finding exactly as the SPEC §11 record, as carried by a notification and remembered in the
+/// ledger (so a `resolved` notification can still describe what went away). `kind` and `severity`
+/// are kept as their JSON strings, so a ledger written by a build that knows more finding kinds
+/// still loads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingRecord {
+    /// Tenant name.
+    pub tenant: String,
+    /// The finding kind (`idp_certificate_withdrawn`, …).
+    pub kind: String,
+    /// Object id.
+    pub object_id: String,
+    /// Object name.
+    pub object_name: String,
+    /// `info`, `warning` or `critical`, as reported.
+    pub severity: String,
+    /// Human message.
+    pub message: String,
+    /// SHA-1 of the certificate concerned, where there is one.
+    #[serde(default)]
+    pub sha1: Option<String>,
+    /// Expiry of the certificate concerned, where known.
+    #[serde(default, with = "rfc3339_opt")]
+    pub not_after: Option<OffsetDateTime>,
+}
+
+impl From<&Finding> for FindingRecord {
+    fn from(f: &Finding) -> Self {
+        Self {
+            tenant: f.tenant.clone(),
+            kind: f.finding.as_str().into(),
+            object_id: f.object_id.clone(),
+            object_name: f.object_name.clone(),
+            severity: f.severity.as_str().into(),
+            message: f.message.clone(),
+            sha1: f.sha1.clone(),
+            not_after: f.not_after,
+        }
+    }
+}
+
+impl FindingRecord {
+    /// The ledger key of this finding.
+    pub fn key(&self) -> FindingKey {
+        FindingKey {
+            tenant: self.tenant.clone(),
+            kind: self.kind.clone(),
+            object_id: self.object_id.clone(),
+            sha1: self.sha1.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// The identity of one finding across polls: (tenant, finding kind, object_id, sha1 or "").
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FindingKey {
+    /// Tenant name.
+    pub tenant: String,
+    /// Finding kind.
+    pub kind: String,
+    /// Object id.
+    pub object_id: String,
+    /// SHA-1 of the certificate concerned, or "".
+    pub sha1: String,
+}
+
+/// The alert severity of a finding: warning and critical alert, info never does.
+pub fn finding_severity(s: FindingSeverity) -> Option<Severity> {
+    match s {
+        FindingSeverity::Info => None,
+        FindingSeverity::Warning => Some(Severity::Warning),
+        FindingSeverity::Critical => Some(Severity::Critical),
+    }
+}
+
+/// What the ledger remembers about one notified finding (warning or critical) until it resolves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingEntry {
+    /// The severity last seen (lowered quietly; a rise above it fires).
+    pub severity: Severity,
+    /// The worst severity notified in this episode (routes `resolved`).
+    pub max_severity: Severity,
+    /// When this episode was first notified.
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_notified: OffsetDateTime,
+    /// When it was last notified (the `repeat_interval` clock).
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_notified: OffsetDateTime,
+    /// The kind of object the finding is about (a certificate kind or `custom_domain`): the
+    /// channels' `kinds` filter.
+    pub object_kind: String,
+    /// The record as last seen.
+    pub finding: FindingRecord,
+}
+
+/// Finding ledger entries by key.
+pub type FindingEntries = BTreeMap<FindingKey, FindingEntry>;
+
+/// One notification about one finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingAlert {
+    /// Firing, or resolved (the finding is no longer reported, or dropped to `info`).
+    pub status: AlertStatus,
+    /// The severity notified (for `resolved`: the worst severity of the episode).
+    pub severity: Severity,
+    /// True for a `repeat_interval` reminder of an unchanged finding.
+    #[serde(default)]
+    pub reminder: bool,
+    /// The kind of object (`FindingEntry::object_kind`).
+    pub object_kind: String,
+    /// The finding as of the poll (for `resolved`: as last seen while it alerted).
+    pub finding: FindingRecord,
+    /// When this episode was first notified (equals `at` for a new finding).
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_notified: OffsetDateTime,
+    /// When the poll that produced it ran.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+/// Decide one poll's finding notifications and update `entries`.
+///
+/// - A finding (tenant, kind, object_id, sha1) fires when first seen at warning or critical,
+///   again when its severity rises above the one last seen, and as a reminder every
+///   `repeat_interval` while it is still reported. A lower severity is recorded quietly. `info`
+///   findings never fire.
+/// - A notified finding resolves once (routed by the worst severity of the episode) when it is no
+///   longer reported, or is reported at `info`, for a tenant whose poll is up.
+/// - A tenant that is not up (or absent from the report) keeps its entries as they are: nothing
+///   resolves, no reminder, no quiet update. A finding reported for it that is new or worse still
+///   fires: what was read is evidence, what was not read is not.
+/// - Of duplicate keys in the report the first wins.
+pub fn decide_findings(
+    entries: &mut FindingEntries,
+    report: &Report,
+    settings: Settings,
+    now: OffsetDateTime,
+) -> Vec<FindingAlert> {
+    let up = |tenant: &str| report.tenants.iter().any(|t| t.name == tenant && t.up);
+    let mut alerts = Vec::new();
+    let mut present: BTreeSet<FindingKey> = BTreeSet::new();
+    let alert = |status, severity, reminder, e: &FindingEntry| FindingAlert {
+        status,
+        severity,
+        reminder,
+        object_kind: e.object_kind.clone(),
+        finding: e.finding.clone(),
+        first_notified: e.first_notified,
+        at: now,
+    };
+    for f in &report.findings {
+        let record = FindingRecord::from(f);
+        let key = record.key();
+        if !present.insert(key.clone()) {
+            continue;
+        }
+        let tenant_up = up(&f.tenant);
+        match (finding_severity(f.severity), entries.get_mut(&key)) {
+            (None, None) => {}
+            (None, Some(_)) => {
+                if tenant_up && let Some(e) = entries.remove(&key) {
+                    alerts.push(alert(AlertStatus::Resolved, e.max_severity, false, &e));
+                }
+            }
+            (Some(s), None) => {
+                let e = FindingEntry {
+                    severity: s,
+                    max_severity: s,
+                    first_notified: now,
+                    last_notified: now,
+                    object_kind: f.object_kind.into(),
+                    finding: record,
+                };
+                alerts.push(alert(AlertStatus::Firing, s, false, &e));
+                entries.insert(key, e);
+            }
+            (Some(s), Some(e)) => {
+                let worse = s > e.severity;
+                if !worse && !tenant_up {
+                    continue;
+                }
+                let due = now - e.last_notified >= settings.repeat_interval;
+                e.severity = s;
+                e.max_severity = e.max_severity.max(s);
+                e.object_kind = f.object_kind.into();
+                e.finding = record;
+                if worse || due {
+                    e.last_notified = now;
+                    alerts.push(alert(AlertStatus::Firing, s, !worse, e));
+                }
+            }
+        }
+    }
+    let gone: Vec<FindingKey> = entries
+        .keys()
+        .filter(|k| !present.contains(*k) && up(&k.tenant))
+        .cloned()
+        .collect();
+    for key in gone {
+        if let Some(e) = entries.remove(&key) {
+            alerts.push(alert(AlertStatus::Resolved, e.max_severity, false, &e));
+        }
+    }
+    if !settings.send_resolved {
+        alerts.retain(|a| a.status == AlertStatus::Firing);
+    }
+    alerts
+}
+
+/// Recover from a lost ledger like `seed` does for certificates: every warning or critical
+/// finding reported now is recorded as already notified (reminders resume after
+/// `repeat_interval`; it still resolves when it goes away). Returns how many entries were added.
+pub fn seed_findings(entries: &mut FindingEntries, report: &Report, now: OffsetDateTime) -> usize {
+    let mut added = 0;
+    for f in &report.findings {
+        let Some(s) = finding_severity(f.severity) else {
+            continue;
+        };
+        let record = FindingRecord::from(f);
+        let key = record.key();
+        if entries.contains_key(&key) {
+            continue;
+        }
+        entries.insert(
+            key,
+            FindingEntry {
+                severity: s,
+                max_severity: s,
+                first_notified: now,
+                last_notified: now,
+                object_kind: f.object_kind.into(),
+                finding: record,
+            },
+        );
+        added += 1;
+    }
+    added
+}
+
 /// Whether a channel's filter lets `alert` through. `resolved` is routed by the worst severity of
 /// the episode, so a channel that saw the alert fire also sees it resolve.
 pub fn accepts(filter: &Filter, alert: &Alert) -> bool {
@@ -648,8 +889,16 @@ pub fn accepts_rotation(filter: &Filter, alert: &RotationAlert) -> bool {
         && (filter.kinds.is_empty() || filter.kinds.contains(&r.kind))
 }
 
-/// One message for one channel: a single alert, or (digest mode) all of a poll's alerts or all of
-/// a rotation pass's alerts.
+/// Whether a channel's filter lets a finding alert through (severity, tenant, and the kind of
+/// the object the finding is about).
+pub fn accepts_finding(filter: &Filter, alert: &FindingAlert) -> bool {
+    alert.severity >= filter.min_severity
+        && (filter.tenants.is_empty() || filter.tenants.contains(&alert.finding.tenant))
+        && (filter.kinds.is_empty() || filter.kinds.iter().any(|k| k.as_str() == alert.object_kind))
+}
+
+/// One message for one channel: a single alert, or (digest mode) all the alerts of one poll, one
+/// rotation pass or one findings check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Batch {
     /// Render as a digest (even with one alert), so receivers see one shape per configuration.
@@ -659,6 +908,9 @@ pub struct Batch {
     /// The rotation alerts, in decision order (absent from ledgers written before they existed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rotations: Vec<RotationAlert>,
+    /// The finding alerts, in decision order (absent from ledgers written before they existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<FindingAlert>,
 }
 
 impl Batch {
@@ -668,6 +920,7 @@ impl Batch {
             digest,
             alerts,
             rotations: Vec::new(),
+            findings: Vec::new(),
         }
     }
 
@@ -677,12 +930,23 @@ impl Batch {
             digest,
             alerts: Vec::new(),
             rotations,
+            findings: Vec::new(),
+        }
+    }
+
+    /// A batch of finding alerts.
+    pub fn of_findings(digest: bool, findings: Vec<FindingAlert>) -> Batch {
+        Batch {
+            digest,
+            alerts: Vec::new(),
+            rotations: Vec::new(),
+            findings,
         }
     }
 
     /// How many alerts of either sort it carries.
     pub fn len(&self) -> usize {
-        self.alerts.len() + self.rotations.len()
+        self.alerts.len() + self.rotations.len() + self.findings.len()
     }
 
     /// Whether it carries no alert.
@@ -716,6 +980,21 @@ pub fn route_rotations<'a>(
     )
 }
 
+/// `route` for finding alerts.
+pub fn route_findings<'a>(
+    alerts: &[FindingAlert],
+    channels: impl IntoIterator<Item = (&'a str, &'a Filter)>,
+    digest: bool,
+) -> Vec<(String, Batch)> {
+    route_with(
+        alerts,
+        channels,
+        digest,
+        accepts_finding,
+        Batch::of_findings,
+    )
+}
+
 fn route_with<'a, T: Clone>(
     items: &[T],
     channels: impl IntoIterator<Item = (&'a str, &'a Filter)>,
@@ -745,6 +1024,9 @@ fn route_with<'a, T: Clone>(
     }
     out
 }
+
+#[cfg(test)]
+mod findings_tests;
 
 #[cfg(test)]
 mod tests {
@@ -1263,6 +1545,47 @@ mod tests {
         );
     }
 
+    /// One channel per filter dimension: `all` (warning), `crit`, `expired`, `staging` (tenant)
+    /// and `creds` (kind client_credential).
+    pub(super) fn channel_filters() -> [(&'static str, Filter); 5] {
+        let all = Filter {
+            min_severity: Warning,
+            tenants: vec![],
+            kinds: vec![],
+        };
+        [
+            ("all", all.clone()),
+            (
+                "crit",
+                Filter {
+                    min_severity: Critical,
+                    ..all.clone()
+                },
+            ),
+            (
+                "expired",
+                Filter {
+                    min_severity: Expired,
+                    ..all.clone()
+                },
+            ),
+            (
+                "staging",
+                Filter {
+                    tenants: vec!["staging".into()],
+                    ..all.clone()
+                },
+            ),
+            (
+                "creds",
+                Filter {
+                    kinds: vec![Kind::ClientCredential],
+                    ..all
+                },
+            ),
+        ]
+    }
+
     #[test]
     fn rotation_routing_applies_severity_tenant_and_kind_filters() {
         let mut e = RotationEntries::new();
@@ -1276,34 +1599,8 @@ mod tests {
             SETTINGS,
             T0,
         );
-        let all = Filter {
-            min_severity: Warning,
-            tenants: vec![],
-            kinds: vec![],
-        };
-        let crit = Filter {
-            min_severity: Critical,
-            ..all.clone()
-        };
-        let expired = Filter {
-            min_severity: Expired,
-            ..all.clone()
-        };
-        let staging_only = Filter {
-            tenants: vec!["staging".into()],
-            ..all.clone()
-        };
-        let creds = Filter {
-            kinds: vec![Kind::ClientCredential],
-            ..all.clone()
-        };
-        let chans = [
-            ("all", &all),
-            ("crit", &crit),
-            ("expired", &expired),
-            ("staging", &staging_only),
-            ("creds", &creds),
-        ];
+        let filters = channel_filters();
+        let chans = filters.each_ref().map(|(n, f)| (*n, f));
         let single = route_rotations(&alerts, chans, false);
         let got: Vec<(&str, &str)> = single
             .iter()

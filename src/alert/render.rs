@@ -1,17 +1,23 @@
 //! Rendering of notifications (pure): email subject / text / HTML from templates compiled in with
 //! `include_str!`, and the webhook payloads (`json`, `slack`, `teams`), for certificate alerts
-//! (SPEC §7) and rotation alerts (SPEC §8). Every value that comes from Auth0 (and every rotation
+//! (SPEC §7), rotation alerts (SPEC §8) and finding alerts (SPEC §11, in `finding`). Every value that comes from Auth0 (and every rotation
 //! message, which can quote Auth0) is escaped for its destination: HTML-escaped in HTML, control
 //! characters (CR/LF included) removed in text and subjects, markup-escaped in Slack and Teams.
 
+mod finding;
+
+pub use finding::{finding_subject, finding_summary, json_finding_alert};
+
 use super::policy::{
-    Alert, AlertStatus, Batch, Certificate, RotationAlert, RotationEvent, RotationOutcome,
+    Alert, AlertStatus, Batch, Certificate, FindingAlert, FindingRecord, RotationAlert,
+    RotationEvent, RotationOutcome,
 };
 use crate::config::Severity;
 use crate::inventory::Kind;
 use crate::report::rfc3339;
 use serde::Serialize;
 use serde_json::{Value, json};
+use time::OffsetDateTime;
 
 const EMAIL_TXT: &str = include_str!("templates/email.txt");
 const ITEM_TXT: &str = include_str!("templates/item.txt");
@@ -231,49 +237,113 @@ pub fn rotation_subject(a: &RotationAlert) -> String {
     format!("{PREFIX}{}", rotation_summary(a))
 }
 
+/// One alert of a batch, of whichever sort.
+#[derive(Debug, Clone, Copy)]
+enum Item<'a> {
+    Certificate(&'a Alert),
+    Rotation(&'a RotationAlert),
+    Finding(&'a FindingAlert),
+}
+
+impl<'a> Item<'a> {
+    fn summary(self) -> String {
+        match self {
+            Item::Certificate(a) => summary(a),
+            Item::Rotation(a) => rotation_summary(a),
+            Item::Finding(a) => finding_summary(a),
+        }
+    }
+
+    fn tenant(self) -> &'a str {
+        match self {
+            Item::Certificate(a) => &a.certificate.tenant,
+            Item::Rotation(a) => &a.rotation.tenant,
+            Item::Finding(a) => &a.finding.tenant,
+        }
+    }
+
+    /// The severity, unless it is a `resolved` notification.
+    fn firing(self) -> Option<Severity> {
+        match self {
+            Item::Certificate(a) => (a.status == AlertStatus::Firing).then_some(a.severity),
+            Item::Rotation(a) => Some(a.severity),
+            Item::Finding(a) => (a.status == AlertStatus::Firing).then_some(a.severity),
+        }
+    }
+
+    fn at(self) -> OffsetDateTime {
+        match self {
+            Item::Certificate(a) => a.at,
+            Item::Rotation(a) => a.at,
+            Item::Finding(a) => a.at,
+        }
+    }
+
+    fn json(self) -> JsonAlert<'a> {
+        match self {
+            Item::Certificate(a) => json_alert(a),
+            Item::Rotation(a) => json_rotation_alert(a),
+            Item::Finding(a) => json_finding_alert(a),
+        }
+    }
+}
+
+/// Every alert of a batch: certificate alerts, then rotation alerts, then finding alerts.
+fn items(batch: &Batch) -> impl Iterator<Item = Item<'_>> {
+    batch
+        .alerts
+        .iter()
+        .map(Item::Certificate)
+        .chain(batch.rotations.iter().map(Item::Rotation))
+        .chain(batch.findings.iter().map(Item::Finding))
+}
+
+/// The alert of a batch that carries exactly one.
+fn only(batch: &Batch) -> Option<Item<'_>> {
+    if batch.len() == 1 {
+        items(batch).next()
+    } else {
+        None
+    }
+}
+
 /// What a batch is about, for logs: the summary of a single alert, or `digest of N alerts`.
 pub fn describe_batch(batch: &Batch) -> String {
-    match (batch.alerts.as_slice(), batch.rotations.as_slice()) {
-        ([one], []) => summary(one),
-        ([], [one]) => rotation_summary(one),
-        _ => format!("digest of {} alerts", batch.len()),
+    match only(batch) {
+        Some(one) => one.summary(),
+        None => format!("digest of {} alerts", batch.len()),
     }
 }
 
 /// The title of a batch: the summary of a single alert, or a count for a digest.
 fn title(batch: &Batch) -> String {
-    match (batch.alerts.as_slice(), batch.rotations.as_slice()) {
-        ([one], []) if !batch.digest => summary(one),
-        ([], [one]) if !batch.digest => rotation_summary(one),
-        (alerts, rotations) => {
-            let worst = alerts
-                .iter()
-                .filter(|a| a.status == AlertStatus::Firing)
-                .map(|a| a.severity)
-                .chain(rotations.iter().map(|r| r.severity))
-                .max()
-                .map(severity_word)
-                .unwrap_or("RESOLVED");
-            let mut tenants: Vec<&str> = alerts
-                .iter()
-                .map(|a| a.certificate.tenant.as_str())
-                .chain(rotations.iter().map(|r| r.rotation.tenant.as_str()))
-                .collect();
-            tenants.sort_unstable();
-            tenants.dedup();
-            let n = batch.len();
-            let what = match (alerts.is_empty(), rotations.is_empty()) {
-                (_, true) => "certificate alert",
-                (true, false) => "rotation alert",
-                (false, false) => "alert",
-            };
-            let s = if n == 1 { "" } else { "s" };
-            format!(
-                "{worst} {n} {what}{s} for {}",
-                text_safe(&tenants.join(", "), 200)
-            )
-        }
+    if let Some(one) = only(batch).filter(|_| !batch.digest) {
+        return one.summary();
     }
+    let worst = items(batch)
+        .filter_map(Item::firing)
+        .max()
+        .map(severity_word)
+        .unwrap_or("RESOLVED");
+    let mut tenants: Vec<&str> = items(batch).map(Item::tenant).collect();
+    tenants.sort_unstable();
+    tenants.dedup();
+    let n = batch.len();
+    let sorts = [
+        (!batch.alerts.is_empty(), "certificate alert"),
+        (!batch.rotations.is_empty(), "rotation alert"),
+        (!batch.findings.is_empty(), "finding"),
+    ];
+    let what = match sorts.iter().filter(|(any, _)| *any).collect::<Vec<_>>()[..] {
+        [(_, one)] => one,
+        [] => "certificate alert",
+        _ => "alert",
+    };
+    let s = if n == 1 { "" } else { "s" };
+    format!(
+        "{worst} {n} {what}{s} for {}",
+        text_safe(&tenants.join(", "), 200)
+    )
 }
 
 fn advice(a: &Alert) -> &'static str {
@@ -336,8 +406,9 @@ fn rotation_advice(o: RotationOutcome) -> String {
     }
 }
 
-fn colour(a: &Alert) -> &'static str {
-    match (a.status, a.severity) {
+/// The accent colour of an alert in HTML.
+fn colour(status: AlertStatus, severity: Severity) -> &'static str {
+    match (status, severity) {
         (AlertStatus::Resolved, _) => "#1a7f37",
         (_, Severity::Warning) => "#bf8700",
         (_, Severity::Critical) => "#d1242f",
@@ -391,14 +462,6 @@ fn rotation_fields(a: &RotationAlert) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn rotation_colour(a: &RotationAlert) -> &'static str {
-    match a.severity {
-        Severity::Warning => "#bf8700",
-        Severity::Critical => "#d1242f",
-        Severity::Expired => "#82071e",
-    }
-}
-
 fn replacement_text(a: &Alert) -> Option<(String, String)> {
     a.replacement
         .as_ref()
@@ -408,12 +471,9 @@ fn replacement_text(a: &Alert) -> Option<(String, String)> {
 /// The email for a batch (one alert, or a digest).
 pub fn email(batch: &Batch) -> Email {
     let title = title(batch);
-    let at = batch
-        .alerts
-        .first()
-        .map(|a| a.at)
-        .or_else(|| batch.rotations.first().map(|r| r.at))
-        .map(rfc3339)
+    let at = items(batch)
+        .next()
+        .map(|i| rfc3339(i.at()))
         .unwrap_or_default();
     let version = env!("CARGO_PKG_VERSION");
 
@@ -440,24 +500,39 @@ pub fn email(batch: &Batch) -> Email {
         let escaped: Vec<(&str, String)> = f.iter().map(|(k, v)| (*k, html_escape(v))).collect();
         let mut h: Vec<(&str, &str)> = escaped.iter().map(|(k, v)| (*k, v.as_str())).collect();
         h.push(("replacement", &repl_html));
-        h.push(("colour", colour(a)));
+        h.push(("colour", colour(a.status, a.severity)));
         html_items.push_str(&fill(ITEM_HTML, &h));
     }
-    for r in &batch.rotations {
-        let f = rotation_fields(r);
+    let mut push_item = |(txt, html): (&str, &str), f: Vec<(&str, String)>, colour: &str| {
         let t: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        text_items.push_str(&fill(ROTATION_ITEM_TXT, &t));
+        text_items.push_str(&fill(txt, &t));
         let escaped: Vec<(&str, String)> = f.iter().map(|(k, v)| (*k, html_escape(v))).collect();
         let mut h: Vec<(&str, &str)> = escaped.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        h.push(("colour", rotation_colour(r)));
-        html_items.push_str(&fill(ROTATION_ITEM_HTML, &h));
+        h.push(("colour", colour));
+        html_items.push_str(&fill(html, &h));
+    };
+    for r in &batch.rotations {
+        let colour = colour(AlertStatus::Firing, r.severity);
+        push_item(
+            (ROTATION_ITEM_TXT, ROTATION_ITEM_HTML),
+            rotation_fields(r),
+            colour,
+        );
     }
-    // A batch of rotation alerts only gets the rotation footer; certificate or mixed batches the
-    // certificate one.
-    let (email_txt, email_html) = if batch.alerts.is_empty() && !batch.rotations.is_empty() {
-        (ROTATION_EMAIL_TXT, ROTATION_EMAIL_HTML)
-    } else {
-        (EMAIL_TXT, EMAIL_HTML)
+    for a in &batch.findings {
+        let colour = colour(a.status, a.severity);
+        push_item(finding::ITEM_TEMPLATES, finding::fields(a), colour);
+    }
+    // A batch of rotation alerts only (or finding alerts only) gets its own footer; certificate or
+    // mixed batches the certificate one.
+    let (email_txt, email_html) = match (
+        batch.alerts.is_empty(),
+        batch.rotations.is_empty(),
+        batch.findings.is_empty(),
+    ) {
+        (true, false, true) => (ROTATION_EMAIL_TXT, ROTATION_EMAIL_HTML),
+        (true, true, false) => finding::EMAIL_TEMPLATES,
+        _ => (EMAIL_TXT, EMAIL_HTML),
     };
 
     // A digest gets a heading; a single alert's headline is its heading.
@@ -501,7 +576,8 @@ pub fn email(batch: &Batch) -> Email {
 /// The `json` payload of one alert (field order as in SPEC §7). A certificate alert carries
 /// `certificate` and no `rotation` key; a rotation alert (SPEC §8) carries `rotation` and no
 /// `certificate` key, is always `firing` with `resolution: null`, and its severity is `critical`
-/// (failed, rolled back) or `warning` (blocked).
+/// (failed, rolled back) or `warning` (blocked). A finding alert (SPEC §11) carries only
+/// `finding`, with `resolution: "resolved"` when resolved.
 #[derive(Debug, Serialize)]
 pub struct JsonAlert<'a> {
     /// Always `JSON_VERSION`.
@@ -512,7 +588,7 @@ pub struct JsonAlert<'a> {
     pub severity: &'static str,
     /// The subject line without the `[certwatch] ` prefix.
     pub summary: String,
-    /// `renewed` / `removed` for resolved alerts.
+    /// `renewed` / `removed` for resolved certificate alerts, `resolved` for resolved findings.
     pub resolution: Option<&'static str>,
     /// The SPEC §5 record (certificate alerts only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -520,6 +596,9 @@ pub struct JsonAlert<'a> {
     /// `{tenant, kind, object_id, object_name, outcome, message}` (rotation alerts only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rotation: Option<&'a RotationEvent>,
+    /// The SPEC §11 record (finding alerts only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finding: Option<&'a FindingRecord>,
 }
 
 /// The `json` webhook document: one alert, or a digest.
@@ -547,6 +626,7 @@ pub fn json_alert(a: &Alert) -> JsonAlert<'_> {
         resolution: a.resolution.map(|r| r.as_str()),
         certificate: Some(&a.certificate),
         rotation: None,
+        finding: None,
     }
 }
 
@@ -560,21 +640,18 @@ pub fn json_rotation_alert(a: &RotationAlert) -> JsonAlert<'_> {
         resolution: None,
         certificate: None,
         rotation: Some(&a.rotation),
+        finding: None,
     }
 }
 
-/// The `json` document for a batch (a digest lists certificate alerts, then rotation alerts).
+/// The `json` document for a batch (a digest lists certificate alerts, then rotation alerts,
+/// then finding alerts).
 pub fn json_payload(batch: &Batch) -> JsonPayload<'_> {
-    match (batch.alerts.as_slice(), batch.rotations.as_slice()) {
-        ([one], []) if !batch.digest => JsonPayload::Single(json_alert(one)),
-        ([], [one]) if !batch.digest => JsonPayload::Single(json_rotation_alert(one)),
-        (alerts, rotations) => JsonPayload::Digest {
+    match only(batch) {
+        Some(one) if !batch.digest => JsonPayload::Single(one.json()),
+        _ => JsonPayload::Digest {
             version: JSON_VERSION,
-            alerts: alerts
-                .iter()
-                .map(json_alert)
-                .chain(rotations.iter().map(json_rotation_alert))
-                .collect(),
+            alerts: items(batch).map(Item::json).collect(),
         },
     }
 }
@@ -584,18 +661,12 @@ pub fn json(batch: &Batch) -> String {
     serde_json::to_string(&json_payload(batch)).unwrap_or_default()
 }
 
-fn emoji(a: &Alert) -> &'static str {
-    match (a.status, a.severity) {
+/// The Slack emoji of an alert.
+fn emoji(status: AlertStatus, severity: Severity) -> &'static str {
+    match (status, severity) {
         (AlertStatus::Resolved, _) => ":white_check_mark:",
         (_, Severity::Warning) => ":warning:",
         (_, Severity::Critical) | (_, Severity::Expired) => ":rotating_light:",
-    }
-}
-
-fn rotation_emoji(a: &RotationAlert) -> &'static str {
-    match a.severity {
-        Severity::Warning => ":warning:",
-        Severity::Critical | Severity::Expired => ":rotating_light:",
     }
 }
 
@@ -603,57 +674,164 @@ fn plain(text: String) -> Value {
     json!({"type": "plain_text", "text": text, "emoji": false})
 }
 
+/// Which chat format a `Card` is for (their certificate and rotation facts differ slightly).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Chat {
+    Slack,
+    Teams,
+}
+
+/// What one alert becomes in Slack and Teams: a headline, facts (name, value) and advice.
+struct Card {
+    status: AlertStatus,
+    severity: Severity,
+    summary: String,
+    facts: Vec<(&'static str, String)>,
+    advice: Option<String>,
+}
+
+impl Card {
+    fn of(item: Item<'_>, chat: Chat) -> Card {
+        match item {
+            Item::Certificate(a) => certificate_card(a, chat),
+            Item::Rotation(a) => rotation_card(a, chat),
+            Item::Finding(a) => finding::card(a),
+        }
+    }
+
+    /// A Slack section: `emoji *summary*` (plus the advice) over `plain_text` fields.
+    fn slack(&self) -> Value {
+        let mut text = format!(
+            "{} *{}*",
+            emoji(self.status, self.severity),
+            slack_escape(&self.summary)
+        );
+        if let Some(advice) = &self.advice {
+            text.push_str("\nWhat to do: ");
+            text.push_str(&slack_escape(advice));
+        }
+        let fields: Vec<Value> = self
+            .facts
+            .iter()
+            .map(|(name, value)| plain(format!("{name}: {value}")))
+            .collect();
+        json!({"type": "section", "text": {"type": "mrkdwn", "text": text}, "fields": fields})
+    }
+
+    /// Teams blocks: the headline, a FactSet and the advice, all markdown-escaped.
+    fn teams(&self, digest: bool) -> Vec<Value> {
+        let colour = match (self.status, self.severity) {
+            (AlertStatus::Resolved, _) => "Good",
+            (_, Severity::Warning) => "Warning",
+            _ => "Attention",
+        };
+        let facts: Vec<Value> = self
+            .facts
+            .iter()
+            .map(|(t, v)| json!({"title": t, "value": md_escape(v)}))
+            .collect();
+        let mut blocks = vec![
+            json!({
+                "type": "TextBlock", "weight": "Bolder", "wrap": true, "color": colour, "separator": digest,
+                "size": if digest { "Medium" } else { "Large" },
+                "text": md_escape(&self.summary),
+            }),
+            json!({"type": "FactSet", "facts": facts}),
+        ];
+        if let Some(advice) = &self.advice {
+            blocks.push(json!({
+                "type": "TextBlock", "wrap": true,
+                "text": md_escape(&format!("What to do: {advice}")),
+            }));
+        }
+        blocks
+    }
+}
+
+fn object_fact(object_name: &str, object_id: &str) -> String {
+    format!(
+        "{} ({})",
+        text_safe(object_name, 200),
+        text_safe(object_id, 200)
+    )
+}
+
+fn certificate_card(a: &Alert, chat: Chat) -> Card {
+    let c = &a.certificate;
+    let mut facts = vec![
+        ("Tenant", text_safe(&c.tenant, 200)),
+        ("Kind", text_safe(&c.kind, 200)),
+    ];
+    match chat {
+        Chat::Slack => facts.extend([
+            ("Not after", time_opt(c.not_after)),
+            ("SHA-1", opt(&c.sha1)),
+            ("Object id", text_safe(&c.object_id, 200)),
+            (
+                "Subject",
+                text_safe(c.subject.as_deref().unwrap_or("-"), 500),
+            ),
+        ]),
+        Chat::Teams => facts.extend([
+            ("Object", object_fact(&c.object_name, &c.object_id)),
+            ("Not after", time_opt(c.not_after)),
+            ("SHA-1", opt(&c.sha1)),
+            ("Subject", opt(&c.subject)),
+        ]),
+    }
+    if let Some((sha1, na)) = replacement_text(a) {
+        facts.push(("Replaced by", format!("{sha1}, valid until {na}")));
+    }
+    Card {
+        status: a.status,
+        severity: a.severity,
+        summary: summary(a),
+        facts,
+        advice: None,
+    }
+}
+
+fn rotation_card(a: &RotationAlert, chat: Chat) -> Card {
+    let r = &a.rotation;
+    let mut facts = vec![
+        ("Tenant", text_safe(&r.tenant, 200)),
+        ("Kind", r.kind.as_str().to_string()),
+    ];
+    let message_max = match chat {
+        Chat::Slack => {
+            facts.push(("Object", text_safe(&r.object_name, 200)));
+            facts.push(("Object id", text_safe(&r.object_id, 200)));
+            900
+        }
+        Chat::Teams => {
+            facts.push(("Object", object_fact(&r.object_name, &r.object_id)));
+            MAX_VALUE
+        }
+    };
+    facts.extend([
+        ("Outcome", r.outcome.as_str().to_string()),
+        ("First reported", rfc3339(a.first_notified)),
+        ("Message", text_safe(&r.message, message_max)),
+    ]);
+    Card {
+        status: AlertStatus::Firing,
+        severity: a.severity,
+        summary: rotation_summary(a),
+        facts,
+        advice: Some(rotation_advice(r.outcome)),
+    }
+}
+
 /// The Slack incoming-webhook body: `text` (notification fallback) plus blocks; Auth0 values go
 /// into `plain_text` fields or are mrkdwn-escaped.
 pub fn slack(batch: &Batch) -> String {
     let title = title(batch);
     let mut blocks = vec![json!({"type": "header", "text": plain(text_safe(&title, 150))})];
-    for a in batch.alerts.iter().take(SLACK_MAX_ALERTS) {
-        let c = &a.certificate;
-        let mut fields = vec![
-            plain(format!("Tenant: {}", text_safe(&c.tenant, 200))),
-            plain(format!("Kind: {}", text_safe(&c.kind, 200))),
-            plain(format!("Not after: {}", time_opt(c.not_after))),
-            plain(format!("SHA-1: {}", opt(&c.sha1))),
-            plain(format!("Object id: {}", text_safe(&c.object_id, 200))),
-            plain(format!(
-                "Subject: {}",
-                text_safe(c.subject.as_deref().unwrap_or("-"), 500)
-            )),
-        ];
-        if let Some((sha1, na)) = replacement_text(a) {
-            fields.push(plain(format!("Replaced by: {sha1}, valid until {na}")));
-        }
-        blocks.push(json!({
-            "type": "section",
-            "text": {"type": "mrkdwn", "text": format!("{} *{}*", emoji(a), slack_escape(&summary(a)))},
-            "fields": fields,
-        }));
-    }
-    let room = SLACK_MAX_ALERTS.saturating_sub(batch.alerts.len());
-    for a in batch.rotations.iter().take(room) {
-        let r = &a.rotation;
-        let fields = vec![
-            plain(format!("Tenant: {}", text_safe(&r.tenant, 200))),
-            plain(format!("Kind: {}", r.kind.as_str())),
-            plain(format!("Object: {}", text_safe(&r.object_name, 200))),
-            plain(format!("Object id: {}", text_safe(&r.object_id, 200))),
-            plain(format!("Outcome: {}", r.outcome.as_str())),
-            plain(format!("First reported: {}", rfc3339(a.first_notified))),
-            plain(format!("Message: {}", text_safe(&r.message, 900))),
-        ];
-        let text = format!(
-            "{} *{}*\nWhat to do: {}",
-            rotation_emoji(a),
-            slack_escape(&rotation_summary(a)),
-            slack_escape(&rotation_advice(r.outcome))
-        );
-        blocks.push(json!({
-            "type": "section",
-            "text": {"type": "mrkdwn", "text": text},
-            "fields": fields,
-        }));
-    }
+    blocks.extend(
+        items(batch)
+            .take(SLACK_MAX_ALERTS)
+            .map(|i| Card::of(i, Chat::Slack).slack()),
+    );
     if batch.len() > SLACK_MAX_ALERTS {
         blocks.push(json!({
             "type": "context",
@@ -673,75 +851,8 @@ pub fn teams(batch: &Batch) -> String {
             "text": md_escape(&format!("{PREFIX}{title}")),
         }));
     }
-    for a in &batch.alerts {
-        let c = &a.certificate;
-        let colour = match (a.status, a.severity) {
-            (AlertStatus::Resolved, _) => "Good",
-            (_, Severity::Warning) => "Warning",
-            _ => "Attention",
-        };
-        let mut facts = vec![
-            ("Tenant", text_safe(&c.tenant, 200)),
-            ("Kind", text_safe(&c.kind, 200)),
-            (
-                "Object",
-                format!(
-                    "{} ({})",
-                    text_safe(&c.object_name, 200),
-                    text_safe(&c.object_id, 200)
-                ),
-            ),
-            ("Not after", time_opt(c.not_after)),
-            ("SHA-1", opt(&c.sha1)),
-            ("Subject", opt(&c.subject)),
-        ];
-        if let Some((sha1, na)) = replacement_text(a) {
-            facts.push(("Replaced by", format!("{sha1}, valid until {na}")));
-        }
-        body.push(json!({
-            "type": "TextBlock", "weight": "Bolder", "wrap": true, "color": colour, "separator": batch.digest,
-            "size": if batch.digest { "Medium" } else { "Large" },
-            "text": md_escape(&summary(a)),
-        }));
-        body.push(json!({
-            "type": "FactSet",
-            "facts": facts.into_iter().map(|(t, v)| json!({"title": t, "value": md_escape(&v)})).collect::<Vec<_>>(),
-        }));
-    }
-    for a in &batch.rotations {
-        let r = &a.rotation;
-        let colour = match a.severity {
-            Severity::Warning => "Warning",
-            _ => "Attention",
-        };
-        let facts = [
-            ("Tenant", text_safe(&r.tenant, 200)),
-            ("Kind", r.kind.as_str().to_string()),
-            (
-                "Object",
-                format!(
-                    "{} ({})",
-                    text_safe(&r.object_name, 200),
-                    text_safe(&r.object_id, 200)
-                ),
-            ),
-            ("Outcome", r.outcome.as_str().to_string()),
-            ("First reported", rfc3339(a.first_notified)),
-            ("Message", text_safe(&r.message, MAX_VALUE)),
-        ];
-        body.push(json!({
-            "type": "TextBlock", "weight": "Bolder", "wrap": true, "color": colour, "separator": batch.digest,
-            "size": if batch.digest { "Medium" } else { "Large" },
-            "text": md_escape(&rotation_summary(a)),
-        }));
-        body.push(json!({
-            "type": "FactSet",
-            "facts": facts.into_iter().map(|(t, v)| json!({"title": t, "value": md_escape(&v)})).collect::<Vec<_>>(),
-        }));
-        body.push(json!({
-            "type": "TextBlock", "wrap": true,
-            "text": md_escape(&format!("What to do: {}", rotation_advice(r.outcome))),
-        }));
+    for i in items(batch) {
+        body.extend(Card::of(i, Chat::Teams).teams(batch.digest));
     }
     json!({
         "type": "message",
@@ -959,7 +1070,7 @@ mod tests {
     }
 
     /// The crate version is volatile: redacted in snapshots.
-    fn redact(s: String) -> String {
+    pub(super) fn redact(s: String) -> String {
         s.replace(
             concat!("certwatch ", env!("CARGO_PKG_VERSION")),
             "certwatch [version]",
@@ -990,7 +1101,7 @@ mod tests {
         insta::assert_snapshot!("email_digest_text", e.text);
     }
 
-    fn pretty(s: &str) -> String {
+    pub(super) fn pretty(s: &str) -> String {
         serde_json::to_string_pretty(&serde_json::from_str::<Value>(s).unwrap()).unwrap()
     }
 
@@ -1107,17 +1218,18 @@ mod tests {
         );
     }
 
-    #[test]
-    fn rotation_hostile_values_are_neutralised() {
-        let mut a = rotation(
-            "x'\r\nBcc: victim@example.com\r\n\r\n<script>alert(1)</script>{{advice}}",
-            RotationOutcome::Failed,
-        );
-        a.rotation.tenant = "<!channel>".into();
-        a.rotation.message =
-            "<img src=x onerror=alert(1)>\r\n[click](http://evil) <http://x|y>".into();
-        let b = Batch::of_rotations(false, vec![a]);
-        let e = email(&b);
+    /// An object name that tries header injection, HTML and template placeholders.
+    pub(super) const HOSTILE_NAME: &str =
+        "x'\r\nBcc: victim@example.com\r\n\r\n<script>alert(1)</script>{{advice}}";
+    /// A message that tries HTML, markdown links and Slack links.
+    pub(super) const HOSTILE_MESSAGE: &str =
+        "<img src=x onerror=alert(1)>\r\n[click](http://evil) <http://x|y>";
+
+    /// What every format makes of one alert named `HOSTILE_NAME` in tenant `<!channel>` with
+    /// `HOSTILE_MESSAGE`: nothing executable, no injected header or line, placeholders literal.
+    /// Returns the `json` payload, which carries the values as they are.
+    pub(super) fn assert_neutralised(b: &Batch) -> Value {
+        let e = email(b);
         assert!(
             !e.subject.contains('\r') && !e.subject.contains('\n'),
             "{:?}",
@@ -1130,7 +1242,7 @@ mod tests {
             "placeholders inside values stay literal"
         );
         assert!(!e.text.contains("\r\nBcc") && !e.text.contains("\nBcc"));
-        let v: Value = serde_json::from_str(&slack(&b)).unwrap();
+        let v: Value = serde_json::from_str(&slack(b)).unwrap();
         for mrkdwn in [&v["text"], &v["blocks"][1]["text"]["text"]] {
             let m = mrkdwn.as_str().unwrap();
             assert!(
@@ -1143,13 +1255,20 @@ mod tests {
             fields.iter().all(|f| f["type"] == "plain_text"),
             "raw values only in plain_text"
         );
-        let t = teams(&b);
+        let t = teams(b);
         assert!(t.contains(r"\\[click\\](http://evil)"), "{t}");
         assert!(!t.contains("\\r\\n"), "no line breaks from values: {t}");
-        let j: Value = serde_json::from_str(&json(&b)).unwrap();
+        serde_json::from_str(&json(b)).unwrap()
+    }
+
+    #[test]
+    fn rotation_hostile_values_are_neutralised() {
+        let mut a = rotation(HOSTILE_NAME, RotationOutcome::Failed);
+        a.rotation.tenant = "<!channel>".into();
+        a.rotation.message = HOSTILE_MESSAGE.into();
+        let j = assert_neutralised(&Batch::of_rotations(false, vec![a]));
         assert_eq!(
-            j["rotation"]["message"],
-            "<img src=x onerror=alert(1)>\r\n[click](http://evil) <http://x|y>",
+            j["rotation"]["message"], HOSTILE_MESSAGE,
             "JSON carries values as they are (JSON-escaped by the encoder), like certificate records"
         );
     }

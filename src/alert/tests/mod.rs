@@ -2,7 +2,9 @@
 //! against a real SMTP server (`smtp`, Python's aiosmtpd) and a real HTTP listener (`webhook`).
 
 mod engine;
+mod findings;
 mod smtp;
+mod smtpd;
 mod webhook;
 
 use super::policy::Batch;
@@ -186,6 +188,26 @@ impl Recorder {
                     "{} {} {}",
                     a.rotation.object_id,
                     a.rotation.outcome.as_str(),
+                    a.severity.as_str()
+                );
+                if a.reminder {
+                    s.push_str(" reminder");
+                }
+                s
+            })
+            .collect()
+    }
+
+    /// `object_id status severity [reminder]` of every finding alert delivered, in order.
+    pub fn finding_log(&self) -> Vec<String> {
+        self.batches()
+            .iter()
+            .flat_map(|b| b.findings.iter())
+            .map(|a| {
+                let mut s = format!(
+                    "{} {} {}",
+                    a.finding.object_id,
+                    a.status.as_str(),
                     a.severity.as_str()
                 );
                 if a.reminder {
