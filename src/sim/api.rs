@@ -289,6 +289,8 @@ pub fn handle(
             ))
         }
         Endpoint::PatchConnection(id) => patch_connection(id, req, tenant),
+        Endpoint::ListCustomDomains => list_custom_domains(req, tenant),
+        Endpoint::TenantJwks | Endpoint::Idp(..) => Err(ApiError::unknown_route()),
         Endpoint::ListConnectionKeys(id) => {
             req.require_any(&["read:connections_keys"])?;
             let conn = tenant
@@ -361,6 +363,21 @@ fn list_connections(req: &ApiRequest<'_>, tenant: &SimTenant) -> Result<Reply, A
             &["is_domain_connection"],
         )
     })))
+}
+
+/// `GET /api/v2/custom-domains`: checkpoint pages (`{"custom_domains":[…],"next"?}`) with
+/// `take`/`from`, otherwise every domain as a bare array (the endpoint has no offset paging).
+fn list_custom_domains(req: &ApiRequest<'_>, tenant: &SimTenant) -> Result<Reply, ApiError> {
+    req.require_any(&["read:custom_domains"])?;
+    let fields = req.fields()?;
+    let render = |d| fields.apply(render::custom_domain(tenant, d), &[]);
+    let items = tenant.custom_domains.iter();
+    Ok(Reply::ok(match PageRequest::from_query(req.query)? {
+        page @ PageRequest::Checkpoint { .. } => {
+            page.paginate(items.collect(), "custom_domains", render)
+        }
+        PageRequest::Offset { .. } => Value::Array(items.map(render).collect()),
+    }))
 }
 
 /// `PATCH /api/v2/connections/{id}`: `options`, when sent, replaces the whole object (then

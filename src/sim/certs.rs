@@ -91,20 +91,38 @@ fn issue(
     not_before: OffsetDateTime,
     not_after: OffsetDateTime,
 ) -> GeneratedCert {
+    let params = params(common_name, not_before, not_after);
+    let cert = params.self_signed(key).expect("self-signed certificate");
+    finish(&cert, key, &params, common_name)
+}
+
+/// Parameters of a certificate with `CN=common_name`, the given validity (second precision) and a
+/// random positive serial.
+fn params(
+    common_name: &str,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> CertificateParams {
     let mut params = CertificateParams::default();
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, common_name);
     params.distinguished_name = dn;
     // X.509 times have second precision; keep what the certificate will actually say.
-    let not_before = not_before.replace_nanosecond(0).expect("0 ns is valid");
-    let not_after = not_after.replace_nanosecond(0).expect("0 ns is valid");
-    params.not_before = not_before;
-    params.not_after = not_after;
+    params.not_before = not_before.replace_nanosecond(0).expect("0 ns is valid");
+    params.not_after = not_after.replace_nanosecond(0).expect("0 ns is valid");
     let mut serial = [0u8; 16];
     rand::rng().fill(&mut serial);
     serial[0] = (serial[0] & 0x7f) | 0x01; // positive and no leading zero byte
     params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
-    let cert = params.self_signed(key).expect("self-signed certificate");
+    params
+}
+
+fn finish(
+    cert: &rcgen::Certificate,
+    key: &KeyPair,
+    params: &CertificateParams,
+    common_name: &str,
+) -> GeneratedCert {
     let der = cert.der().to_vec();
     GeneratedCert {
         pem: pem_encode("CERTIFICATE", &der, "\n", true),
@@ -112,10 +130,43 @@ fn issue(
         sha256_hex: hex::encode(Sha256::digest(&der)),
         key_pem: key.serialize_pem(),
         common_name: common_name.to_owned(),
-        not_before,
-        not_after,
+        not_before: params.not_before,
+        not_after: params.not_after,
         der,
     }
+}
+
+/// A TLS server chain for `dns_name`: a leaf (with the name as subjectAltName) valid from
+/// `not_before` to `not_after`, issued by a freshly generated CA (`CN=certwatch simulator CA`,
+/// valid half a year longer on each side). Returns `(leaf, ca)`; the leaf's `key_pem` is the
+/// server key.
+pub fn generate_chain(
+    dns_name: &str,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> (GeneratedCert, GeneratedCert) {
+    const CA_NAME: &str = "certwatch simulator CA";
+    let ca_key =
+        KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).expect("ECDSA P-256 key generation");
+    let mut ca_params = params(
+        CA_NAME,
+        not_before - time::Duration::days(180),
+        not_after + time::Duration::days(180),
+    );
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca_cert = ca_params.self_signed(&ca_key).expect("self-signed CA");
+    let ca = finish(&ca_cert, &ca_key, &ca_params, CA_NAME);
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let leaf_key =
+        KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).expect("ECDSA P-256 key generation");
+    let mut leaf_params = params(dns_name, not_before, not_after);
+    leaf_params.subject_alt_names = vec![rcgen::SanType::DnsName(
+        dns_name.try_into().expect("a valid DNS name"),
+    )];
+    let leaf = leaf_params
+        .signed_by(&leaf_key, &issuer)
+        .expect("CA-signed certificate");
+    (finish(&leaf, &leaf_key, &leaf_params, dns_name), ca)
 }
 
 impl GeneratedCert {

@@ -30,6 +30,7 @@ pub const DEMO_SCOPES: &[&str] = &[
     "read:connections",
     "read:connections_options",
     "read:connections_keys",
+    "read:custom_domains",
 ];
 
 fn days(n: i64) -> Duration {

@@ -36,6 +36,18 @@ pub enum FaultKind {
     StatusAfterApply(u16),
 }
 
+/// What every document of a simulated upstream IdP answers with instead of itself (per
+/// connection, see `SimIdp::fault`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdpFault {
+    /// This HTTP status with a short HTML error page.
+    Status(u16),
+    /// `200` with the right content type and a cut-off document (unclosed XML, invalid JSON).
+    Malformed,
+    /// `200` with the valid document padded (trailing white space) to exactly this many bytes.
+    Oversized(usize),
+}
+
 /// One scripted fault on a route.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fault {

@@ -11,8 +11,9 @@
 //! - [`demo`]: the built-in demo tenant and generated tenants for benchmarks.
 //! - private, pure: `routes` (route table), `pagination`, `rate_limit` (token bucket),
 //!   `options` (Auth0's computed connection options), `render` (tenant → JSON), `api`
-//!   (operations on the tenant).
-//! - private, I/O: `server` ([`Sim`]: axum, tokens, request log, fault/limit application).
+//!   (operations on the tenant), `public` (tenant JWKS, simulated IdP metadata/discovery/JWKS).
+//! - private, I/O: `server` ([`Sim`]: axum, tokens, request log, fault/limit application),
+//!   `tls` (the TLS listener of self-managed custom domains, chain chosen by SNI).
 //!
 //! ```no_run
 //! # async fn example() -> std::io::Result<()> {
@@ -29,19 +30,22 @@ pub mod demo;
 pub mod faults;
 mod options;
 mod pagination;
+mod public;
 mod rate_limit;
 mod render;
 mod routes;
 mod server;
 pub mod tenant;
+mod tls;
 
 #[cfg(test)]
 mod tests;
 
-pub use certs::{CertFactory, GeneratedCert, generate_cert};
-pub use faults::{Fault, FaultKind};
+pub use certs::{CertFactory, GeneratedCert, generate_cert, generate_chain};
+pub use faults::{Fault, FaultKind, IdpFault};
 pub use server::{DEFAULT_TOKEN_LIFETIME, RateLimit, RecordedRequest, Sim};
 pub use tenant::{
-    SimClient, SimClientSigningKey, SimConnection, SimConnectionKey, SimCredential,
-    SimEncryptionKey, SimM2mApp, SimSigningKey, SimTenant,
+    SIM_BASE_URL, SimClient, SimClientSigningKey, SimConnection, SimConnectionKey, SimCredential,
+    SimCustomDomain, SimDomainCertificate, SimEncryptionKey, SimIdp, SimJwks, SimM2mApp,
+    SimServedChain, SimSigningKey, SimTenant,
 };

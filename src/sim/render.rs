@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 use super::tenant::{
-    SimClient, SimClientSigningKey, SimConnection, SimConnectionKey, SimCredential, SimSigningKey,
-    SimTenant,
+    SimClient, SimClientSigningKey, SimConnection, SimConnectionKey, SimCredential,
+    SimCustomDomain, SimSigningKey, SimTenant,
 };
 
 /// `2025-05-30T17:22:07.722Z`: how Auth0 writes dates.
@@ -21,6 +21,16 @@ pub fn iso_ms(t: OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC)
         .format(format_description!(
             "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        ))
+        .expect("formattable date")
+}
+
+/// `2026-02-04T23:31:22Z`: how Auth0 writes some dates (`renews_before`, `last_verified_at`)
+/// and how metadata write `validUntil`.
+pub fn iso_seconds(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
         ))
         .expect("formattable date")
 }
@@ -343,6 +353,66 @@ pub fn connection(c: &SimConnection, view: ConnectionView, with_options: bool) -
     for (k, v) in &c.extra {
         m.insert(k.clone(), v.clone());
     }
+    Value::Object(m)
+}
+
+/// A `/api/v2/custom-domains` item. The verification record is derived like Auth0's
+/// (`{tenant domain}-{id, lower case, `_` → `-`}.edge.tenants.us.auth0.com`); self-managed
+/// domains verify with a TXT record (not recorded: our guess at its shape).
+pub fn custom_domain(tenant: &SimTenant, d: &SimCustomDomain) -> Value {
+    let mut m = Map::new();
+    m.insert("custom_domain_id".into(), json!(d.custom_domain_id));
+    m.insert("domain".into(), json!(d.domain));
+    m.insert("primary".into(), json!(d.primary));
+    m.insert("is_default".into(), json!(d.is_default));
+    m.insert("status".into(), json!(d.status));
+    m.insert("type".into(), json!(d.domain_type));
+    let method = if d.domain_type == "self_managed_certs" {
+        json!({
+            "name": "txt",
+            "record": format!("auth0-domain-verification={}", d.custom_domain_id),
+            "domain": format!("_cf-custom-hostname.{}", d.domain),
+        })
+    } else {
+        let edge = d.custom_domain_id.to_ascii_lowercase().replace('_', "-");
+        json!({
+            "name": "CNAME",
+            "record": format!("{}-{edge}.edge.tenants.us.auth0.com", tenant.domain),
+            "domain": d.domain,
+        })
+    };
+    let mut verification = Map::new();
+    verification.insert("methods".into(), json!([method]));
+    if let Some(at) = d.last_verified_at {
+        verification.insert("last_verified_at".into(), json!(iso_seconds(at)));
+    }
+    if let Some(status) = &d.verification_status {
+        verification.insert("status".into(), json!(status));
+    }
+    m.insert("verification".into(), Value::Object(verification));
+    if let Some(policy) = &d.tls_policy {
+        m.insert("tls_policy".into(), json!(policy));
+    }
+    m.insert(
+        "domain_metadata".into(),
+        Value::Object(d.domain_metadata.clone()),
+    );
+    if let Some(cert) = &d.certificate {
+        let mut c = Map::new();
+        let members = [
+            ("certificate_authority", cert.certificate_authority.clone()),
+            ("renews_before", cert.renews_before.map(iso_seconds)),
+            ("status", cert.status.clone()),
+            ("error_msg", cert.error_msg.clone()),
+        ];
+        for (key, value) in members {
+            if let Some(v) = value {
+                c.insert(key.into(), json!(v));
+            }
+        }
+        m.insert("certificate".into(), Value::Object(c));
+    }
+    m.insert("created_at".into(), json!(iso_ms(d.created_at)));
     Value::Object(m)
 }
 

@@ -6,6 +6,57 @@
 
 /// The route template of the token endpoint.
 pub const TOKEN: &str = "/oauth/token";
+/// The route template of the tenant's public JWKS.
+pub const TENANT_JWKS: &str = "/.well-known/jwks.json";
+
+/// A document a simulated upstream IdP serves under `/idp/{connection id}/`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdpDocument {
+    /// SAML 2.0 metadata (samlp `options.metadataUrl`).
+    SamlMetadata,
+    /// ADFS `FederationMetadata.xml` (adfs `options.adfs_server`).
+    FederationMetadata,
+    /// OIDC discovery (oidc/okta `options.discovery_url`).
+    OidcDiscovery,
+    /// The JWKS the discovery document points at (`options.jwks_uri`).
+    OidcJwks,
+}
+
+const IDP_DOCUMENTS: [IdpDocument; 4] = [
+    IdpDocument::SamlMetadata,
+    IdpDocument::FederationMetadata,
+    IdpDocument::OidcDiscovery,
+    IdpDocument::OidcJwks,
+];
+
+impl IdpDocument {
+    /// The path below `/idp/{id}/`.
+    fn suffix(self) -> &'static str {
+        match self {
+            IdpDocument::SamlMetadata => "samlp/metadata.xml",
+            IdpDocument::FederationMetadata => "FederationMetadata/2007-06/FederationMetadata.xml",
+            IdpDocument::OidcDiscovery => ".well-known/openid-configuration",
+            IdpDocument::OidcJwks => ".well-known/jwks.json",
+        }
+    }
+
+    /// The route template.
+    pub fn template(self) -> &'static str {
+        match self {
+            IdpDocument::SamlMetadata => "/idp/{id}/samlp/metadata.xml",
+            IdpDocument::FederationMetadata => {
+                "/idp/{id}/FederationMetadata/2007-06/FederationMetadata.xml"
+            }
+            IdpDocument::OidcDiscovery => "/idp/{id}/.well-known/openid-configuration",
+            IdpDocument::OidcJwks => "/idp/{id}/.well-known/jwks.json",
+        }
+    }
+}
+
+/// The path (without the leading `/`) of `doc` of connection `id`'s IdP.
+pub fn idp_path(id: &str, doc: IdpDocument) -> String {
+    format!("idp/{id}/{}", doc.suffix())
+}
 
 /// One operation of the simulated API, with its path parameters.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,6 +91,20 @@ pub enum Endpoint {
     PatchConnection(String),
     /// `GET /api/v2/connections/{id}/keys`
     ListConnectionKeys(String),
+    /// `GET /api/v2/custom-domains`
+    ListCustomDomains,
+    /// `GET /.well-known/jwks.json` (public)
+    TenantJwks,
+    /// `GET /idp/{id}/…` (public): a document of a connection's simulated upstream IdP.
+    Idp(String, IdpDocument),
+}
+
+impl Endpoint {
+    /// Whether the endpoint is public: no bearer token, and not under the Management API's
+    /// rate limit.
+    pub fn is_public(&self) -> bool {
+        matches!(self, Endpoint::TenantJwks | Endpoint::Idp(..))
+    }
 }
 
 /// A path that matched a route template.
@@ -116,6 +181,16 @@ pub fn match_route(method: &str, path: &str) -> Option<Matched> {
             "/api/v2/connections/{id}/keys",
             (m == "GET").then(|| E::ListConnectionKeys(owned(id))),
         ),
+        (m, ["api", "v2", "custom-domains"]) => (
+            "/api/v2/custom-domains",
+            (m == "GET").then_some(E::ListCustomDomains),
+        ),
+        (m, [".well-known", "jwks.json"]) => (TENANT_JWKS, (m == "GET").then_some(E::TenantJwks)),
+        (m, ["idp", id, rest @ ..]) if !id.is_empty() => {
+            let rest = rest.join("/");
+            let doc = IDP_DOCUMENTS.into_iter().find(|d| d.suffix() == rest)?;
+            (doc.template(), (m == "GET").then(|| E::Idp(owned(id), doc)))
+        }
         _ => return None,
     };
     Some(Matched { template, endpoint })
@@ -140,6 +215,27 @@ mod tests {
         let m = match_route("GET", "/api/v2/keys/signing/rotate").unwrap();
         assert_eq!(m.endpoint, Some(Endpoint::GetSigningKey("rotate".into())));
         assert_eq!(match_route("POST", "/oauth/token").unwrap().template, TOKEN);
+        let m = match_route("GET", "/api/v2/custom-domains").unwrap();
+        assert_eq!(m.endpoint, Some(Endpoint::ListCustomDomains));
+        let m = match_route("GET", "/.well-known/jwks.json").unwrap();
+        assert!(m.endpoint.unwrap().is_public());
+    }
+
+    #[test]
+    fn idp_documents_round_trip_through_their_paths() {
+        for doc in IDP_DOCUMENTS {
+            let path = format!("/{}", idp_path("con_1", doc));
+            let m = match_route("GET", &path).unwrap();
+            assert_eq!(m.template, doc.template());
+            assert_eq!(m.endpoint, Some(Endpoint::Idp("con_1".into(), doc)));
+        }
+        assert_eq!(match_route("GET", "/idp/con_1/other.xml"), None);
+        assert_eq!(
+            match_route("POST", "/idp/con_1/samlp/metadata.xml")
+                .unwrap()
+                .endpoint,
+            None
+        );
     }
 
     #[test]

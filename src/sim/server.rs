@@ -1,7 +1,9 @@
 //! The simulator's HTTP side: [`Sim`] binds a loopback port and serves one [`SimTenant`] with
 //! axum. Every request goes through the same pipeline — record, route, rate limit (API routes),
 //! scripted fault, bearer-token check, operation (`api.rs`) — so the control knobs on [`Sim`]
-//! (faults, rate limit, token expiry, tenant updates) apply uniformly.
+//! (faults, rate limit, token expiry, tenant updates) apply uniformly. Public routes (the tenant
+//! JWKS, simulated IdP documents from `public.rs`) skip the rate limit and the token check.
+//! When the tenant has self-managed custom domains, a TLS listener (`tls.rs`) serves their chains.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -24,10 +26,11 @@ use tokio_util::sync::CancellationToken;
 use super::api::{self, ApiError, ApiRequest, Reply, TokenRequest};
 use super::faults::{Fault, FaultKind, FaultSet};
 use super::pagination::Query;
+use super::public::{self, Document};
 use super::rate_limit::{Decision, TokenBucket, ceil_secs};
 use super::render::Scopes;
 use super::routes::{self, Endpoint, Matched};
-use super::tenant::{SimTenant, random_id};
+use super::tenant::{SIM_BASE_URL, SimTenant, random_id};
 
 /// Default `expires_in` of issued tokens (24 h, as Auth0).
 pub const DEFAULT_TOKEN_LIFETIME: u64 = 86_400;
@@ -65,6 +68,7 @@ pub struct Sim {
     addr: SocketAddr,
     shared: Arc<Shared>,
     task: Option<JoinHandle<()>>,
+    tls: Option<(SocketAddr, JoinHandle<()>)>,
 }
 
 struct IssuedToken {
@@ -78,6 +82,8 @@ struct Limiter {
 }
 
 struct Shared {
+    /// `http://127.0.0.1:PORT/`, put in place of [`SIM_BASE_URL`] in responses.
+    base_url: String,
     tenant: Mutex<SimTenant>,
     tokens: Mutex<HashMap<String, IssuedToken>>,
     requests: Mutex<Vec<(u64, RecordedRequest)>>,
@@ -104,7 +110,9 @@ impl Sim {
     pub async fn spawn_on(tenant: SimTenant, addr: SocketAddr) -> std::io::Result<Sim> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        let serves_tls = tenant.custom_domains.iter().any(|d| d.served.is_some());
         let shared = Arc::new(Shared {
+            base_url: format!("http://{addr}/"),
             tenant: Mutex::new(tenant),
             tokens: Mutex::new(HashMap::new()),
             requests: Mutex::new(Vec::new()),
@@ -128,11 +136,26 @@ impl Sim {
             }
         });
         tracing::debug!(%addr, "Auth0 simulator listening");
+        let tls = if serves_tls {
+            let lookup_from = Arc::clone(&shared);
+            let lookup: super::tls::Lookup =
+                Arc::new(move |name| lock(&lookup_from.tenant).served_chain(name).cloned());
+            Some(super::tls::spawn(lookup, shared.cancel.clone()).await?)
+        } else {
+            None
+        };
         Ok(Sim {
             addr,
             shared,
             task: Some(task),
+            tls,
         })
+    }
+
+    /// Where self-managed custom domains are served over TLS (connect here with SNI = the
+    /// domain); `None` when the tenant had no self-managed domain with a chain at spawn.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls.as_ref().map(|(addr, _)| *addr)
     }
 
     /// Base URL, e.g. `http://127.0.0.1:PORT/` (API under `api/v2/`, token at `oauth/token`).
@@ -200,6 +223,9 @@ impl Sim {
     /// two seconds to finish.
     pub async fn shutdown(mut self) {
         self.shared.cancel.cancel();
+        if let Some((_, tls)) = self.tls.take() {
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE, tls).await;
+        }
         if let Some(mut task) = self.task.take()
             && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
                 .await
@@ -216,12 +242,18 @@ impl Drop for Sim {
         if let Some(task) = self.task.take() {
             task.abort();
         }
+        if let Some((_, tls)) = self.tls.take() {
+            tls.abort();
+        }
     }
 }
 
 impl std::fmt::Debug for Sim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sim").field("addr", &self.addr).finish()
+        f.debug_struct("Sim")
+            .field("addr", &self.addr)
+            .field("tls_addr", &self.tls_addr())
+            .finish()
     }
 }
 
@@ -282,10 +314,11 @@ impl Shared {
             return error_response(&ApiError::unknown_route());
         };
         let is_token = matched.template == routes::TOKEN;
-        let decision = if is_token {
-            None
-        } else {
+        // Only the Management API is under the token bucket (Auth0 limits the rest apart).
+        let decision = if matched.template.starts_with("/api/") {
             self.take_rate_limit()
+        } else {
+            None
         };
         if decision.is_some_and(|d| !d.allowed) {
             return self.rate_headers(
@@ -319,6 +352,13 @@ impl Shared {
         let reply = match &matched.endpoint {
             None => Err(ApiError::method_not_allowed()),
             Some(Endpoint::Token) => self.issue_token(headers, body),
+            Some(endpoint) if endpoint.is_public() => {
+                let response = document_response(self.public_document(endpoint));
+                return match fault {
+                    Some(FaultKind::Truncated) => truncated(response).await,
+                    _ => response,
+                };
+            }
             Some(endpoint) => self.call_api(endpoint, headers, body, raw_query),
         };
         let response = match (fault, reply) {
@@ -493,7 +533,25 @@ impl Shared {
             body,
             scopes: &scopes,
         };
-        api::handle(endpoint, &request, &mut lock(&self.tenant))
+        let mut reply = api::handle(endpoint, &request, &mut lock(&self.tenant))?;
+        if let Some(body) = &mut reply.body {
+            with_base_url(body, &self.base_url);
+        }
+        Ok(reply)
+    }
+
+    /// The tenant JWKS or a simulated IdP's document.
+    fn public_document(&self, endpoint: &Endpoint) -> Document {
+        let tenant = lock(&self.tenant);
+        match endpoint {
+            Endpoint::TenantJwks => public::tenant_jwks(&tenant),
+            Endpoint::Idp(id, doc) => tenant
+                .get_connection(id)
+                .map_or_else(Document::not_found, |conn| {
+                    public::idp_document(conn, *doc, &self.base_url)
+                }),
+            _ => Document::not_found(),
+        }
     }
 }
 
@@ -513,6 +571,27 @@ fn jwt_shaped_token(domain: &str, client_id: &str, scope: &str) -> String {
         .to_string(),
     );
     format!("{header}.{payload}.{}", random_id(43))
+}
+
+/// Replaces the [`SIM_BASE_URL`] placeholder by the simulator's address in every string.
+fn with_base_url(value: &mut Value, base: &str) {
+    match value {
+        Value::String(s) if s.contains(SIM_BASE_URL) => *s = s.replace(SIM_BASE_URL, base),
+        Value::Array(items) => items.iter_mut().for_each(|v| with_base_url(v, base)),
+        Value::Object(map) => map.values_mut().for_each(|v| with_base_url(v, base)),
+        _ => {}
+    }
+}
+
+fn document_response(doc: Document) -> Response {
+    let mut response = raw_response(doc.status, doc.content_type, Bytes::from(doc.body));
+    if let Some(cache_control) = doc.cache_control {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(cache_control),
+        );
+    }
+    response
 }
 
 fn json_bytes(value: &Value) -> Bytes {

@@ -14,6 +14,7 @@ use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 
 use super::certs::{GeneratedCert, decode_cert_text, fingerprint, pem_encode, pkcs7_pem, sha1_hex};
+use super::faults::IdpFault;
 use super::options::{CertFacts, apply_computed};
 
 /// Validity Auth0 gives tenant signing certificates (observed: exactly 5000 days).
@@ -37,6 +38,21 @@ pub struct SimTenant {
     pub clients: Vec<SimClient>,
     /// Connections (`/api/v2/connections`), in list order.
     pub connections: Vec<SimConnection>,
+    /// Custom domains (`/api/v2/custom-domains`), in list order.
+    pub custom_domains: Vec<SimCustomDomain>,
+    /// How the public `/.well-known/jwks.json` departs from the signing keys (normally not).
+    pub jwks: SimJwks,
+}
+
+/// Departures of the tenant's public JWKS from `/api/v2/keys/signing`, to demonstrate a
+/// `jwks_mismatch`. By default the JWKS publishes exactly the current, next and previous keys
+/// that are not revoked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SimJwks {
+    /// Signing-key kids left out of the JWKS.
+    pub omit: Vec<String>,
+    /// Keys published although no signing key has them: `(kid, certificate DER)`.
+    pub extra: Vec<(String, Vec<u8>)>,
 }
 
 /// A machine-to-machine application that can obtain Management API tokens. It is not listed by
@@ -64,6 +80,8 @@ impl SimTenant {
             signing_keys: Vec::new(),
             clients: Vec::new(),
             connections: Vec::new(),
+            custom_domains: Vec::new(),
+            jwks: SimJwks::default(),
         }
     }
 
@@ -114,6 +132,40 @@ impl SimTenant {
     pub fn connection(mut self, connection: SimConnection) -> Self {
         self.add_connection(connection);
         self
+    }
+
+    /// Adds a custom domain.
+    pub fn custom_domain(mut self, domain: SimCustomDomain) -> Self {
+        self.custom_domains.push(domain);
+        self
+    }
+
+    /// Leaves the signing key `kid` out of the public JWKS (it stays in `/keys/signing`).
+    pub fn jwks_without(mut self, kid: &str) -> Self {
+        self.jwks.omit.push(kid.to_owned());
+        self
+    }
+
+    /// Publishes `cert` under `kid` in the public JWKS although no signing key has it (a stale
+    /// or foreign key).
+    pub fn jwks_with_extra(mut self, kid: &str, cert: &GeneratedCert) -> Self {
+        self.jwks.extra.push((kid.to_owned(), cert.der.clone()));
+        self
+    }
+
+    /// A custom domain by id, mutable.
+    pub fn custom_domain_mut(&mut self, id: &str) -> Option<&mut SimCustomDomain> {
+        self.custom_domains
+            .iter_mut()
+            .find(|d| d.custom_domain_id == id)
+    }
+
+    /// The TLS chain served for `hostname` (a self-managed custom domain), if any.
+    pub fn served_chain(&self, hostname: &str) -> Option<&SimServedChain> {
+        self.custom_domains
+            .iter()
+            .find(|d| d.domain.eq_ignore_ascii_case(hostname))
+            .and_then(|d| d.served.as_ref())
     }
 
     /// Adds an application (for use inside `Sim::update`).
@@ -681,6 +733,9 @@ pub struct SimConnection {
     pub provisioning_ticket_url: Option<String>,
     /// Connection keys (`/api/v2/connections/{id}/keys`), for oidc/okta with private_key_jwt.
     pub keys: Vec<SimConnectionKey>,
+    /// What the connection's upstream IdP publishes, served by the simulator (see
+    /// [`SimConnection::idp`]).
+    pub idp: Option<SimIdp>,
     /// Any other top-level members (`authentication`, `connected_accounts`, `metadata`, …).
     pub extra: Map<String, Value>,
 }
@@ -703,6 +758,7 @@ impl SimConnection {
             enabled_clients: Vec::new(),
             provisioning_ticket_url: None,
             keys: Vec::new(),
+            idp: None,
             extra,
         }
     }
@@ -845,6 +901,29 @@ impl SimConnection {
         self
     }
 
+    /// Makes the simulator play this connection's upstream IdP, publishing what `idp` says, and
+    /// points the connection's options at it: samlp (and other SAML-like strategies)
+    /// `options.metadataUrl`, adfs `options.adfs_server`, oidc/okta `options.discovery_url` and
+    /// `options.jwks_uri`. The URLs start with [`SIM_BASE_URL`], which the simulator replaces by
+    /// its own address in every response.
+    pub fn idp(mut self, idp: SimIdp) -> Self {
+        use super::routes::{IdpDocument, idp_path};
+        let url = |doc| Value::String(format!("{SIM_BASE_URL}{}", idp_path(&self.id, doc)));
+        let urls: Vec<(&str, Value)> = match self.strategy.as_str() {
+            "adfs" => vec![("adfs_server", url(IdpDocument::FederationMetadata))],
+            "oidc" | "okta" => vec![
+                ("discovery_url", url(IdpDocument::OidcDiscovery)),
+                ("jwks_uri", url(IdpDocument::OidcJwks)),
+            ],
+            _ => vec![("metadataUrl", url(IdpDocument::SamlMetadata))],
+        };
+        for (key, value) in urls {
+            self.options.insert(key.to_owned(), value);
+        }
+        self.idp = Some(idp);
+        self
+    }
+
     /// Sets the SAML SP signing key `options.signing_key = {key, cert}`.
     pub fn sp_signing_key(self, key_pem: &str, cert_pem: &str) -> Self {
         self.option("signing_key", json!({ "key": key_pem, "cert": cert_pem }))
@@ -896,6 +975,7 @@ impl SimConnection {
             realms: strings(obj.remove("realms")),
             enabled_clients: strings(obj.remove("enabled_clients")),
             keys: Vec::new(),
+            idp: None,
             extra: obj,
             id,
             name,
@@ -925,6 +1005,220 @@ fn object(value: Value) -> Map<String, Value> {
     match value {
         Value::Object(map) => map,
         _ => Map::new(),
+    }
+}
+
+/// The placeholder for the simulator's base URL (`http://127.0.0.1:PORT/`) in tenant data: the
+/// address is only known once the simulator listens, so IdP URLs in connection options are
+/// stored with this prefix and every response carries the real address instead.
+pub const SIM_BASE_URL: &str = "http://certwatch-sim.invalid/";
+
+/// What a connection's upstream identity provider publishes. The simulator serves it under
+/// `/idp/{connection id}/…`: SAML 2.0 metadata, ADFS `FederationMetadata.xml`, or an OIDC
+/// discovery document and its JWKS (every form for every connection; the options name the one
+/// that fits the strategy). The certificates need not be the ones the connection trusts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SimIdp {
+    /// DER of the published signing certificates (`KeyDescriptor use="signing"`, JWKS `x5c`), in
+    /// order.
+    pub signing_certs: Vec<Vec<u8>>,
+    /// DER of published encryption certificates (`KeyDescriptor use="encryption"`; SAML/ADFS).
+    pub encryption_certs: Vec<Vec<u8>>,
+    /// The metadata's `validUntil` (SAML/ADFS); absent when `None`.
+    pub valid_until: Option<OffsetDateTime>,
+    /// A fault every document of this IdP answers with.
+    pub fault: Option<IdpFault>,
+}
+
+impl SimIdp {
+    /// An IdP publishing these signing certificates.
+    pub fn publishing(certs: &[&GeneratedCert]) -> Self {
+        Self {
+            signing_certs: certs.iter().map(|c| c.der.clone()).collect(),
+            ..Self::default()
+        }
+    }
+
+    /// Also publishes an encryption certificate (SAML/ADFS metadata).
+    pub fn encryption_cert(mut self, cert: &GeneratedCert) -> Self {
+        self.encryption_certs.push(cert.der.clone());
+        self
+    }
+
+    /// Sets the metadata's `validUntil`.
+    pub fn valid_until(mut self, at: OffsetDateTime) -> Self {
+        self.valid_until = Some(at);
+        self
+    }
+
+    /// Every document of this IdP answers with `fault`.
+    pub fn fault(mut self, fault: IdpFault) -> Self {
+        self.fault = Some(fault);
+        self
+    }
+}
+
+/// A custom domain (`GET /api/v2/custom-domains` item), shaped like the recorded ones.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimCustomDomain {
+    /// `cd_…`.
+    pub custom_domain_id: String,
+    /// The hostname.
+    pub domain: String,
+    /// `primary`.
+    pub primary: bool,
+    /// `is_default`.
+    pub is_default: bool,
+    /// `status`: `pending_verification` | `ready` | `failed`.
+    pub status: String,
+    /// `type`: `auth0_managed_certs` | `self_managed_certs`.
+    pub domain_type: String,
+    /// `verification.status`; absent when `None`.
+    pub verification_status: Option<String>,
+    /// `verification.last_verified_at`; absent when `None`.
+    pub last_verified_at: Option<OffsetDateTime>,
+    /// `tls_policy`; absent when `None`.
+    pub tls_policy: Option<String>,
+    /// `domain_metadata`.
+    pub domain_metadata: Map<String, Value>,
+    /// `certificate` (Auth0-managed domains only); absent when `None`.
+    pub certificate: Option<SimDomainCertificate>,
+    /// `created_at`.
+    pub created_at: OffsetDateTime,
+    /// The chain the simulator's TLS listener serves for this hostname (self-managed domains).
+    pub served: Option<SimServedChain>,
+}
+
+/// A custom domain's `certificate` object (`DomainCertificate`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SimDomainCertificate {
+    /// `status`: `provisioning` | `provisioning_failed` | `provisioned` | `renewing_failed`.
+    pub status: Option<String>,
+    /// `error_msg`.
+    pub error_msg: Option<String>,
+    /// `certificate_authority`: `letsencrypt` | `googletrust`.
+    pub certificate_authority: Option<String>,
+    /// `renews_before`.
+    pub renews_before: Option<OffsetDateTime>,
+}
+
+/// A TLS certificate chain and its key, as a self-managed custom domain's server presents it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimServedChain {
+    /// DER certificates, leaf first.
+    pub chain: Vec<Vec<u8>>,
+    /// The leaf's private key (PKCS#8 PEM).
+    pub key_pem: String,
+}
+
+impl SimServedChain {
+    /// `leaf` (with its key) followed by `issuers`.
+    pub fn new(leaf: &GeneratedCert, issuers: &[&GeneratedCert]) -> Self {
+        Self {
+            chain: std::iter::once(leaf)
+                .chain(issuers.iter().copied())
+                .map(|c| c.der.clone())
+                .collect(),
+            key_pem: leaf.key_pem.clone(),
+        }
+    }
+}
+
+impl SimCustomDomain {
+    fn new(id: &str, domain: &str, domain_type: &str, created_at: OffsetDateTime) -> Self {
+        Self {
+            custom_domain_id: id.to_owned(),
+            domain: domain.to_owned(),
+            primary: false,
+            is_default: false,
+            status: "pending_verification".into(),
+            domain_type: domain_type.to_owned(),
+            verification_status: None,
+            last_verified_at: None,
+            tls_policy: Some("recommended".into()),
+            domain_metadata: Map::new(),
+            certificate: None,
+            created_at,
+            served: None,
+        }
+    }
+
+    /// An Auth0-managed domain awaiting verification (no `certificate` yet), like the first
+    /// recorded item.
+    pub fn auth0_managed(id: &str, domain: &str, created_at: OffsetDateTime) -> Self {
+        Self::new(id, domain, "auth0_managed_certs", created_at)
+    }
+
+    /// A self-managed domain (`self_managed_certs`, no `certificate` object) whose server
+    /// presents `served`: the simulator's TLS listener does, for SNI = `domain`.
+    pub fn self_managed(
+        id: &str,
+        domain: &str,
+        created_at: OffsetDateTime,
+        served: SimServedChain,
+    ) -> Self {
+        let mut d = Self::new(id, domain, "self_managed_certs", created_at);
+        d.status = "ready".into();
+        d.served = Some(served);
+        d
+    }
+
+    fn managed_certificate(
+        mut self,
+        status: &str,
+        renews_before: Option<OffsetDateTime>,
+        error_msg: Option<&str>,
+    ) -> Self {
+        self.certificate = Some(SimDomainCertificate {
+            status: Some(status.to_owned()),
+            error_msg: error_msg.map(str::to_owned),
+            certificate_authority: Some("letsencrypt".into()),
+            renews_before,
+        });
+        self
+    }
+
+    /// Ready, with a provisioned Let's Encrypt certificate to be renewed before `renews_before`.
+    pub fn provisioned(mut self, renews_before: OffsetDateTime) -> Self {
+        self.status = "ready".into();
+        self.managed_certificate("provisioned", Some(renews_before), None)
+    }
+
+    /// Ready, but the renewal of its certificate (due before `renews_before`) failed.
+    pub fn renewing_failed(mut self, renews_before: OffsetDateTime, error_msg: &str) -> Self {
+        self.status = "ready".into();
+        self.managed_certificate("renewing_failed", Some(renews_before), Some(error_msg))
+    }
+
+    /// No certificate could be provisioned.
+    pub fn provisioning_failed(self, error_msg: &str) -> Self {
+        self.managed_certificate("provisioning_failed", None, Some(error_msg))
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, status: &str) -> Self {
+        self.status = status.to_owned();
+        self
+    }
+
+    /// Sets `verification.status` and `verification.last_verified_at`.
+    pub fn verified(mut self, status: &str, at: OffsetDateTime) -> Self {
+        self.verification_status = Some(status.to_owned());
+        self.last_verified_at = Some(at);
+        self
+    }
+
+    /// Sets `primary`.
+    pub fn primary(mut self, primary: bool) -> Self {
+        self.primary = primary;
+        self
+    }
+
+    /// Adds a `domain_metadata` member.
+    pub fn metadata(mut self, key: &str, value: &str) -> Self {
+        self.domain_metadata
+            .insert(key.to_owned(), Value::String(value.to_owned()));
+        self
     }
 }
 

@@ -131,13 +131,24 @@ impl Api {
 }
 
 async fn fetch_token(http: &reqwest::Client, sim: &Sim, id: &str, secret: &str) -> String {
+    fetch_token_on(http, sim, DOMAIN, id, secret).await
+}
+
+/// A token for a simulated tenant on `domain`.
+async fn fetch_token_on(
+    http: &reqwest::Client,
+    sim: &Sim,
+    domain: &str,
+    id: &str,
+    secret: &str,
+) -> String {
     let resp = http
         .post(sim.url().join("oauth/token").unwrap())
         .form(&[
             ("grant_type", "client_credentials"),
             ("client_id", id),
             ("client_secret", secret),
-            ("audience", &format!("https://{DOMAIN}/api/v2/")),
+            ("audience", &format!("https://{domain}/api/v2/")),
         ])
         .send()
         .await
@@ -469,6 +480,21 @@ async fn strategy_and_name_filters() {
 
 // === scopes ===
 
+/// `GET path` answers Auth0's 403 naming `scope`.
+async fn assert_insufficient_scope(api: &Api, path: &str, scope: &str) {
+    let (status, body) = api.get(path).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    assert_eq!(
+        body,
+        json!({
+            "statusCode": 403,
+            "error": "Forbidden",
+            "message": format!("Insufficient scope, expected any of: {scope}"),
+            "errorCode": "insufficient_scope"
+        })
+    );
+}
+
 #[tokio::test]
 async fn missing_scopes_give_403_and_hide_options_and_keys() {
     let t = tenant_with_connections().client(SimClient::new("c1", "billing").private_key_jwt(&[]));
@@ -480,17 +506,7 @@ async fn missing_scopes_give_403_and_hide_options_and_keys() {
     }
     let single = api.ok("/api/v2/connections/con_a").await;
     assert!(single.get("options").is_none());
-    let (status, body) = api.get("/api/v2/keys/signing").await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        body,
-        json!({
-            "statusCode": 403,
-            "error": "Forbidden",
-            "message": "Insufficient scope, expected any of: read:signing_keys",
-            "errorCode": "insufficient_scope"
-        })
-    );
+    assert_insufficient_scope(&api, "/api/v2/keys/signing", "read:signing_keys").await;
     let (status, _) = api.get("/api/v2/clients/c1/credentials").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let client = api.ok("/api/v2/clients/c1").await;
@@ -1108,23 +1124,7 @@ async fn shape_clients_offset_envelope_matches_recording() {
         .client(SimClient::new("MlHBtDG6MsQ4wccuZyaI6ASClmpOfDlM", "app"));
     let sim = Sim::spawn(t.m2m(M2M, SECRET, READ_ALL)).await.unwrap();
     let http = reqwest::Client::new();
-    let token = {
-        let resp = http
-            .post(sim.url().join("oauth/token").unwrap())
-            .json(&json!({
-                "grant_type": "client_credentials",
-                "client_id": M2M,
-                "client_secret": SECRET,
-                "audience": "https://go-auth0-dev.eu.auth0.com/api/v2/",
-            }))
-            .send()
-            .await
-            .unwrap();
-        resp.json::<Value>().await.unwrap()["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let token = fetch_token_on(&http, &sim, "go-auth0-dev.eu.auth0.com", M2M, SECRET).await;
     let body: Value = http
         .get(
             sim.url()
@@ -1319,5 +1319,623 @@ async fn demo_tenant_serves_with_demo_credentials() {
     );
     let samlp = get("api/v2/connections?strategy=samlp&per_page=100").await;
     assert_eq!(samlp.as_array().unwrap().len(), 10);
+    sim.shutdown().await;
+}
+
+// === public tenant JWKS ===
+
+/// A recorded JSON body exactly as sent on the wire: the file minus its pretty-printing (the
+/// recorded values hold no white space).
+fn recorded_compact(name: &str) -> String {
+    let path = format!(
+        "{}/../shared/auth0/recorded/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .split_whitespace()
+        .collect()
+}
+
+async fn get_public(sim: &Sim, path: &str) -> reqwest::Response {
+    reqwest::get(sim.url().join(path.trim_start_matches('/')).unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn tenant_jwks_reproduces_the_recorded_body_byte_for_byte() {
+    let rec = recorded("tenant-jwks.common-auth0-com.dockyard.json");
+    let key = |i: usize| {
+        let k = &rec["keys"][i];
+        SimSigningKey::from_raw(k["kid"].as_str().unwrap(), k["x5c"][0].as_str().unwrap())
+    };
+    let unpublished = cert("common.auth0.com", 4000);
+    let t = SimTenant::new("common.auth0.com")
+        .signing_key(key(0).previous(NOW, NOW))
+        .signing_key(key(1).current(NOW))
+        .signing_key(SimSigningKey::from_cert("revoked", &unpublished).revoked(NOW))
+        .signing_key(SimSigningKey::from_cert("no-role", &unpublished));
+    let sim = Sim::spawn(t).await.unwrap();
+    // Auth0 limits the public endpoint apart from the Management API: no bucket here.
+    sim.set_rate_limit(Some(RateLimit {
+        burst: 1,
+        per_second: 0.001,
+    }));
+    for _ in 0..3 {
+        let resp = get_public(&sim, "/.well-known/jwks.json").await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let headers = resp.headers().clone();
+        assert_eq!(
+            headers["cache-control"],
+            "public, max-age=15, stale-while-revalidate=15, stale-if-error=86400"
+        );
+        assert_eq!(headers["content-type"], "application/json; charset=utf-8");
+        assert!(headers.get("x-ratelimit-limit").is_none());
+        let body = resp.text().await.unwrap();
+        assert_eq!(
+            body,
+            recorded_compact("tenant-jwks.common-auth0-com.dockyard.json"),
+            "old-style kid == x5t kept, new-style x5t = base64url(SHA-1(DER)), RSA n/e from the cert"
+        );
+    }
+    let routes: Vec<_> = sim.requests().into_iter().map(|r| r.route).collect();
+    assert_eq!(routes, vec!["/.well-known/jwks.json"; 3]);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn tenant_jwks_can_omit_a_signing_key_or_publish_a_stale_one() {
+    let current = cert(DOMAIN, 4000);
+    let next = cert(DOMAIN, 4000);
+    let stale = cert(DOMAIN, 4000);
+    let t = tenant()
+        .signing_key(SimSigningKey::from_cert("cur", &current).current(NOW))
+        .signing_key(SimSigningKey::from_cert("nxt", &next).next())
+        .jwks_without("nxt")
+        .jwks_with_extra("stale", &stale);
+    let sim = Sim::spawn(t).await.unwrap();
+    let body: Value = get_public(&sim, "/.well-known/jwks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let kids: Vec<_> = body["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids, vec!["cur", "stale"]);
+    let jwk = &body["keys"][0];
+    assert_eq!(
+        keys(jwk),
+        vec!["alg", "crv", "kid", "kty", "use", "x", "x5c", "x5t", "y"]
+    );
+    assert_eq!(
+        (&jwk["kty"], &jwk["crv"], &jwk["alg"]),
+        (&json!("EC"), &json!("P-256"), &json!("ES256"))
+    );
+    use base64::Engine as _;
+    let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    assert_eq!(
+        hex::encode(b64url.decode(jwk["x5t"].as_str().unwrap()).unwrap()),
+        current.sha1_hex
+    );
+    assert_eq!(jwk["x5c"], json!([current.base64_der()]));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn tenant_jwks_faults_and_wrong_method() {
+    let sim = Sim::spawn(tenant()).await.unwrap();
+    sim.add_fault(Fault::new("/.well-known/jwks.json", FaultKind::Status(503)).times(1));
+    sim.add_fault(Fault::new(faults::ANY_API_ROUTE, FaultKind::Status(500)));
+    assert_eq!(
+        get_public(&sim, "/.well-known/jwks.json").await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let resp = get_public(&sim, "/.well-known/jwks.json").await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "the API wildcard does not cover it"
+    );
+    assert_eq!(resp.json::<Value>().await.unwrap(), json!({"keys": []}));
+    let resp = reqwest::Client::new()
+        .post(sim.url().join(".well-known/jwks.json").unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    sim.shutdown().await;
+}
+
+// === custom domains ===
+
+/// The two domains of the recorded page, built with the builders.
+fn recorded_custom_domains() -> [SimCustomDomain; 2] {
+    [
+        SimCustomDomain::auth0_managed(
+            "cd_UUjqFP42iem2WuwJ",
+            "1773751522932822000.tempdomain.com",
+            datetime!(2026-03-17 12:45:23.189 UTC),
+        )
+        .metadata("key", "value"),
+        SimCustomDomain::auth0_managed(
+            "cd_x3nQ29h09nUFod1e",
+            "acul.acmetest.org",
+            datetime!(2025-09-08 07:01:05 UTC),
+        )
+        .provisioned(datetime!(2026-02-04 23:31:22 UTC))
+        .verified("failed", datetime!(2025-11-07 00:29:50 UTC)),
+    ]
+}
+
+#[tokio::test]
+async fn custom_domains_checkpoint_page_reproduces_recording() {
+    let rec = recorded("custom-domains-list-checkpoint-page2.go-auth0.json");
+    let filler = |i: usize| {
+        SimCustomDomain::auth0_managed(
+            &format!("cd_filler{i}"),
+            &format!("login{i}.example.com"),
+            NOW,
+        )
+    };
+    let [a, b] = recorded_custom_domains();
+    let t = SimTenant::new("go-auth0-dev.eu.auth0.com")
+        .custom_domain(filler(0))
+        .custom_domain(filler(1))
+        .custom_domain(a)
+        .custom_domain(b)
+        .custom_domain(filler(2));
+    let sim = Sim::spawn(t.m2m(M2M, SECRET, &["read:custom_domains"]))
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let token = fetch_token_on(&http, &sim, "go-auth0-dev.eu.auth0.com", M2M, SECRET).await;
+    let get = |query: Vec<(&'static str, String)>| {
+        let req = http
+            .get(sim.url().join("api/v2/custom-domains").unwrap())
+            .query(&query)
+            .bearer_auth(&token);
+        async move {
+            let resp = req.send().await.unwrap();
+            (resp.status(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    let (_, first) = get(vec![("take", "2".into())]).await;
+    assert_eq!(first["custom_domains"][0]["custom_domain_id"], "cd_filler0");
+    let next = first["next"].as_str().unwrap().to_owned();
+    let (status, mut second) = get(vec![("from", next), ("take", "2".into())]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(second["next"].as_str().unwrap().starts_with("Fe26.2*"));
+    let last_page = second["next"].as_str().unwrap().to_owned();
+    // The cursor is the server's own secret; everything else is identical.
+    second["next"] = rec["next"].clone();
+    assert_eq!(second, rec);
+    let (_, last) = get(vec![("from", last_page), ("take", "2".into())]).await;
+    assert!(last.get("next").is_none(), "{last}");
+    assert_eq!(last["custom_domains"].as_array().unwrap().len(), 1);
+
+    let (_, all) = get(Vec::new()).await;
+    assert_eq!(
+        all.as_array().unwrap().len(),
+        5,
+        "no paging parameters: a bare array"
+    );
+    let (status, body) = get(vec![("take", "101".into())]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errorCode"], "invalid_query_string");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn custom_domains_need_their_scope() {
+    let api = Api::start(
+        tenant().custom_domain(SimCustomDomain::auth0_managed("cd_1", "a.example.com", NOW)),
+        &["read:connections"],
+    )
+    .await;
+    assert_insufficient_scope(
+        &api,
+        "/api/v2/custom-domains?take=100",
+        "read:custom_domains",
+    )
+    .await;
+}
+
+/// An `auth0::Client` for the simulator (the test M2M app).
+fn auth0_client(sim: &Sim) -> crate::auth0::Client {
+    crate::auth0::Client::new(
+        crate::auth0::client::Settings {
+            tenant: "sim".into(),
+            base_url: sim.url(),
+            client_id: M2M.into(),
+            client_secret: crate::secret::Secret::new(SECRET),
+            audience: format!("https://{DOMAIN}/api/v2/"),
+            timeout: Duration::from_secs(5),
+            max_requests_per_second: None,
+        },
+        std::sync::Arc::new(crate::auth0::client::NoObserver),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn certificate_states_decode_through_the_real_client() {
+    use crate::auth0::{Auth0Api as _, PageRequest};
+    let (leaf, ca) = generate_chain(
+        "login.self.example.com",
+        NOW - time::Duration::days(1),
+        NOW + time::Duration::days(12),
+    );
+    let t = tenant()
+        .custom_domain(
+            SimCustomDomain::auth0_managed("cd_ok", "ok.example.com", NOW)
+                .provisioned(NOW + time::Duration::days(60))
+                .primary(true),
+        )
+        .custom_domain(
+            SimCustomDomain::auth0_managed("cd_renew", "renew.example.com", NOW).renewing_failed(
+                NOW + time::Duration::days(3),
+                "CAA record forbids letsencrypt.org",
+            ),
+        )
+        .custom_domain(
+            SimCustomDomain::auth0_managed("cd_prov", "prov.example.com", NOW)
+                .provisioning_failed("DNS record not found")
+                .status("failed"),
+        )
+        .custom_domain(SimCustomDomain::self_managed(
+            "cd_self",
+            "login.self.example.com",
+            NOW,
+            SimServedChain::new(&leaf, &[&ca]),
+        ))
+        .signing_key(SimSigningKey::from_cert("cur", &cert(DOMAIN, 4000)).current(NOW));
+    let sim = Sim::spawn(t.m2m(M2M, SECRET, &["read:custom_domains"]))
+        .await
+        .unwrap();
+    let client = auth0_client(&sim);
+    let mut page = PageRequest::Checkpoint {
+        from: None,
+        take: 3,
+    };
+    let mut domains = Vec::new();
+    loop {
+        let got = client.custom_domains(&page).await.unwrap();
+        assert!(got.rejected.is_empty());
+        domains.extend(got.items);
+        match got.next {
+            Some(next) => page = next,
+            None => break,
+        }
+    }
+    let by_id = |id: &str| domains.iter().find(|d| d.custom_domain_id == id).unwrap();
+    assert_eq!(domains.len(), 4);
+    let ok = by_id("cd_ok").certificate.clone().unwrap();
+    assert_eq!(ok.status.as_deref(), Some("provisioned"));
+    assert_eq!(
+        ok.renews_before,
+        Some(render::iso_seconds(NOW + time::Duration::days(60)))
+    );
+    assert_eq!(by_id("cd_ok").primary, Some(true));
+    let renew = by_id("cd_renew").certificate.clone().unwrap();
+    assert_eq!(renew.status.as_deref(), Some("renewing_failed"));
+    assert_eq!(
+        renew.error_msg.as_deref(),
+        Some("CAA record forbids letsencrypt.org")
+    );
+    let prov = by_id("cd_prov");
+    assert_eq!(prov.status.as_deref(), Some("failed"));
+    assert_eq!(
+        prov.certificate.as_ref().unwrap().status.as_deref(),
+        Some("provisioning_failed")
+    );
+    let own = by_id("cd_self");
+    assert_eq!(own.r#type.as_deref(), Some("self_managed_certs"));
+    assert!(own.certificate.is_none());
+
+    let jwks: Value = serde_json::from_slice(&client.tenant_jwks().await.unwrap()).unwrap();
+    assert_eq!(jwks["keys"][0]["kid"], "cur");
+    let token_requests = sim
+        .requests()
+        .iter()
+        .filter(|r| r.route == "/oauth/token")
+        .count();
+    assert_eq!(
+        token_requests, 1,
+        "one token for the listing, none for the JWKS"
+    );
+    sim.shutdown().await;
+}
+
+// === TLS listener of self-managed custom domains ===
+
+async fn tls_chain(
+    addr: std::net::SocketAddr,
+    sni: &str,
+    root: &GeneratedCert,
+) -> std::io::Result<Vec<Vec<u8>>> {
+    use tokio_rustls::rustls;
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::CertificateDer::from(root.der.clone()))
+        .unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(addr).await?;
+    let name = rustls::pki_types::ServerName::try_from(sni.to_owned()).unwrap();
+    let tls = connector.connect(name, tcp).await?;
+    let (_, conn) = tls.get_ref();
+    Ok(conn
+        .peer_certificates()
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c.to_vec())
+        .collect())
+}
+
+#[tokio::test]
+async fn tls_listener_serves_each_self_managed_chain_by_sni() {
+    // The client verifies against the wall clock.
+    let now = OffsetDateTime::now_utc();
+    let (leaf_a, ca_a) = generate_chain("login.a.example.com", now, now + time::Duration::days(12));
+    let (leaf_b, ca_b) =
+        generate_chain("login.b.example.com", now, now + time::Duration::days(300));
+    let t = tenant()
+        .custom_domain(SimCustomDomain::self_managed(
+            "cd_a",
+            "login.a.example.com",
+            NOW,
+            SimServedChain::new(&leaf_a, &[&ca_a]),
+        ))
+        .custom_domain(SimCustomDomain::self_managed(
+            "cd_b",
+            "login.b.example.com",
+            NOW,
+            SimServedChain::new(&leaf_b, &[]),
+        ))
+        .custom_domain(
+            SimCustomDomain::auth0_managed("cd_c", "login.c.example.com", NOW).provisioned(NOW),
+        );
+    let sim = Sim::spawn(t).await.unwrap();
+    let addr = sim
+        .tls_addr()
+        .expect("a TLS listener for self-managed domains");
+    let chain = tls_chain(addr, "login.a.example.com", &ca_a).await.unwrap();
+    assert_eq!(
+        chain,
+        vec![leaf_a.der.clone(), ca_a.der.clone()],
+        "verified against the CA"
+    );
+    let chain = tls_chain(addr, "LOGIN.B.example.com", &ca_b).await.unwrap();
+    assert_eq!(chain, vec![leaf_b.der.clone()]);
+    assert!(
+        tls_chain(addr, "login.c.example.com", &ca_a).await.is_err(),
+        "no chain for Auth0-managed"
+    );
+    assert!(tls_chain(addr, "unknown.example.com", &ca_a).await.is_err());
+
+    // The chain is looked up per handshake: a renewed certificate is served at once.
+    let (renewed, renewed_ca) =
+        generate_chain("login.a.example.com", now, now + time::Duration::days(90));
+    sim.update(|t| {
+        t.custom_domain_mut("cd_a").unwrap().served =
+            Some(SimServedChain::new(&renewed, &[&renewed_ca]));
+    });
+    let chain = tls_chain(addr, "login.a.example.com", &renewed_ca)
+        .await
+        .unwrap();
+    assert_eq!(chain[0], renewed.der);
+    sim.shutdown().await;
+
+    let plain = Sim::spawn(tenant()).await.unwrap();
+    assert_eq!(plain.tls_addr(), None);
+    plain.shutdown().await;
+}
+
+// === simulated upstream IdPs ===
+
+fn xml_certs(doc: &roxmltree::Document<'_>, parent: &str, use_: &str) -> Vec<String> {
+    doc.descendants()
+        .filter(|n| n.tag_name().name() == "KeyDescriptor" && n.attribute("use") == Some(use_))
+        .filter(|n| n.parent().is_some_and(|p| p.tag_name().name() == parent))
+        .flat_map(|n| {
+            n.descendants()
+                .filter(|c| c.tag_name().name() == "X509Certificate")
+        })
+        .map(|n| n.text().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// GETs a URL an option points at (no token), as a remote fetcher would.
+async fn fetch_option(body: &Value, option: &str) -> reqwest::Response {
+    let url = body["options"][option].as_str().unwrap();
+    assert!(url.starts_with("http://127.0.0.1:"), "{option} = {url}");
+    reqwest::get(url).await.unwrap()
+}
+
+#[tokio::test]
+async fn saml_metadata_publishes_what_the_idp_publishes() {
+    let trusted = cert("idp.acme.example.com", 200);
+    let rolled = cert("idp.acme.example.com", 700);
+    let encryption = cert("enc.acme.example.com", 700);
+    let valid_until = NOW + time::Duration::days(5);
+    let conn = SimConnection::samlp("con_saml", "acme", &trusted.base64_der()).idp(
+        SimIdp::publishing(&[&trusted, &rolled])
+            .encryption_cert(&encryption)
+            .valid_until(valid_until),
+    );
+    assert!(
+        conn.options["metadataUrl"]
+            .as_str()
+            .unwrap()
+            .starts_with(SIM_BASE_URL)
+    );
+    let api = Api::start(tenant().connection(conn), READ_ALL).await;
+    api.sim.set_rate_limit(Some(RateLimit {
+        burst: 2,
+        per_second: 0.001,
+    }));
+    let body = api.ok("/api/v2/connections/con_saml").await;
+    assert_eq!(
+        body["options"]["metadataUrl"],
+        json!(format!("{}idp/con_saml/samlp/metadata.xml", api.sim.url()))
+    );
+    let list = api.ok("/api/v2/connections?strategy=samlp").await;
+    assert_eq!(
+        list[0]["options"]["metadataUrl"],
+        body["options"]["metadataUrl"]
+    );
+    for _ in 0..3 {
+        let resp = fetch_option(&body, "metadataUrl").await;
+        assert_eq!(resp.status(), StatusCode::OK, "no token, no rate limit");
+        assert_eq!(
+            resp.headers()["content-type"],
+            "application/samlmetadata+xml"
+        );
+        let text = resp.text().await.unwrap();
+        let doc = roxmltree::Document::parse(&text).unwrap();
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().name(), "EntityDescriptor");
+        assert_eq!(
+            root.tag_name().namespace(),
+            Some("urn:oasis:names:tc:SAML:2.0:metadata")
+        );
+        assert_eq!(
+            root.attribute("validUntil"),
+            Some(render::iso_seconds(valid_until).as_str())
+        );
+        assert_eq!(
+            xml_certs(&doc, "IDPSSODescriptor", "signing"),
+            vec![trusted.base64_der(), rolled.base64_der()]
+        );
+        assert_eq!(
+            xml_certs(&doc, "IDPSSODescriptor", "encryption"),
+            vec![encryption.base64_der()]
+        );
+        assert!(text.contains("<ds:X509Certificate>"));
+    }
+}
+
+#[tokio::test]
+async fn adfs_federation_metadata_has_the_sts_role_and_the_idp_role() {
+    let signing = cert("adfs.contoso.example.com", 20);
+    let conn = SimConnection::adfs("con_adfs", "contoso", &[&signing.sha1_hex])
+        .idp(SimIdp::publishing(&[&signing]));
+    let api = Api::start(tenant().connection(conn), READ_ALL).await;
+    let body = api.ok("/api/v2/connections/con_adfs").await;
+    assert!(
+        body["options"]["adfs_server"]
+            .as_str()
+            .unwrap()
+            .ends_with("/idp/con_adfs/FederationMetadata/2007-06/FederationMetadata.xml")
+    );
+    let text = fetch_option(&body, "adfs_server")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let sts = doc
+        .descendants()
+        .find(|n| n.tag_name().name() == "RoleDescriptor")
+        .unwrap();
+    let xsi = "http://www.w3.org/2001/XMLSchema-instance";
+    assert_eq!(
+        sts.attribute((xsi, "type")),
+        Some("fed:SecurityTokenServiceType")
+    );
+    assert_eq!(
+        xml_certs(&doc, "RoleDescriptor", "signing"),
+        vec![signing.base64_der()]
+    );
+    assert_eq!(
+        xml_certs(&doc, "IDPSSODescriptor", "signing"),
+        vec![signing.base64_der()]
+    );
+    assert_eq!(doc.root_element().attribute("validUntil"), None);
+    assert_eq!(body["options"]["thumbprints"], json!([signing.sha1_hex]));
+}
+
+#[tokio::test]
+async fn oidc_discovery_points_at_a_jwks_with_x5c() {
+    let upstream = cert("login.partner.example.com", 10);
+    let conn = SimConnection::oidc("con_oidc", "partner").idp(SimIdp::publishing(&[&upstream]));
+    let api = Api::start(tenant().connection(conn), READ_ALL).await;
+    let body = api.ok("/api/v2/connections/con_oidc").await;
+    let discovery: Value = fetch_option(&body, "discovery_url")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(discovery["jwks_uri"], body["options"]["jwks_uri"]);
+    assert_eq!(
+        discovery["issuer"],
+        json!(format!("{}idp/con_oidc", api.sim.url()))
+    );
+    let jwks: Value = reqwest::get(discovery["jwks_uri"].as_str().unwrap())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(jwks["keys"][0]["x5c"], json!([upstream.base64_der()]));
+    assert_eq!(jwks["keys"][0]["kid"], jwks["keys"][0]["x5t"]);
+}
+
+#[tokio::test]
+async fn idp_faults_are_per_connection() {
+    let c = cert("idp", 100);
+    let saml = |id: &str, idp: SimIdp| SimConnection::samlp(id, id, &c.pem).idp(idp);
+    let t = tenant()
+        .connection(saml("con_ok", SimIdp::publishing(&[&c])))
+        .connection(saml(
+            "con_500",
+            SimIdp::publishing(&[&c]).fault(IdpFault::Status(500)),
+        ))
+        .connection(saml(
+            "con_bad",
+            SimIdp::publishing(&[&c]).fault(IdpFault::Malformed),
+        ))
+        .connection(saml(
+            "con_big",
+            SimIdp::publishing(&[&c]).fault(IdpFault::Oversized(2 << 20)),
+        ))
+        .connection(
+            SimConnection::oidc("con_oidc_bad", "o")
+                .idp(SimIdp::publishing(&[&c]).fault(IdpFault::Malformed)),
+        )
+        .connection(SimConnection::samlp("con_none", "none", &c.pem));
+    let sim = Sim::spawn(t).await.unwrap();
+    let doc = |id: &str| format!("/idp/{id}/samlp/metadata.xml");
+    let ok = get_public(&sim, &doc("con_ok")).await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert!(roxmltree::Document::parse(&ok.text().await.unwrap()).is_ok());
+    let down = get_public(&sim, &doc("con_500")).await;
+    assert_eq!(down.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let bad = get_public(&sim, &doc("con_bad")).await;
+    assert_eq!(bad.status(), StatusCode::OK);
+    assert!(roxmltree::Document::parse(&bad.text().await.unwrap()).is_err());
+    let big = get_public(&sim, &doc("con_big")).await;
+    assert_eq!(big.content_length(), Some(2 << 20));
+    assert_eq!(big.bytes().await.unwrap().len(), 2 << 20);
+    let bad_json = get_public(&sim, "/idp/con_oidc_bad/.well-known/openid-configuration").await;
+    assert!(serde_json::from_slice::<Value>(&bad_json.bytes().await.unwrap()).is_err());
+    for missing in [doc("con_none"), doc("con_nope")] {
+        assert_eq!(
+            get_public(&sim, &missing).await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
     sim.shutdown().await;
 }
