@@ -440,6 +440,14 @@ async fn poll_custom_domains(p: &mut Poll<'_>) {
             }
             Err(e) => {
                 p.fail(Source::CustomDomains, None, &e);
+                if let auth0::Error::Forbidden { .. } = e {
+                    // Say how to fix it: an older token lacks the scope, a plan may lack the feature.
+                    if let Some(last) = p.out.errors.last_mut() {
+                        last.message.push_str(
+                            " (grant read:custom_domains to certwatch's application, or remove \"custom_domains\" from the tenant's sources)",
+                        );
+                    }
+                }
                 return;
             }
         }

@@ -15,7 +15,7 @@ use time::{Duration, OffsetDateTime};
 pub const DOMAIN: &str = "acme.sim.auth0.local";
 pub const CLIENT_ID: &str = "certwatch-m2m";
 pub const SECRET: &str = "sup3r-s3cret-client-value";
-pub const ALL_SCOPES: [&str; 7] = [
+pub const ALL_SCOPES: [&str; 8] = [
     "read:signing_keys",
     "read:clients",
     "read:client_keys",
@@ -23,6 +23,7 @@ pub const ALL_SCOPES: [&str; 7] = [
     "read:connections",
     "read:connections_options",
     "read:connections_keys",
+    "read:custom_domains",
 ];
 
 pub fn now() -> OffsetDateTime {
@@ -82,9 +83,17 @@ impl TestApp {
 
     /// Like `spawn`, with the config TOML transformed by `edit` (alerting is enabled).
     pub async fn spawn_toml(tenant: SimTenant, edit: impl FnOnce(String) -> String) -> TestApp {
+        Self::spawn_toml_sim(tenant, |t, _| edit(t)).await
+    }
+
+    /// Like `spawn_toml`, and `edit` also sees the running simulator (its TLS address).
+    pub async fn spawn_toml_sim(
+        tenant: SimTenant,
+        edit: impl FnOnce(String, &Sim) -> String,
+    ) -> TestApp {
         let sim = Sim::spawn(tenant).await.unwrap();
         let state = tempfile::tempdir().unwrap();
-        let toml = edit(config_toml(&sim.url(), SECRET, state.path()));
+        let toml = edit(config_toml(&sim.url(), SECRET, state.path()), &sim);
         let cfg = config::from_toml(&toml).unwrap();
         let clock = Arc::new(ManualClock::new(now()));
         let app = Arc::new(

@@ -4,10 +4,12 @@
 //! - `poll`: inventory, faults, rate limits, tokens, scopes, deletions.
 //! - `http`: `/metrics` (promtool), `/api/v1/certificates`, `/readyz`, the status page.
 //! - `cli`: the `certwatch` binary: `scan` exit codes, `check-config`, secrets never logged.
+//! - `findings`: SPEC §11 remote checks (IdP metadata, JWKS, custom domains, TLS probe).
 //! - `hardening`: generators for every parser, HTTPS, secrets grep, kill -9, Auth0 unreachable.
 
 mod alerts;
 mod cli;
+mod findings;
 mod hardening;
 mod helpers;
 mod http;
