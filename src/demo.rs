@@ -8,19 +8,32 @@ use std::net::SocketAddr;
 /// The demo configuration (its `base_url` is replaced by the simulator's at start).
 pub const DEMO_TOML: &str = include_str!("../config/demo.toml");
 
-/// Build the demo config for a simulator at `sim_url`, listening on `listen`.
+/// Build the demo config for `sim`, listening on `listen`: every tenant points at the
+/// simulator, and its self-managed custom domains are probed at the simulator's TLS listener.
 pub fn config(
-    sim_url: &url::Url,
+    sim: &Sim,
     listen: SocketAddr,
     state_dir: &std::path::Path,
 ) -> Result<config::Config, config::Error> {
     let mut c = config::from_toml(DEMO_TOML)?;
     c.listen = listen;
     c.state_dir = state_dir.to_path_buf();
+    let self_managed: Vec<String> = sim.update(|t| {
+        t.custom_domains
+            .iter()
+            .filter(|d| d.served.is_some())
+            .map(|d| d.domain.to_ascii_lowercase())
+            .collect()
+    });
     for t in &mut c.tenants {
-        t.base_url = sim_url.clone();
+        t.base_url = sim.url();
         t.client_id = demo::DEMO_CLIENT_ID.to_string();
         t.client_secret = crate::secret::Secret::new(demo::DEMO_CLIENT_SECRET);
+        if let Some(tls) = sim.tls_addr() {
+            for d in &self_managed {
+                t.probe_addresses.insert(d.clone(), tls.to_string());
+            }
+        }
     }
     Ok(c)
 }
@@ -41,7 +54,7 @@ pub async fn run(listen: SocketAddr) -> u8 {
         per_second: 16.0,
     }));
     let state_dir = std::env::temp_dir().join(format!("certwatch-demo-{}", std::process::id()));
-    let c = match config(&sim.url(), listen, &state_dir) {
+    let c = match config(&sim, listen, &state_dir) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("certwatch: demo configuration: {e}");

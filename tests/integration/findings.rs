@@ -409,3 +409,82 @@ async fn custom_domains_without_the_scope_is_an_explained_error() {
     assert!(!app.find(Kind::ConnectionSigningCert, "acme-idp").is_empty());
     app.stop().await;
 }
+
+/// A real HTTP listener collecting webhook bodies.
+async fn webhook_listener() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+) {
+    let inbox = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = inbox.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::Json<serde_json::Value>| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(body.0);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, inbox)
+}
+
+#[tokio::test]
+async fn the_daemon_alerts_on_an_idp_rotation_once_and_resolves_it_when_followed() {
+    let n = now();
+    let trusted = cert("idp.acme.example", 200);
+    let rolled = cert("idp.acme.example 2027", 900);
+    let tenant = base_tenant()
+        .signing_key(SimSigningKey::from_cert("kid-current", &cert(DOMAIN, 400)).current(n))
+        .signing_key(SimSigningKey::from_cert("kid-next", &cert(DOMAIN, 800)).next())
+        .connection(
+            SimConnection::samlp("con_rolling", "acme-idp", &trusted.pem)
+                .idp(SimIdp::publishing(&[&trusted, &rolled])),
+        );
+    let (url, inbox) = webhook_listener().await;
+    let app = TestApp::spawn_toml(tenant, |t| {
+        let t = t.replace(
+            "[[tenants]]",
+            "[metadata]\nenabled = true\nallow_http = true\n[[tenants]]",
+        );
+        format!("{t}\n[alerts]\n[[alerts.webhook]]\nname = \"hook\"\nurl = \"{url}\"\nformat = \"json\"\n")
+    })
+    .await;
+    let take = || std::mem::take(&mut *inbox.lock().unwrap());
+
+    app.app.poll_now().await;
+    let got = take();
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0]["status"], "firing");
+    assert_eq!(got[0]["severity"], "warning");
+    assert_eq!(got[0]["finding"]["kind"], "idp_new_certificate");
+    assert_eq!(got[0]["finding"]["object_name"], "acme-idp");
+    assert_eq!(got[0]["finding"]["sha1"], rolled.sha1_hex.as_str());
+    app.app.poll_now().await;
+    assert_eq!(take(), Vec::<serde_json::Value>::new(), "nothing twice");
+
+    // The operator adds the new certificate to the connection (Auth0 keeps one signingCert:
+    // the IdP now signs with the new one and has dropped the old).
+    app.sim.update(|t| {
+        let c = t.connection_mut("con_rolling").unwrap();
+        c.idp.as_mut().unwrap().signing_certs = vec![rolled.der.clone()];
+        c.options.insert(
+            "signingCert".into(),
+            serde_json::Value::String(rolled.pem.clone()),
+        );
+        c.options.remove("cert");
+        c.recompute();
+    });
+    app.app.poll_now().await;
+    let got = take();
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0]["status"], "resolved");
+    assert_eq!(got[0]["finding"]["kind"], "idp_new_certificate");
+    app.app.poll_now().await;
+    assert_eq!(take(), Vec::<serde_json::Value>::new());
+    app.stop().await;
+}
