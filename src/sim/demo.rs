@@ -9,10 +9,10 @@ use serde_json::json;
 use sha2::{Digest as _, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use super::certs::{CertFactory, GeneratedCert, generate_cert};
+use super::certs::{CertFactory, GeneratedCert, generate_cert, generate_chain};
 use super::tenant::{
     SIGNING_CERT_VALIDITY, SimClient, SimClientSigningKey, SimConnection, SimConnectionKey,
-    SimCredential, SimSigningKey, SimTenant,
+    SimCredential, SimCustomDomain, SimIdp, SimServedChain, SimSigningKey, SimTenant,
 };
 
 /// Domain of the demo tenant.
@@ -32,6 +32,28 @@ pub const DEMO_SCOPES: &[&str] = &[
     "read:connections_keys",
     "read:custom_domains",
 ];
+
+/// The demo's Auth0-managed custom domain with a provisioned certificate (renews in 60 days).
+pub const DEMO_DOMAIN_PROVISIONED: &str = "login.acme-demo.example.com";
+/// The demo's Auth0-managed custom domain whose certificate renewal failed.
+pub const DEMO_DOMAIN_RENEWAL_FAILED: &str = "sso.acme-demo.example.com";
+/// The demo's self-managed custom domain: its chain (leaf expiring in 12 days) is served by the
+/// simulator's TLS listener (`Sim::tls_addr`, SNI = this name), so it is the one to probe.
+pub const DEMO_DOMAIN_SELF_MANAGED: &str = "id.acme-demo.example.com";
+/// Every custom domain of the demo tenant, in list order.
+pub const DEMO_CUSTOM_DOMAINS: &[&str] = &[
+    DEMO_DOMAIN_PROVISIONED,
+    DEMO_DOMAIN_RENEWAL_FAILED,
+    DEMO_DOMAIN_SELF_MANAGED,
+];
+/// The custom domains whose certificate only a TLS probe can see (self-managed).
+pub const DEMO_PROBE_DOMAINS: &[&str] = &[DEMO_DOMAIN_SELF_MANAGED];
+
+/// The kid of the demo's `next` signing key, which the demo's public JWKS leaves out
+/// (`jwks_mismatch`).
+pub fn demo_jwks_missing_kid() -> String {
+    stable_id("", "sk-next", 21)
+}
 
 fn days(n: i64) -> Duration {
     Duration::days(n)
@@ -99,11 +121,64 @@ fn cert(cn: &str, now: OffsetDateTime, age: i64, left: i64) -> GeneratedCert {
 ///   `signing_keys` cert, 60 days: differs from the tenant key), and plain `customer-portal`,
 ///   `admin-dashboard`, `marketing-site`. Every client without its own `signing_keys` shows the
 ///   tenant's current signing certificate, as real Auth0 does.
+///
+/// What lies outside the Management API listings (SPEC §11, served by the simulator):
+///
+/// - **Public JWKS** (`/.well-known/jwks.json`): current and previous keys, but not the `next`
+///   one ([`demo_jwks_missing_kid`]) → `jwks_mismatch`.
+/// - **IdP metadata**: `contoso-saml`'s IdP publishes its trusted certificate plus a new one
+///   (→ `idp_new_certificate`); `globex-saml`'s IdP rolled over: it publishes only a new
+///   certificate (→ `idp_certificate_withdrawn`, and `idp_new_certificate` for the new one) and
+///   its metadata `validUntil` is 5 days away (→ `metadata_expiring`); `contoso-adfs`'s
+///   FederationMetadata.xml publishes the primary (20 days, warning) and secondary token-signing
+///   certificates, whose SHA-1s are the connection's two thumbprints; `partner-oidc`'s
+///   `discovery_url` leads to a JWKS whose `x5c` certificate expires in 10 days.
+/// - **Custom domains** (`/api/v2/custom-domains`): [`DEMO_DOMAIN_PROVISIONED`] (Auth0-managed,
+///   renews before 60 days from now), [`DEMO_DOMAIN_RENEWAL_FAILED`] (Auth0-managed,
+///   `renewing_failed` with an `error_msg` → `custom_domain_certificate_failed`) and
+///   [`DEMO_DOMAIN_SELF_MANAGED`] (self-managed; the TLS listener serves its chain, leaf
+///   expiring in 12 days).
 pub fn tenant(now: OffsetDateTime) -> SimTenant {
     let mut t = SimTenant::new(DEMO_DOMAIN).m2m(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SCOPES);
     t = with_signing_keys(t, now);
     t = with_connections(t, now);
+    t = with_custom_domains(t, now);
     with_clients(t, now)
+}
+
+fn with_custom_domains(t: SimTenant, now: OffsetDateTime) -> SimTenant {
+    let created = now - days(300);
+    let cd_id = |name: &str| stable_id("cd_", name, 16);
+    let (leaf, ca) = generate_chain(DEMO_DOMAIN_SELF_MANAGED, now - days(78), now + days(12));
+    t.custom_domain(
+        SimCustomDomain::auth0_managed(
+            &cd_id(DEMO_DOMAIN_PROVISIONED),
+            DEMO_DOMAIN_PROVISIONED,
+            created,
+        )
+        .provisioned(now + days(60))
+        .verified("verified", now - days(1))
+        .primary(true),
+    )
+    .custom_domain(
+        SimCustomDomain::auth0_managed(
+            &cd_id(DEMO_DOMAIN_RENEWAL_FAILED),
+            DEMO_DOMAIN_RENEWAL_FAILED,
+            created,
+        )
+        .renewing_failed(
+            now + days(9),
+            "The CNAME record of sso.acme-demo.example.com no longer points to the Auth0 edge; \
+             the certificate cannot be renewed",
+        )
+        .verified("failed", now - days(2)),
+    )
+    .custom_domain(SimCustomDomain::self_managed(
+        &cd_id(DEMO_DOMAIN_SELF_MANAGED),
+        DEMO_DOMAIN_SELF_MANAGED,
+        created,
+        SimServedChain::new(&leaf, &[&ca]),
+    ))
 }
 
 fn with_signing_keys(t: SimTenant, now: OffsetDateTime) -> SimTenant {
@@ -120,12 +195,13 @@ fn with_signing_keys(t: SimTenant, now: OffsetDateTime) -> SimTenant {
     t.signing_key(
         SimSigningKey::from_cert(&stable_id("", "sk-current", 21), &current).current(current_since),
     )
-    .signing_key(SimSigningKey::from_cert(&stable_id("", "sk-next", 21), &next).next())
+    .signing_key(SimSigningKey::from_cert(&demo_jwks_missing_kid(), &next).next())
     .signing_key(
         SimSigningKey::from_cert(&stable_id("", "sk-previous", 21), &previous)
             .previous(now - days(4990), current_since),
     )
     .signing_key(revoked_key)
+    .jwks_without(&demo_jwks_missing_kid())
 }
 
 fn saml(name: &str, signing_cert: &str) -> SimConnection {
@@ -157,6 +233,12 @@ fn with_connections(t: SimTenant, now: OffsetDateTime) -> SimTenant {
     let okta_current = cert(okta_name, now, 359, 6);
     let okta_next = cert(okta_name, now, 1, 364);
     let thumb = |seed: &str| hex::encode(&Sha256::digest(seed.as_bytes())[..20]);
+    // What the upstream IdPs publish (SPEC §11).
+    let contoso_new = idp("contoso", 0, 1095);
+    let globex_rolled = idp("globex", 3, 727);
+    let adfs_primary = cert("adfs.contoso-adfs.example.com", now, 345, 20);
+    let adfs_secondary = cert("adfs.contoso-adfs.example.com", now, 5, 385);
+    let oidc_upstream = cert("login.partner-oidc.example.com", now, 355, 10);
 
     t.connection(SimConnection::new(
         &con_id("Username-Password-Authentication"),
@@ -170,7 +252,10 @@ fn with_connections(t: SimTenant, now: OffsetDateTime) -> SimTenant {
     .connection(saml("acme-okta-saml", &expired.pem))
     .connection(saml("initech-saml", &critical.base64_pem_crlf()))
     .connection(saml("umbrella-saml", &warning.base64_der()))
-    .connection(saml("contoso-saml", &healthy.pem_crlf()))
+    .connection(
+        saml("contoso-saml", &healthy.pem_crlf())
+            .idp(SimIdp::publishing(&[&healthy, &contoso_new])),
+    )
     .connection(saml("hooli-saml", &identical.pem_lf_trimmed()))
     .connection(saml("stark-saml", &no_cert.base64_pem_crlf()).without_option("cert"))
     .connection(saml(
@@ -187,17 +272,24 @@ fn with_connections(t: SimTenant, now: OffsetDateTime) -> SimTenant {
             .sp_signing_key(&sp_signing.key_pem, &sp_signing.pem)
             .decryption_key(&decryption.key_pem, &decryption.pem),
     )
-    .connection(saml("globex-saml", &globex.pem).decryption_key_pem(&globex_decryption.pem))
+    .connection(
+        saml("globex-saml", &globex.pem)
+            .decryption_key_pem(&globex_decryption.pem)
+            .idp(SimIdp::publishing(&[&globex_rolled]).valid_until(now + days(5))),
+    )
     .connection(SimConnection::pingfederate(
         &con_id("acme-pingfederate"),
         "acme-pingfederate",
         &ping.base64_pem_crlf(),
     ))
-    .connection(SimConnection::adfs(
-        &con_id("contoso-adfs"),
-        "contoso-adfs",
-        &[&thumb("adfs-1"), &thumb("adfs-2")],
-    ))
+    .connection(
+        SimConnection::adfs(
+            &con_id("contoso-adfs"),
+            "contoso-adfs",
+            &[&adfs_primary.sha1_hex, &adfs_secondary.sha1_hex],
+        )
+        .idp(SimIdp::publishing(&[&adfs_primary, &adfs_secondary])),
+    )
     .connection(SimConnection::waad(
         &con_id("acme-azure-ad"),
         "acme-azure-ad",
@@ -210,6 +302,7 @@ fn with_connections(t: SimTenant, now: OffsetDateTime) -> SimTenant {
     ))
     .connection(
         SimConnection::oidc(&con_id(oidc_name), oidc_name)
+            .idp(SimIdp::publishing(&[&oidc_upstream]))
             .key(
                 SimConnectionKey::from_cert(
                     &stable_id("", "oidc-cur", 43),
@@ -479,6 +572,32 @@ mod tests {
         assert_eq!(hooli.options["cert"], hooli.options["signingCert"]);
         // Deterministic ids: the same names give the same ids on every run.
         assert_eq!(tenant(NOW).connections[3].id, t.connections[3].id);
+    }
+
+    #[test]
+    fn demo_tenant_has_the_remote_check_stories() {
+        let t = tenant(NOW);
+        let domains: Vec<_> = t.custom_domains.iter().map(|d| d.domain.as_str()).collect();
+        assert_eq!(domains, DEMO_CUSTOM_DOMAINS);
+        for probe in DEMO_PROBE_DOMAINS {
+            assert!(t.served_chain(probe).is_some(), "{probe}");
+        }
+        assert_eq!(t.jwks.omit, vec![demo_jwks_missing_kid()]);
+        let with_idp: Vec<_> = t
+            .connections
+            .iter()
+            .filter(|c| c.idp.is_some())
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(
+            with_idp,
+            vec![
+                "contoso-saml",
+                "globex-saml",
+                "contoso-adfs",
+                "partner-oidc"
+            ]
+        );
     }
 
     #[test]
