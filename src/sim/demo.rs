@@ -239,6 +239,8 @@ fn with_connections(t: SimTenant, now: OffsetDateTime) -> SimTenant {
     let adfs_primary = cert("adfs.contoso-adfs.example.com", now, 345, 20);
     let adfs_secondary = cert("adfs.contoso-adfs.example.com", now, 5, 385);
     let oidc_upstream = cert("login.partner-oidc.example.com", now, 355, 10);
+    // Served by the simulator too, so the demo never fetches from outside (ok, 300 days).
+    let okta_upstream = cert("workforce-okta.example.com", now, 65, 300);
 
     t.connection(SimConnection::new(
         &con_id("Username-Password-Authentication"),
@@ -337,7 +339,8 @@ fn with_connections(t: SimTenant, now: OffsetDateTime) -> SimTenant {
             .key(
                 SimConnectionKey::from_cert(&stable_id("", "okta-next", 43), &okta_next, okta_name)
                     .next(),
-            ),
+            )
+            .idp(SimIdp::publishing(&[&okta_upstream])),
     )
 }
 
