@@ -598,7 +598,8 @@ mod tests {
                 "contoso-saml",
                 "globex-saml",
                 "contoso-adfs",
-                "partner-oidc"
+                "partner-oidc",
+                "workforce-okta"
             ]
         );
     }
