@@ -7,6 +7,9 @@
 //! - `auth0`: the `Auth0Api` trait (the seam) and its reqwest client; `pagination`,
 //!   `rate_limit` and `token` hold the pure decisions it makes.
 //! - `inventory`: records and snapshots; `sources` (pure: Auth0 objects → records) and `poll`.
+//! - `remote`: facts outside the Management API listings (IdP metadata, upstream and tenant
+//!   JWKS, custom domains, TLS probes): pure parsers, the `Fetcher` / `Prober` seams, `collect`;
+//!   `findings` judges them (and the inventory) purely.
 //! - Pure core: `x509` (decoding), `expiry` (status), `policy` (thresholds, roles, overrides),
 //!   `report` (SPEC §5 JSON, table, exit code), `metrics` (rebuilt from each snapshot).
 //! - `alert`: notifications (policy, ledger, email, webhooks); `rotate`: certificate rotation.

@@ -273,6 +273,19 @@ impl Report {
                 }
             }
         }
+        if !self.findings.is_empty() {
+            out.push_str("\nFINDINGS\n");
+        }
+        for f in &self.findings {
+            out.push_str(&format!(
+                "{:<8}  {}  {}  {}: {}\n",
+                f.severity.as_str().to_ascii_uppercase(),
+                f.finding.as_str(),
+                sanitize(&f.tenant, 40),
+                sanitize(&f.object_name, 60),
+                sanitize(&f.message, 300)
+            ));
+        }
         for t in &self.tenants {
             for e in &t.errors {
                 out.push_str(&format!(

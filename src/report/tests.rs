@@ -118,3 +118,21 @@ fn table_is_safe_for_terminals() {
         "our own colours are used on a terminal"
     );
 }
+
+#[test]
+fn table_lists_findings_after_the_certificates() {
+    let mut key = rec("evil\x1b[2Jkey", Role::Current, Some(400));
+    key.kind = Kind::TenantSigningKey;
+    key.source = Source::SigningKeys;
+    let r = report(vec![key], true);
+    assert_eq!(r.findings.len(), 1, "no next signing key");
+    let table = r.to_table(false);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines[2], "");
+    assert_eq!(lines[3], "FINDINGS");
+    assert!(
+        lines[4].starts_with("WARNING   no_next_signing_key  prod  acme.auth0.com: "),
+        "{table}"
+    );
+    assert!(!table.contains('\x1b'));
+}
