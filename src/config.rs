@@ -189,8 +189,10 @@ pub struct RawTenant {
     pub concurrency: Option<usize>,
     /// Metadata URL per connection (name or id), overriding `metadataUrl` / `adfs_server` /
     /// `discovery_url`, or giving one to a connection that has none.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata_urls: BTreeMap<String, String>,
     /// Where to connect to TLS-probe a custom domain (`host:port`), by domain name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub probe_addresses: BTreeMap<String, String>,
 }
 
