@@ -1364,6 +1364,16 @@ impl Config {
             r.timeout = dur(t.timeout);
             r.sources = Some(t.sources.iter().map(|s| s.as_str().to_string()).collect());
             r.concurrency = Some(t.concurrency);
+            // A metadata URL can carry a token in its query or user info: masked like a secret.
+            for (k, v) in r.metadata_urls.iter_mut() {
+                if let Some(u) = t.metadata_urls.get(k) {
+                    let masked = u.query().is_some() || !u.username().is_empty();
+                    *v = crate::remote::fetch::redact(u);
+                    if masked {
+                        v.push_str(" (query and user info masked)");
+                    }
+                }
+            }
         }
         raw.alerts.repeat_interval = dur(self.alerts.repeat_interval);
         raw.alerts.digest = Some(self.alerts.digest);

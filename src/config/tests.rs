@@ -216,6 +216,9 @@ fn metadata_urls_must_be_https_unless_allowed() {
         "https://idp.example.com/metadata.xml?token=x"
     );
     assert_eq!(t.probe_addresses["login.acme.com"], "10.0.0.5:8443");
+    let shown = toml::to_string(&ok.effective()).unwrap();
+    assert!(!shown.contains("token=x"), "{shown}");
+    assert!(shown.contains("https://idp.example.com/metadata.xml (query and user info masked)"));
     let err = with("", "http://idp.example.com/m")
         .unwrap_err()
         .to_string();
