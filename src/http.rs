@@ -120,16 +120,34 @@ pub fn readiness(
     let problems: Vec<String> = snapshot
         .tenants
         .iter()
-        .filter_map(|t| match t.last_success {
-            None if t.last_poll.is_none() => Some(format!("tenant {}: not polled yet", t.name)),
-            None => Some(format!("tenant {}: no successful poll yet", t.name)),
-            Some(at) if now - at > max_age => Some(format!(
-                "tenant {}: last successful poll at {} is older than {}",
-                t.name,
-                rfc3339(at),
-                humantime::format_duration(max_age)
-            )),
-            Some(_) => None,
+        .filter_map(|t| {
+            let problem = match t.last_success {
+                None if t.last_poll.is_none() => {
+                    return Some(format!("tenant {}: not polled yet", t.name));
+                }
+                None => format!("tenant {}: no successful poll yet", t.name),
+                Some(at) if now - at > max_age => format!(
+                    "tenant {}: last successful poll at {} is older than {}",
+                    t.name,
+                    rfc3339(at),
+                    humantime::format_duration(max_age)
+                ),
+                Some(_) => return None,
+            };
+            // Name the cause: the last poll's first error (the rest are in the JSON).
+            Some(match t.errors.first() {
+                Some(e) => format!(
+                    "{problem}; the last poll failed: {} {}: {}{}",
+                    e.source,
+                    e.reason.as_str(),
+                    e.message,
+                    match t.errors.len() {
+                        1 => String::new(),
+                        n => format!(" (and {} more, see /api/v1/certificates)", n - 1),
+                    }
+                ),
+                None => problem,
+            })
         })
         .collect();
     if problems.is_empty() {

@@ -177,6 +177,21 @@ async fn readiness_tells_the_truth() {
     let (code, body) = app.get("/readyz").await;
     assert_eq!(code, 503);
     assert!(body.contains("older than"), "{body}");
+    // And says why, when the polls since then failed.
+    app.sim.add_fault(certwatch::sim::Fault::new(
+        "/api/v2/connections",
+        certwatch::sim::FaultKind::Status(500),
+    ));
+    app.app.poll_now().await;
+    app.clock
+        .advance(std::time::Duration::from_secs(2 * 3600 + 1));
+    let (code, body) = app.get("/readyz").await;
+    assert_eq!(code, 503);
+    assert!(
+        body.contains("older than")
+            && body.contains("the last poll failed: connections server_error"),
+        "{body}"
+    );
     app.stop().await;
 }
 
