@@ -398,10 +398,14 @@ impl Engine {
             return;
         }
         let give_up_after = self.give_up_after;
-        let rounds = by_channel.into_iter().map(|(channel, queue)| {
+        // Each outcome is folded into the ledger and persisted as soon as it is known, so a
+        // crash mid-round repeats at most the message being sent, not the whole round.
+        type Recorded = tokio::sync::oneshot::Sender<()>;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(u64, Outcome, Recorded)>();
+        let rounds: Vec<_> = by_channel.into_iter().map(|(channel, queue)| {
             let notifier = self.notifier(&channel).cloned();
+            let tx = tx.clone();
             async move {
-                let mut out = Vec::with_capacity(queue.len());
                 let mut blocked = false;
                 for p in queue {
                     let outcome = match &notifier {
@@ -425,49 +429,59 @@ impl Engine {
                             }
                         },
                     };
-                    out.push((p.id, outcome));
+                    // Wait until the outcome is on disk before sending the next message (the
+                    // receiver lives until every round is done).
+                    let (done, recorded) = tokio::sync::oneshot::channel();
+                    if tx.send((p.id, outcome, done)).is_ok() {
+                        let _ = recorded.await;
+                    }
                 }
-                out
             }
-        });
-        let results: Vec<(u64, Outcome)> = futures::future::join_all(rounds)
-            .await
-            .into_iter()
-            .flatten()
-            .collect();
-        for (id, outcome) in results {
-            let Some(i) = st.ledger.pending.iter().position(|p| p.id == id) else {
-                continue;
-            };
-            let p = &mut st.ledger.pending[i];
-            let attempt = p.attempts + 1;
-            let label = match outcome {
-                Outcome::Delivered => self.attempted(p, attempt, Delivery::Delivered, None),
-                Outcome::Rejected(m) => self.attempted(p, attempt, Delivery::Rejected, Some(&m)),
-                Outcome::Retry(m) if p.expired(give_up_after, now) => {
-                    self.attempted(p, attempt, Delivery::Failed, Some(&m))
-                }
-                Outcome::Retry(m) => {
-                    p.failed(m, now);
-                    self.attempted(p, attempt, Delivery::Retrying, p.last_error.as_deref())
-                }
-                Outcome::GiveUp => {
-                    let m = p
-                        .last_error
-                        .clone()
-                        .unwrap_or_else(|| "channel unavailable".into());
-                    self.attempted(p, p.attempts, Delivery::Failed, Some(&m))
-                }
-                Outcome::NoChannel => self.attempted(
-                    p,
-                    p.attempts,
-                    Delivery::Failed,
-                    Some("the channel is no longer configured"),
-                ),
-            };
-            if label != Delivery::Retrying {
-                st.ledger.pending.remove(i);
+        }).collect();
+        drop(tx);
+        let record = async {
+            while let Some((id, outcome, done)) = rx.recv().await {
+                self.record_outcome(st, id, outcome, now).await;
+                let _ = done.send(());
             }
+        };
+        futures::join!(futures::future::join_all(rounds), record);
+    }
+
+    /// Fold one delivery outcome into the ledger (count, log, drop or reschedule) and persist.
+    async fn record_outcome(&self, st: &mut State, id: u64, outcome: Outcome, now: OffsetDateTime) {
+        let give_up_after = self.give_up_after;
+        let Some(i) = st.ledger.pending.iter().position(|p| p.id == id) else {
+            return;
+        };
+        let p = &mut st.ledger.pending[i];
+        let attempt = p.attempts + 1;
+        let label = match outcome {
+            Outcome::Delivered => self.attempted(p, attempt, Delivery::Delivered, None),
+            Outcome::Rejected(m) => self.attempted(p, attempt, Delivery::Rejected, Some(&m)),
+            Outcome::Retry(m) if p.expired(give_up_after, now) => {
+                self.attempted(p, attempt, Delivery::Failed, Some(&m))
+            }
+            Outcome::Retry(m) => {
+                p.failed(m, now);
+                self.attempted(p, attempt, Delivery::Retrying, p.last_error.as_deref())
+            }
+            Outcome::GiveUp => {
+                let m = p
+                    .last_error
+                    .clone()
+                    .unwrap_or_else(|| "channel unavailable".into());
+                self.attempted(p, p.attempts, Delivery::Failed, Some(&m))
+            }
+            Outcome::NoChannel => self.attempted(
+                p,
+                p.attempts,
+                Delivery::Failed,
+                Some("the channel is no longer configured"),
+            ),
+        };
+        if label != Delivery::Retrying {
+            st.ledger.pending.remove(i);
         }
         self.persist(&st.ledger).await;
     }

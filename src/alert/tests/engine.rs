@@ -183,6 +183,45 @@ async fn ledger_is_written_before_delivering() {
 }
 
 #[tokio::test]
+async fn each_delivery_is_on_disk_before_the_next_is_sent() {
+    // A crash mid-round repeats at most the message being sent: the ledger read during the
+    // second send already shows the first as delivered.
+    #[derive(Debug)]
+    struct Peek(std::path::PathBuf, Filter, Mutex<Vec<usize>>);
+    #[async_trait::async_trait]
+    impl Notifier for Peek {
+        fn name(&self) -> &str {
+            "peek"
+        }
+        fn filter(&self) -> &Filter {
+            &self.1
+        }
+        async fn send(&self, _: &Batch) -> Result<(), DeliveryError> {
+            let pending = Ledger::load(&self.0).unwrap().pending.len();
+            self.2.lock().unwrap().push(pending);
+            Ok(())
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let peek = Arc::new(Peek(
+        dir.path().join(ledger::FILE_NAME),
+        filter(Severity::Warning),
+        Mutex::new(vec![]),
+    ));
+    let m = Arc::new(Metrics::new(false));
+    let e = Engine::with_notifiers(alerts_cfg(false), dir.path(), m, vec![peek.clone()]).unwrap();
+    let certs = [
+        saml("a", T0 + 3 * DAY),
+        saml("b", T0 + 4 * DAY),
+        saml("c", T0 + 5 * DAY),
+    ];
+    e.process(&report(T0, &certs), T0).await;
+    assert_eq!(*peek.2.lock().unwrap(), vec![3, 2, 1]);
+    let after = Ledger::load(&dir.path().join(ledger::FILE_NAME)).unwrap();
+    assert!(after.pending.is_empty());
+}
+
+#[tokio::test]
 async fn retries_with_backoff_then_gives_up() {
     let dir = tempfile::tempdir().unwrap();
     let ops = Recorder::new("ops", Severity::Warning);
