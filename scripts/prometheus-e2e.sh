@@ -19,6 +19,12 @@
 #      - no alert at all fires for a certificate whose role is previous, revoked or unused (and the
 #        demo does have such certificates inside the alert windows, so this is not vacuous);
 #      - no tenant/poll/exporter health alert fires;
+#      - the findings rules (group certwatch.findings) fire for exactly the demo's stories (IdP
+#        rotation pending, trusted certificate withdrawn, metadata validUntil in 5 days, upstream
+#        OIDC x5c in 10 days, tenant JWKS without the next key, a renewing_failed managed domain and
+#        a self-managed domain serving a certificate for ~12 more days) with the right severity, and
+#        for exactly the objects the exported metrics put in each rule; never for info-only or
+#        un-ruled findings, and a trusted IdP certificate alerts once, through the certificate rules;
 #      - every PromQL expression in dashboards/certwatch.json (panel targets, template variable
 #        queries, annotations) parses and returns data, with $tenant/$kind = ".*", $__rate_interval
 #        = 1m, $__interval = 15s, $__range = 5m. The only expressions allowed to return nothing are
@@ -360,6 +366,175 @@ if health:
     fail(f"health alerts fire against the demo: {health}")
 else:
     ok("no tenant / poll / exporter health alert fires")
+
+# ---------------------------------------------------------------------------------------------
+print("== findings rules (certwatch.findings)")
+FINDING_ALERTS = {  # alert -> severity label
+    "IdPCertificateRotationPending": "warning", "IdPTrustedCertificateWithdrawn": "critical",
+    "IdPMetadataExpiringCritical": "critical", "IdPMetadataExpiringSoon": "warning",
+    "IdPCertificateExpiringCritical": "critical", "IdPCertificateExpiringSoon": "warning",
+    "TenantJWKSMissingCurrentKey": "critical", "TenantJWKSMismatch": "warning",
+    "TenantNextSigningKeyMissing": "warning", "CustomDomainCertificateFailed": "critical",
+    "CustomDomainCertificateExpiringCritical": "critical", "CustomDomainCertificateExpiringSoon": "warning",
+}
+# What the demo tenant (src/sim/demo.rs) is built to show, by the alert's object_name (domain for
+# the served-certificate alerts). Every alert of FINDING_ALERTS not listed here must stay silent.
+DEMO_STORIES = {
+    # contoso-saml: the metadata publishes a new certificate next to the trusted one; globex-saml:
+    # only a new one (its trusted certificate is withdrawn) and validUntil is 5 days away
+    "IdPCertificateRotationPending": {"contoso-saml", "globex-saml"},
+    "IdPTrustedCertificateWithdrawn": {"globex-saml"},
+    "IdPMetadataExpiringCritical": {"globex-saml"},
+    # partner-oidc: the upstream JWKS has an x5c certificate expiring in 10 days
+    "IdPCertificateExpiringSoon": {"partner-oidc"},
+    # the tenant JWKS lacks the next signing key
+    "TenantJWKSMismatch": {"demo.certwatch.local"},
+    # custom domains: one managed certificate renewing_failed, one self-managed serving ~12 days
+    "CustomDomainCertificateFailed": {"sso.acme-demo.example.com"},
+    "CustomDomainCertificateExpiringSoon": {"id.acme-demo.example.com"},
+}
+# Findings no rule of certwatch.findings turns into an alert (info-only hygiene, or left to the
+# dashboard and certwatch's own notifications; metadata_expiring, idp_certificate_expiring and
+# custom_domain_certificate_expiring alert from their gauges, not from the finding).
+UNRULED = {"credential_without_expiry", "unused_credential", "credential_limit_reached", "next_key_expires_first",
+           "metadata_unavailable", "custom_domain_probe_failed", "metadata_expiring", "idp_certificate_expiring",
+           "custom_domain_certificate_expiring"}
+FKEY = ("tenant", "kind", "object_id", "object_name", "finding")
+IDP_KEY = ("tenant", "kind", "object_id", "object_name", "cert_id", "source", "trusted")
+META_KEY = ("tenant", "object_id", "object_name")
+DOMAIN_KEY = ("tenant", "object_id", "domain")
+
+
+def labels_key(labels, names):
+    return tuple(labels.get(n, "") for n in names)
+
+
+def object_of(labels):
+    return labels.get("object_name") or labels.get("domain", "")
+
+
+def demo_stories_fire():
+    f = firing()
+    ready = all(names <= {object_of(l) for l in f.get(a, [])} for a, names in DEMO_STORIES.items())
+    return f if ready else None
+
+
+try:
+    alerts = wait_for("the demo's findings alerts firing", demo_stories_fire, 30)
+except SystemExit as e:
+    print(f"  {e}")
+    failed += 1
+    alerts = firing()
+
+for name in sorted(FINDING_ALERTS):
+    got = sorted(object_of(l) for l in alerts.get(name, []))
+    want = sorted(DEMO_STORIES.get(name, set()))
+    if got == want:
+        ok(f"{name} fires for {', '.join(got) if got else 'nothing'}, as the demo tenant is built")
+    else:
+        fail(f"{name} fires for {got}, the demo tenant is built for {want}")
+    bad = sorted({l.get("severity", "") for l in alerts.get(name, [])} - {FINDING_ALERTS[name]})
+    if bad:
+        fail(f"{name}: severity {bad}, expected {FINDING_ALERTS[name]}")
+
+# The same, derived from the metrics Prometheus holds (so join keys, matchers and windows are
+# checked against real Prometheus semantics, not only against the demo's intent).
+now = time.time()
+finding_set = {labels_key(s["metric"], FKEY) for s in query("certwatch_finding")["data"]["result"]}
+idp = {labels_key(s["metric"], IDP_KEY): float(s["value"][1]) - now
+       for s in query("certwatch_idp_certificate_not_after_timestamp_seconds")["data"]["result"]}
+meta = {labels_key(s["metric"], META_KEY): float(s["value"][1]) - now
+        for s in query("certwatch_idp_metadata_valid_until_timestamp_seconds")["data"]["result"]}
+served = {labels_key(s["metric"], DOMAIN_KEY): float(s["value"][1]) - now
+          for s in query("certwatch_custom_domain_certificate_not_after_timestamp_seconds")["data"]["result"]}
+current_keys = {(m["tenant"], m["object_id"]) for m in (s["metric"] for s in query(
+    'certwatch_certificate_info{kind="tenant_signing_key", role="current"}')["data"]["result"])}
+trusted_published = {(k[0], k[2]) for k in idp if k[6] == "true"}
+
+
+def of(finding):
+    return {k for k in finding_set if k[4] == finding}
+
+
+def critical(left):
+    return left < CRITICAL_BEFORE
+
+
+def soon(left):
+    return CRITICAL_BEFORE <= left < WARNING_BEFORE
+
+
+withdrawn = of("idp_certificate_withdrawn")
+expected = {
+    "IdPCertificateRotationPending": (FKEY, of("idp_new_certificate")),
+    "IdPTrustedCertificateWithdrawn": (FKEY, {k for k in withdrawn if (k[0], k[2]) not in trusted_published}),
+    "IdPMetadataExpiringCritical": (META_KEY, {k for k, left in meta.items() if critical(left)}),
+    "IdPMetadataExpiringSoon": (META_KEY, {k for k, left in meta.items() if soon(left)}),
+    "IdPCertificateExpiringCritical": (IDP_KEY, {k for k, left in idp.items() if k[6] != "true" and critical(left)}),
+    "IdPCertificateExpiringSoon": (IDP_KEY, {k for k, left in idp.items() if k[6] != "true" and soon(left)}),
+    "TenantJWKSMissingCurrentKey": (FKEY, {k for k in of("jwks_mismatch") if (k[0], k[2]) in current_keys}),
+    "TenantJWKSMismatch": (FKEY, {k for k in of("jwks_mismatch") if (k[0], k[2]) not in current_keys}),
+    "TenantNextSigningKeyMissing": (FKEY, of("no_next_signing_key")),
+    "CustomDomainCertificateFailed": (FKEY, of("custom_domain_certificate_failed")),
+    "CustomDomainCertificateExpiringCritical": (DOMAIN_KEY, {k for k, left in served.items() if critical(left)}),
+    "CustomDomainCertificateExpiringSoon": (DOMAIN_KEY, {k for k, left in served.items() if soon(left)}),
+}
+for name, (names, want) in sorted(expected.items()):
+    got = {labels_key(l, names) for l in alerts.get(name, [])}
+    if got == want:
+        ok(f"{name} fires for exactly the {len(got)} object(s) the metrics put in it")
+    else:
+        fail(f"{name}: missing {sorted(want - got)}, unexpected {sorted(got - want)}")
+
+pairs = (("IdPMetadataExpiringSoon", "IdPMetadataExpiringCritical", META_KEY),
+         ("IdPCertificateExpiringSoon", "IdPCertificateExpiringCritical", IDP_KEY),
+         ("CustomDomainCertificateExpiringSoon", "CustomDomainCertificateExpiringCritical", DOMAIN_KEY))
+twice = [(a, k) for a, b, names in pairs
+         for k in {labels_key(l, names) for l in alerts.get(a, [])} & {labels_key(l, names) for l in alerts.get(b, [])}]
+if twice:
+    fail(f"objects with a warning and a critical alert at once: {twice}")
+else:
+    ok("no IdP metadata, IdP certificate or custom domain has its warning and critical alert at once")
+
+# Info-only and un-ruled findings never alert.
+info_withdrawn = {k for k in withdrawn if (k[0], k[2]) in trusted_published}
+loud = [l for l in alerts.get("IdPTrustedCertificateWithdrawn", [])
+        if (l.get("tenant"), l.get("object_id")) in {(k[0], k[2]) for k in info_withdrawn}]
+if loud:
+    fail(f"IdPTrustedCertificateWithdrawn fires next to a published trusted certificate (info only): {loud}")
+elif info_withdrawn:
+    ok(f"no alert for the {len(info_withdrawn)} withdrawn certificate(s) next to a published trusted one (info)")
+else:
+    print("  NOTE the demo has no withdrawn certificate next to a published trusted one; that info-only case "
+          "is covered by the promtool unit tests")
+unruled = sorted({k[4] for k in finding_set} & UNRULED)
+loud = [(n, l.get("object_name"), l.get("finding")) for n in FINDING_ALERTS for l in alerts.get(n, [])
+        if l.get("finding") in UNRULED]
+if loud:
+    fail(f"finding rules fire for findings they should leave alone: {loud}")
+elif unruled:
+    ok(f"no finding rule fires for the findings without one the demo has: {', '.join(unruled)}")
+else:
+    fail("the demo exports none of the findings without a rule (credential hygiene ...): that exclusion is untested")
+
+# trusted="true" IdP certificates are inventory certificates: they alert once, through the
+# certificate rules, never through IdPCertificateExpiring*.
+near = [k for k, left in idp.items() if k[6] == "true" and left < WARNING_BEFORE]
+inventory_alerts = {identity(l) for n in ("CertificateExpired", "CertificateExpiringCritical", "CertificateExpiringSoon")
+                    for l in alerts.get(n, [])}
+idp_alerts = {labels_key(l, IDP_KEY) for n in ("IdPCertificateExpiringCritical", "IdPCertificateExpiringSoon")
+              for l in alerts.get(n, [])}
+double = [k for k in near if k in idp_alerts]
+uncovered = [k for k in near if k[:5] not in inventory_alerts]
+if double:
+    fail(f"trusted IdP certificates alert through IdPCertificateExpiring* too: {double}")
+elif uncovered:
+    fail(f"trusted IdP certificates within 30 days without an inventory expiry alert: {uncovered}")
+elif near:
+    ok(f"the {len(near)} trusted IdP certificate(s) within 30 days alert once, through the certificate rules "
+       f"({', '.join(sorted(k[3] for k in near))})")
+else:
+    fail("the demo has no trusted IdP certificate within 30 days: the no-double-alert rule is untested")
 
 # ---------------------------------------------------------------------------------------------
 print("== dashboard queries")
