@@ -173,6 +173,9 @@ SPEC = {
     "certwatch_poll_errors_total", "certwatch_api_requests_total", "certwatch_api_ratelimit_remaining",
     "certwatch_alerts_sent_total", "certwatch_rotations_total", "certwatch_build_info",
     "certwatch_finding",  # SPEC §11
+    "certwatch_idp_certificate_not_after_timestamp_seconds", "certwatch_idp_metadata_valid_until_timestamp_seconds",
+    "certwatch_custom_domain_info", "certwatch_custom_domain_renews_before_timestamp_seconds",
+    "certwatch_custom_domain_certificate_not_after_timestamp_seconds",
 }
 OTHER = {"up", "ALERTS", "kube_job_failed", "process_resident_memory_bytes", "process_cpu_seconds_total"}
 bad = 0
