@@ -103,6 +103,7 @@ impl App {
                         metadata_urls: t.metadata_urls.clone(),
                         probe_addresses: t.probe_addresses.clone(),
                         probe_custom_domains: config.metadata.probe_custom_domains,
+                        concurrency: config.metadata.concurrency,
                     }),
                 },
             });

@@ -157,6 +157,8 @@ pub struct RawMetadata {
     pub max_bytes: Option<usize>,
     /// TLS-probe self-managed custom domains (default true when enabled).
     pub probe_custom_domains: Option<bool>,
+    /// Concurrent fetches and probes per tenant, default 8.
+    pub concurrency: Option<usize>,
 }
 
 /// `[[tenants]]`.
@@ -403,6 +405,8 @@ pub struct Metadata {
     pub max_bytes: usize,
     /// Probe self-managed custom domains.
     pub probe_custom_domains: bool,
+    /// Concurrent fetches and probes per tenant.
+    pub concurrency: usize,
 }
 
 /// Alert severities a channel can be limited to.
@@ -954,6 +958,7 @@ pub fn validate(
             Some(n) => n,
         },
         probe_custom_domains: raw.metadata.probe_custom_domains.unwrap_or(true),
+        concurrency: raw.metadata.concurrency.unwrap_or(8).clamp(1, 64),
     };
     if metadata.timeout.is_zero() {
         return Err(cx.err("metadata.timeout", "must be longer than zero"));
@@ -1357,6 +1362,7 @@ impl Config {
             timeout: dur(self.metadata.timeout),
             max_bytes: Some(self.metadata.max_bytes),
             probe_custom_domains: Some(self.metadata.probe_custom_domains),
+            concurrency: Some(self.metadata.concurrency),
         };
         for (r, t) in raw.tenants.iter_mut().zip(&self.tenants) {
             r.base_url = Some(t.base_url.to_string());

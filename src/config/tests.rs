@@ -32,6 +32,7 @@ fn defaults() {
             timeout: Duration::from_secs(10),
             max_bytes: 1_048_576,
             probe_custom_domains: true,
+            concurrency: 8,
         }
     );
     assert!(t.metadata_urls.is_empty() && t.probe_addresses.is_empty());

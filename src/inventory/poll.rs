@@ -391,12 +391,8 @@ async fn poll_connections(p: &mut Poll<'_>) {
         targets,
     } = w;
     if let Some(remote) = &p.settings.remote {
-        let fetcher = remote.fetcher.as_ref();
-        p.out.facts.idp = futures::stream::iter(targets)
-            .map(|t| collect::fetch(fetcher, t))
-            .buffered(p.settings.concurrency.max(1))
-            .collect()
-            .await;
+        p.out.facts.idp =
+            collect::fetch_all(remote.fetcher.as_ref(), targets, remote.concurrency).await;
     }
     if let Err(e) = listed {
         p.fail(Source::Connections, None, &e);

@@ -24,6 +24,8 @@ pub struct Remote {
     pub probe_addresses: BTreeMap<String, String>,
     /// Probe self-managed custom domains.
     pub probe_custom_domains: bool,
+    /// Concurrent fetches / probes.
+    pub concurrency: usize,
 }
 
 impl std::fmt::Debug for Remote {
@@ -102,10 +104,56 @@ pub fn target(
 
 /// Fetch and parse one IdP document. Never fails: a failure is the document's `error`.
 pub async fn fetch(fetcher: &dyn Fetcher, t: Target) -> IdpDocument {
-    let (url, result) = match &t.url {
-        Ok(u) => (redact(u), fetch_published(fetcher, t.kind, u).await),
-        Err(e) => (String::new(), Err(e.clone())),
+    let result = match &t.url {
+        Ok(u) => fetch_published(fetcher, t.kind, u).await,
+        Err(e) => Err(e.clone()),
     };
+    document(t, result)
+}
+
+/// Fetch the documents of many connections, `concurrency` at a time, each distinct (kind, URL)
+/// once: connections sharing an IdP (one Okta org, one ADFS farm) cost one request per poll.
+/// Documents come back in `targets` order.
+pub async fn fetch_all(
+    fetcher: &dyn Fetcher,
+    targets: Vec<Target>,
+    concurrency: usize,
+) -> Vec<IdpDocument> {
+    use futures::StreamExt as _;
+    let mut unique: Vec<(DocumentKind, Url)> = Vec::new();
+    for t in &targets {
+        if let Ok(u) = &t.url
+            && !unique.iter().any(|(k, v)| *k == t.kind && v == u)
+        {
+            unique.push((t.kind, u.clone()));
+        }
+    }
+    let fetched: Vec<((DocumentKind, Url), Result<Published, String>)> =
+        futures::stream::iter(unique)
+            .map(|(kind, url)| async move {
+                let r = fetch_published(fetcher, kind, &url).await;
+                ((kind, url), r)
+            })
+            .buffer_unordered(concurrency.max(1))
+            .collect()
+            .await;
+    targets
+        .into_iter()
+        .map(|t| {
+            let result = match &t.url {
+                Ok(u) => fetched
+                    .iter()
+                    .find(|((k, v), _)| *k == t.kind && v == u)
+                    .map_or_else(|| Err("not fetched".to_string()), |(_, r)| r.clone()),
+                Err(e) => Err(e.clone()),
+            };
+            document(t, result)
+        })
+        .collect()
+}
+
+fn document(t: Target, result: Result<Published, String>) -> IdpDocument {
+    let url = t.url.as_ref().map(redact).unwrap_or_default();
     if let Err(e) = &result {
         tracing::warn!(connection = %t.connection_name, url = %url, error = %e, "IdP document unavailable");
     }
@@ -385,6 +433,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn connections_sharing_an_idp_cost_one_fetch() {
+        let a = cert("a");
+        let f = StaticFetcher::new().with("https://idp/m.xml", saml(&[&a]));
+        let mut targets = Vec::new();
+        for i in 0..5 {
+            let mut t = target_of(DocumentKind::SamlMetadata, "https://idp/m.xml");
+            t.connection_id = format!("con_{i}");
+            targets.push(t);
+        }
+        targets.push(target_of(
+            DocumentKind::SamlMetadata,
+            "https://idp/other.xml",
+        ));
+        let mut bad = target_of(DocumentKind::SamlMetadata, "https://x/");
+        bad.url = Err("not a URL".into());
+        targets.push(bad);
+        let docs = fetch_all(&f, targets, 4).await;
+        assert_eq!(f.calls_to("https://idp/m.xml"), 1);
+        assert_eq!(f.calls(), 2);
+        let ids: Vec<_> = docs.iter().map(|d| d.connection_id.as_str()).collect();
+        assert_eq!(ids[..5], ["con_0", "con_1", "con_2", "con_3", "con_4"]);
+        assert!(
+            docs[..5]
+                .iter()
+                .all(|d| d.published.as_ref().unwrap().certs.len() == 1)
+        );
+        assert!(
+            docs[5].error.as_deref().unwrap().contains("404"),
+            "{:?}",
+            docs[5]
+        );
+        assert_eq!(docs[6].error.as_deref(), Some("not a URL"));
+    }
+
+    #[tokio::test]
     async fn failures_are_kept_as_errors_with_redacted_urls() {
         let f = StaticFetcher::new()
             .with("https://idp/garbage?token=s3cret", "<html>login</html>")
@@ -457,6 +540,7 @@ mod tests {
             metadata_urls: BTreeMap::new(),
             probe_addresses: [("login.acme.com".to_string(), "127.0.0.1:8443".to_string())].into(),
             probe_custom_domains: true,
+            concurrency: 2,
         };
         probe(&prober, &remote, &mut d).await;
         let p = d.probe.as_ref().unwrap();
