@@ -1735,3 +1735,9 @@ async fn auth0_unreachable_for_hours_is_bounded_honest_and_recovers_by_itself() 
     app.stop().await;
     again.shutdown().await;
 }
+
+// ===== 8. generators: remote documents (SAML / ADFS metadata, JWKS, OIDC discovery) =====
+
+/// In its own file; a child module so it shares `budget()`, `samples()` and the JSON generators.
+#[path = "hardening_remote.rs"]
+mod remote;
