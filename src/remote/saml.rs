@@ -125,7 +125,13 @@ pub fn parse(xml: &[u8]) -> Result<Metadata, Error> {
                 .filter(|n| n.has_tag_name((DS_NS, "X509Certificate")))
         });
     for value in values {
-        let cert = PublishedCert::from_base64_der(value.text().unwrap_or_default());
+        // Every text chunk: a comment or CDATA section may split the value.
+        let text: String = value
+            .descendants()
+            .filter(|n| n.is_text())
+            .filter_map(|n| n.text())
+            .collect();
+        let cert = PublishedCert::from_base64_der(&text);
         if cert.sha1.is_empty() || !signing.iter().any(|c| c.sha1 == cert.sha1) {
             signing.push(cert);
         }
@@ -461,5 +467,24 @@ mod tests {
         let sp_only = br#"<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="sp"><SPSSODescriptor protocolSupportEnumeration="x"/></EntityDescriptor>"#;
         assert_eq!(parse(sp_only), Err(Error::NoIdpRole));
         assert!(Error::NoIdpRole.to_string().contains("IdP"));
+    }
+
+    #[test]
+    fn a_comment_inside_a_certificate_value_does_not_truncate_it() {
+        let c = crate::sim::certs::generate_cert(
+            "split.example",
+            time::macros::datetime!(2026-01-01 0:00 UTC),
+            time::macros::datetime!(2027-01-01 0:00 UTC),
+        );
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&c.der);
+        let (head, tail) = b64.split_at(40);
+        let xml = format!(
+            r#"<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="urn:x"><IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>{head}<!-- split --><![CDATA[{tail}]]></X509Certificate></X509Data></KeyInfo></KeyDescriptor></IDPSSODescriptor></EntityDescriptor>"#
+        );
+        let m = parse(xml.as_bytes()).unwrap();
+        assert_eq!(m.signing.len(), 1);
+        assert_eq!(m.signing[0].error, None);
+        assert_eq!(m.signing[0].sha1, c.sha1_hex);
     }
 }

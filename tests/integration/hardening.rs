@@ -1,8 +1,9 @@
 //! Reliability and security hardening (issue 7):
 //!
-//! - generators (proptest, fixed case budget) for the three entry points that parse data others
-//!   control: certificate decoding, Auth0 list decoding (+ the inventory conversion) and config
-//!   parsing — the stable-toolchain twin of the cargo-fuzz targets in `fuzz/`;
+//! - generators (proptest, fixed case budget) for the entry points that parse data others
+//!   control: certificate decoding, Auth0 list decoding (+ the inventory conversion), config
+//!   parsing, and (in `remote`) IdP metadata and JWKS — the stable-toolchain twin of the
+//!   cargo-fuzz targets in `fuzz/`;
 //! - HTTPS for the HTTP server, and Auth0's TLS certificate always verified;
 //! - secrets never in any output of `run` (trace level), `scan`, `check-config`, HTTP bodies,
 //!   state files or `Debug`;
