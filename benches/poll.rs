@@ -63,6 +63,7 @@ fn main() -> ExitCode {
 /// `child --state DIR URL...`: one tenant per URL; prints one JSON line on stdout.
 fn child(args: &[String]) -> anyhow::Result<()> {
     let mut state = std::env::temp_dir();
+    let mut metadata = false;
     let mut urls = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -70,6 +71,7 @@ fn child(args: &[String]) -> anyhow::Result<()> {
             "--state" => {
                 state = PathBuf::from(it.next().ok_or_else(|| anyhow::anyhow!("--state DIR"))?)
             }
+            "--metadata" => metadata = true,
             url => urls.push(url.to_string()),
         }
     }
@@ -78,6 +80,10 @@ fn child(args: &[String]) -> anyhow::Result<()> {
          [schedule]\ninterval = \"1h\"\nrun_on_start = false\n",
         state = state.display().to_string()
     );
+    if metadata {
+        // The simulator's IdPs are plain HTTP on loopback.
+        toml.push_str("[metadata]\nenabled = true\nallow_http = true\n");
+    }
     for (i, url) in urls.iter().enumerate() {
         write!(
             toml,
@@ -154,6 +160,18 @@ impl Size {
     const S: Size = Size::Scaled("S", ScaleSpec::S);
     const M: Size = Size::Scaled("M", ScaleSpec::M);
     const L: Size = Size::Scaled("L", ScaleSpec::L);
+    /// M with IdP metadata for each of its 300 SAML connections, fetched with `[metadata]`.
+    const M_IDP: Size = Size::Scaled(
+        "M+idp",
+        ScaleSpec {
+            idp_metadata: true,
+            ..ScaleSpec::M
+        },
+    );
+
+    fn metadata(self) -> bool {
+        matches!(self, Size::Scaled(_, spec) if spec.idp_metadata)
+    }
 
     fn name(self) -> &'static str {
         match self {
@@ -237,6 +255,10 @@ fn matrix(name: &str) -> anyhow::Result<Vec<Scenario>> {
         baseline: true,
         latency: false,
     };
+    let no_baseline = |size, limit| Scenario {
+        baseline: false,
+        ..one(size, limit)
+    };
     let wan = |size| Scenario {
         latency: true,
         ..one(size, LIMIT_16)
@@ -257,6 +279,7 @@ fn matrix(name: &str) -> anyhow::Result<Vec<Scenario>> {
                 one(Size::S, UNLIMITED),
             ]);
             runs.extend([one(Size::M, UNLIMITED), one(Size::L, UNLIMITED)]);
+            runs.push(no_baseline(Size::M_IDP, UNLIMITED));
         }
         "default" | "full" => {
             for size in [Size::S, Size::M] {
@@ -271,6 +294,11 @@ fn matrix(name: &str) -> anyhow::Result<Vec<Scenario>> {
                 runs.extend([one(Size::L, LIMIT_2), wan(Size::L)]);
             }
             runs.extend([one(Size::L, LIMIT_16), one(Size::L, UNLIMITED), multi]);
+            // The cost of the opt-in IdP fetches (auth0-python has no counterpart).
+            runs.extend([
+                no_baseline(Size::M_IDP, LIMIT_16),
+                no_baseline(Size::M_IDP, UNLIMITED),
+            ]);
         }
         other => anyhow::bail!("unknown matrix {other:?} (quick, default, full)"),
     }
@@ -399,8 +427,8 @@ fn count(requests: &[RecordedRequest], run: &mut Run) {
     for r in requests {
         if r.route == TOKEN_ROUTE {
             run.token_calls += 1;
-        } else if r.route == JWKS_ROUTE {
-            // The public JWKS is not a Management API call (Auth0 limits it separately).
+        } else if r.route == JWKS_ROUTE || r.route.starts_with("/idp/") {
+            // The public JWKS and the IdPs' documents are not Management API calls.
         } else {
             run.calls += 1;
             if r.status == 429 {
@@ -512,7 +540,11 @@ impl Tenants {
     }
 }
 
-async fn run_ours(tenants: &Tenants, limit: Option<RateLimit>) -> anyhow::Result<Run> {
+async fn run_ours(
+    tenants: &Tenants,
+    limit: Option<RateLimit>,
+    metadata: bool,
+) -> anyhow::Result<Run> {
     tenants.reset(limit);
     let state = tempfile::tempdir()?;
     let mut args = vec![
@@ -520,6 +552,9 @@ async fn run_ours(tenants: &Tenants, limit: Option<RateLimit>) -> anyhow::Result
         "--state".to_string(),
         state.path().display().to_string(),
     ];
+    if metadata {
+        args.push("--metadata".to_string());
+    }
     args.extend(tenants.sims.iter().map(|s| s.url().to_string()));
     let exe = std::env::current_exe()?;
     let (stdout, usage, ok) = measured(&exe, &args).await?;
@@ -812,7 +847,7 @@ async fn drive(o: Options, scenarios: Vec<Scenario>) -> anyhow::Result<()> {
             "[{:>5.0}s] {label}: certwatch…",
             started.elapsed().as_secs_f64()
         );
-        let ours = run_ours(&sims, sc.limit.rate).await?;
+        let ours = run_ours(&sims, sc.limit.rate, sc.size.metadata()).await?;
         rows.push(Row {
             label: label.clone(),
             who: "certwatch",

@@ -9,6 +9,7 @@
 #        scripts/bench.sh --full       adds L at 2/s and L at 16/s with 100 ms RTT (~+45 min)
 #        scripts/bench.sh --quick      a smoke run (~1 min)
 #        scripts/bench.sh --no-baseline  certwatch only (no Python venv needed)
+#        M+idp runs (in every matrix) add [metadata] fetches for 300 SAML connections
 # Needs: cargo, python3 (with venv) — the venv with auth0-python 6.8.0 and cryptography is
 # created under target/bench/venv on first use (override with CERTWATCH_BENCH_VENV).
 set -euo pipefail

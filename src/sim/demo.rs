@@ -440,6 +440,8 @@ pub struct ScaleSpec {
     pub connections: usize,
     /// Tenant signing keys (current, next, then previous ones).
     pub signing_keys: usize,
+    /// Every SAML connection's IdP publishes metadata (its own URL) on the simulator.
+    pub idp_metadata: bool,
 }
 
 impl ScaleSpec {
@@ -449,6 +451,7 @@ impl ScaleSpec {
         credential_ratio: 0.2,
         connections: 20,
         signing_keys: 3,
+        idp_metadata: false,
     };
     /// 2,000 clients, 300 connections.
     pub const M: ScaleSpec = ScaleSpec {
@@ -456,6 +459,7 @@ impl ScaleSpec {
         credential_ratio: 0.2,
         connections: 300,
         signing_keys: 3,
+        idp_metadata: false,
     };
     /// 10,000 clients (20% with credentials), 1,000 SAML connections, 5 signing keys.
     pub const L: ScaleSpec = ScaleSpec {
@@ -463,6 +467,7 @@ impl ScaleSpec {
         credential_ratio: 0.2,
         connections: 1_000,
         signing_keys: 5,
+        idp_metadata: false,
     };
 }
 
@@ -508,11 +513,12 @@ pub fn scaled(now: OffsetDateTime, spec: ScaleSpec) -> SimTenant {
             now - days(365),
             now + spread(i),
         );
-        t.add_connection(SimConnection::samlp(
-            &format!("con_scale{i:011}"),
-            &name,
-            &c.base64_pem_crlf(),
-        ));
+        let mut conn =
+            SimConnection::samlp(&format!("con_scale{i:011}"), &name, &c.base64_pem_crlf());
+        if spec.idp_metadata {
+            conn = conn.idp(SimIdp::publishing(&[&c]));
+        }
+        t.add_connection(conn);
     }
     t
 }
