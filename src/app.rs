@@ -63,6 +63,7 @@ fn remote_seams(m: &config::Metadata) -> anyhow::Result<Option<Seams>> {
         allow_http: m.allow_http,
         timeout: m.timeout,
         max_bytes: m.max_bytes,
+        allowed_hosts: m.allowed_hosts.clone(),
     })
     .context("building the metadata HTTP client")?;
     Ok(Some((

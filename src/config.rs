@@ -159,6 +159,8 @@ pub struct RawMetadata {
     pub probe_custom_domains: Option<bool>,
     /// Concurrent fetches and probes per tenant, default 8.
     pub concurrency: Option<usize>,
+    /// Hosts metadata URLs may name (and their subdomains); empty or absent: any.
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 /// `[[tenants]]`.
@@ -407,6 +409,8 @@ pub struct Metadata {
     pub probe_custom_domains: bool,
     /// Concurrent fetches and probes per tenant.
     pub concurrency: usize,
+    /// Hosts metadata URLs may name (lowercase, and their subdomains); empty: any.
+    pub allowed_hosts: Vec<String>,
 }
 
 /// Alert severities a channel can be limited to.
@@ -959,7 +963,24 @@ pub fn validate(
         },
         probe_custom_domains: raw.metadata.probe_custom_domains.unwrap_or(true),
         concurrency: raw.metadata.concurrency.unwrap_or(8).clamp(1, 64),
+        allowed_hosts: raw
+            .metadata
+            .allowed_hosts
+            .iter()
+            .flatten()
+            .map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase())
+            .collect(),
     };
+    if let Some(bad) = metadata
+        .allowed_hosts
+        .iter()
+        .find(|h| h.is_empty() || h.contains(['/', ':', ' ', '@']))
+    {
+        return Err(cx.err(
+            "metadata.allowed_hosts",
+            format!("{bad:?} is not a host name (write idp.example.com, no scheme or port)"),
+        ));
+    }
     if metadata.timeout.is_zero() {
         return Err(cx.err("metadata.timeout", "must be longer than zero"));
     }
@@ -1363,6 +1384,7 @@ impl Config {
             max_bytes: Some(self.metadata.max_bytes),
             probe_custom_domains: Some(self.metadata.probe_custom_domains),
             concurrency: Some(self.metadata.concurrency),
+            allowed_hosts: Some(self.metadata.allowed_hosts.clone()),
         };
         for (r, t) in raw.tenants.iter_mut().zip(&self.tenants) {
             r.base_url = Some(t.base_url.to_string());

@@ -33,6 +33,7 @@ fn defaults() {
             max_bytes: 1_048_576,
             probe_custom_domains: true,
             concurrency: 8,
+            allowed_hosts: vec![],
         }
     );
     assert!(t.metadata_urls.is_empty() && t.probe_addresses.is_empty());
@@ -244,6 +245,20 @@ fn metadata_urls_must_be_https_unless_allowed() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("metadata.max_bytes"), "{err}");
+    let c = from_toml(&format!(
+        "[metadata]\nallowed_hosts = [\"IdP.Example.com.\", \"okta.com\"]\n{MINIMAL}"
+    ))
+    .unwrap();
+    assert_eq!(
+        c.metadata.allowed_hosts,
+        vec!["idp.example.com", "okta.com"]
+    );
+    let err = from_toml(&format!(
+        "[metadata]\nallowed_hosts = [\"https://idp.example.com\"]\n{MINIMAL}"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("metadata.allowed_hosts"), "{err}");
     let err = from_toml(&format!("[metadata]\nsurprise = 1\n{MINIMAL}"))
         .unwrap_err()
         .to_string();

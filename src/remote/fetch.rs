@@ -36,6 +36,35 @@ pub struct FetchSettings {
     pub timeout: Duration,
     /// Largest body accepted.
     pub max_bytes: usize,
+    /// Hosts a URL (and every redirect hop) may name: each entry matches itself and its
+    /// subdomains, lowercase. Empty: any host.
+    pub allowed_hosts: Vec<String>,
+}
+
+impl FetchSettings {
+    /// The rules every URL and redirect hop must pass: scheme, then host.
+    fn check(&self, url: &Url) -> Result<(), FetchError> {
+        check_scheme(url, self.allow_http)?;
+        if self.allowed_hosts.is_empty() {
+            return Ok(());
+        }
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let host = host.trim_end_matches('.');
+        let allowed = self.allowed_hosts.iter().any(|a| {
+            host == a
+                || host
+                    .strip_suffix(a.as_str())
+                    .is_some_and(|rest| rest.ends_with('.'))
+        });
+        if allowed {
+            Ok(())
+        } else {
+            Err(FetchError::HostNotAllowed {
+                url: redact(url),
+                host: host.to_string(),
+            })
+        }
+    }
 }
 
 /// Why a document could not be fetched. URLs in it are [`redact`]ed.
@@ -100,6 +129,14 @@ pub enum FetchError {
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
+    /// A URL (or redirect target) whose host is not in `[metadata] allowed_hosts`.
+    #[error("{url}: host {host:?} is not in [metadata] allowed_hosts")]
+    HostNotAllowed {
+        /// The URL, redacted.
+        url: String,
+        /// Its host.
+        host: String,
+    },
 }
 
 impl FetchError {
@@ -114,6 +151,7 @@ impl FetchError {
             FetchError::TooLarge { .. } => "too_large",
             FetchError::Decode { .. } => "decode",
             FetchError::Client(_) => "client",
+            FetchError::HostNotAllowed { .. } => "host_not_allowed",
         }
     }
 }
@@ -142,13 +180,17 @@ fn check_scheme(url: &Url, allow_http: bool) -> Result<(), FetchError> {
 }
 
 /// The redirect rule: `previous` holds the URLs already requested (the first one included).
-fn check_redirect(next: &Url, previous: &[Url], allow_http: bool) -> Result<(), FetchError> {
+fn check_redirect(
+    next: &Url,
+    previous: &[Url],
+    settings: &FetchSettings,
+) -> Result<(), FetchError> {
     if previous.len() > MAX_REDIRECTS {
         return Err(FetchError::TooManyRedirects {
             url: previous.first().map(redact).unwrap_or_default(),
         });
     }
-    check_scheme(next, allow_http)
+    settings.check(next)
 }
 
 /// The reqwest-backed [`Fetcher`].
@@ -175,9 +217,9 @@ impl HttpFetcher {
         settings: FetchSettings,
         builder: reqwest::ClientBuilder,
     ) -> Result<HttpFetcher, FetchError> {
-        let allow_http = settings.allow_http;
+        let rules = settings.clone();
         let policy = reqwest::redirect::Policy::custom(move |attempt| {
-            match check_redirect(attempt.url(), attempt.previous(), allow_http) {
+            match check_redirect(attempt.url(), attempt.previous(), &rules) {
                 Ok(()) => attempt.follow(),
                 Err(e) => attempt.error(e),
             }
@@ -260,7 +302,7 @@ fn describe(e: reqwest::Error) -> String {
 impl Fetcher for HttpFetcher {
     #[tracing::instrument(name = "remote_fetch", skip_all, fields(url = %redact(url)))]
     async fn get(&self, url: &Url) -> Result<Bytes, FetchError> {
-        check_scheme(url, self.settings.allow_http)?;
+        self.settings.check(url)?;
         // reqwest's own timeout covers the exchange too; this one also bounds our body loop.
         match tokio::time::timeout(self.settings.timeout, self.fetch(url)).await {
             Ok(result) => result,
@@ -343,6 +385,7 @@ mod tests {
             allow_http,
             timeout: Duration::from_millis(300),
             max_bytes: LIMIT,
+            allowed_hosts: Vec::new(),
         }
     }
 
@@ -582,19 +625,42 @@ mod tests {
         let https = Url::parse("https://b.example/m").unwrap();
         let http = Url::parse("http://b.example/m").unwrap();
         let hops = |n: usize| vec![first.clone(); n];
-        assert_eq!(check_redirect(&https, &hops(1), false), Ok(()));
-        assert_eq!(check_redirect(&https, &hops(3), false), Ok(()));
+        let (strict, lax) = (settings(false), settings(true));
+        assert_eq!(check_redirect(&https, &hops(1), &strict), Ok(()));
+        assert_eq!(check_redirect(&https, &hops(3), &strict), Ok(()));
         assert_eq!(
-            check_redirect(&https, &hops(4), false),
+            check_redirect(&https, &hops(4), &strict),
             Err(FetchError::TooManyRedirects {
                 url: "https://a.example/m".into()
             })
         );
         assert_eq!(
-            check_redirect(&http, &hops(1), false).unwrap_err().reason(),
+            check_redirect(&http, &hops(1), &strict)
+                .unwrap_err()
+                .reason(),
             "scheme_not_allowed"
         );
-        assert_eq!(check_redirect(&http, &hops(1), true), Ok(()));
+        assert_eq!(check_redirect(&http, &hops(1), &lax), Ok(()));
+        // allowed_hosts applies to every hop: the host itself and its subdomains only.
+        let only = FetchSettings {
+            allowed_hosts: vec!["a.example".into()],
+            ..settings(false)
+        };
+        let to = |u: &str| check_redirect(&Url::parse(u).unwrap(), &hops(1), &only);
+        assert_eq!(to("https://a.example/x"), Ok(()));
+        assert_eq!(to("https://idp.A.example./x"), Ok(()));
+        assert_eq!(
+            to("https://b.example/m").unwrap_err().reason(),
+            "host_not_allowed"
+        );
+        assert_eq!(
+            to("https://evila.example/x").unwrap_err().reason(),
+            "host_not_allowed"
+        );
+        assert_eq!(
+            to("https://169.254.169.254/latest").unwrap_err().reason(),
+            "host_not_allowed"
+        );
     }
 
     #[tokio::test]
