@@ -288,6 +288,8 @@ async fn every_remote_check_reports_through_json_metrics_and_status_page() {
         Some(1.0)
     );
 
+    crate::http::promtool_check(&metrics);
+
     // Status page.
     let (_, page) = app.get("/").await;
     assert!(page.contains("idp_certificate_withdrawn") && page.contains("partner-idp"));

@@ -5,7 +5,7 @@ use crate::helpers::*;
 use certwatch::sim::SimConnection;
 
 /// `promtool` must be installed (scripts/test.sh installs Debian's prometheus package).
-fn promtool_check(metrics: &str) {
+pub(crate) fn promtool_check(metrics: &str) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("metrics.txt");
     std::fs::write(&path, metrics).unwrap();
