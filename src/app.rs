@@ -101,7 +101,11 @@ impl App {
                     remote: seams.as_ref().map(|(fetcher, prober)| Remote {
                         fetcher: fetcher.clone(),
                         prober: prober.clone(),
-                        metadata_urls: t.metadata_urls.clone(),
+                        metadata_urls: t
+                            .metadata_urls
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.0.clone()))
+                            .collect(),
                         probe_addresses: t.probe_addresses.clone(),
                         probe_custom_domains: config.metadata.probe_custom_domains,
                         concurrency: config.metadata.concurrency,

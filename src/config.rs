@@ -163,6 +163,53 @@ pub struct RawMetadata {
     pub allowed_hosts: Option<Vec<String>>,
 }
 
+/// A URL as written whose query or user info may hold a token (a metadata URL): `Debug` and
+/// `Serialize` (what `check-config` prints) show it without them.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct RawUrl(pub String);
+
+fn masked_url(text: &str) -> String {
+    match Url::parse(text.trim()) {
+        Ok(u) => MetadataUrl(u).masked(),
+        Err(_) => "(not a URL)".into(),
+    }
+}
+
+impl std::fmt::Debug for RawUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&masked_url(&self.0))
+    }
+}
+
+impl Serialize for RawUrl {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&masked_url(&self.0))
+    }
+}
+
+/// A validated metadata URL; `Debug` hides its query and user info.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetadataUrl(pub Url);
+
+impl MetadataUrl {
+    /// `scheme://host[:port]/path`, saying so when a query or user info was left out.
+    pub fn masked(&self) -> String {
+        let u = &self.0;
+        let mut out = crate::remote::fetch::redact(u);
+        if u.query().is_some() || !u.username().is_empty() || u.password().is_some() {
+            out.push_str(" (query and user info masked)");
+        }
+        out
+    }
+}
+
+impl std::fmt::Debug for MetadataUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
 /// `[[tenants]]`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -194,7 +241,7 @@ pub struct RawTenant {
     /// Metadata URL per connection (name or id), overriding `metadataUrl` / `adfs_server` /
     /// `discovery_url`, or giving one to a connection that has none.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub metadata_urls: BTreeMap<String, String>,
+    pub metadata_urls: BTreeMap<String, RawUrl>,
     /// Where to connect to TLS-probe a custom domain (`host:port`), by domain name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub probe_addresses: BTreeMap<String, String>,
@@ -389,7 +436,7 @@ pub struct Tenant {
     /// Concurrent per-object requests.
     pub concurrency: usize,
     /// Metadata URL overrides by connection name or id.
-    pub metadata_urls: BTreeMap<String, Url>,
+    pub metadata_urls: BTreeMap<String, MetadataUrl>,
     /// TLS probe addresses by custom domain.
     pub probe_addresses: BTreeMap<String, String>,
 }
@@ -1291,11 +1338,12 @@ fn metadata_urls(
     key: &str,
     t: &RawTenant,
     metadata: &Metadata,
-) -> Result<BTreeMap<String, Url>, Error> {
+) -> Result<BTreeMap<String, MetadataUrl>, Error> {
     let mut out = BTreeMap::new();
     for (connection, url) in &t.metadata_urls {
         let at = format!("{key}.metadata_urls.{connection}");
-        let parsed = Url::parse(url.trim()).map_err(|e| cx.err(&at, format!("not a URL: {e}")))?;
+        let parsed =
+            Url::parse(url.0.trim()).map_err(|e| cx.err(&at, format!("not a URL: {e}")))?;
         match parsed.scheme() {
             "https" => {}
             "http" if metadata.allow_http => {}
@@ -1307,7 +1355,7 @@ fn metadata_urls(
             }
             other => return Err(cx.err(&at, format!("scheme {other:?} is not http(s)"))),
         }
-        out.insert(connection.clone(), parsed);
+        out.insert(connection.clone(), MetadataUrl(parsed));
     }
     Ok(out)
 }
@@ -1392,16 +1440,6 @@ impl Config {
             r.timeout = dur(t.timeout);
             r.sources = Some(t.sources.iter().map(|s| s.as_str().to_string()).collect());
             r.concurrency = Some(t.concurrency);
-            // A metadata URL can carry a token in its query or user info: masked like a secret.
-            for (k, v) in r.metadata_urls.iter_mut() {
-                if let Some(u) = t.metadata_urls.get(k) {
-                    let masked = u.query().is_some() || !u.username().is_empty();
-                    *v = crate::remote::fetch::redact(u);
-                    if masked {
-                        v.push_str(" (query and user info masked)");
-                    }
-                }
-            }
         }
         raw.alerts.repeat_interval = dur(self.alerts.repeat_interval);
         raw.alerts.digest = Some(self.alerts.digest);

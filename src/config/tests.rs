@@ -214,13 +214,15 @@ fn metadata_urls_must_be_https_unless_allowed() {
     let ok = with("", "https://idp.example.com/metadata.xml?token=x").unwrap();
     let t = &ok.tenants[0];
     assert_eq!(
-        t.metadata_urls["acme-idp"].as_str(),
+        t.metadata_urls["acme-idp"].0.as_str(),
         "https://idp.example.com/metadata.xml?token=x"
     );
     assert_eq!(t.probe_addresses["login.acme.com"], "10.0.0.5:8443");
     let shown = toml::to_string(&ok.effective()).unwrap();
     assert!(!shown.contains("token=x"), "{shown}");
     assert!(shown.contains("https://idp.example.com/metadata.xml (query and user info masked)"));
+    let debug = format!("{ok:?} {:?}", ok.raw);
+    assert!(!debug.contains("token=x"), "{debug}");
     let err = with("", "http://idp.example.com/m")
         .unwrap_err()
         .to_string();

@@ -1194,6 +1194,8 @@ const HOOK_PATH_TOKEN: &str = "T0ken-in-path-9fJ3mQ";
 const HOOK_QUERY_TOKEN: &str = "query-t0ken-Hx83vN";
 const HOOK_USERINFO: &str = "userinfo-pw-Wq41sD";
 const HMAC_KEY: &str = "hmac-K3y-Rt72pL0s";
+const META_QUERY_TOKEN: &str = "meta-qu3ry-Zk41wQ";
+const META_USERINFO: &str = "meta-us3r-Pq93tB";
 
 /// Every spelling of a secret that would count as a leak.
 fn leak_forms(secret: &str) -> Vec<String> {
@@ -1210,9 +1212,11 @@ async fn secrets_never_appear_in_logs_outputs_bodies_state_or_debug() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     let c = cert("idp.secrets.example", 3);
-    let sim = Sim::spawn(base_tenant().connection(SimConnection::samlp("con_1", "idp", &c.pem)))
-        .await
-        .unwrap();
+    let sim = Sim::spawn(base_tenant().connection(
+        SimConnection::samlp("con_1", "idp", &c.pem).idp(certwatch::sim::SimIdp::publishing(&[&c])),
+    ))
+    .await
+    .unwrap();
     // The simulator's access tokens: every one starts with the same JWT header segment.
     let grant: Value = reqwest::Client::new()
         .post(sim.url().join("oauth/token").unwrap())
@@ -1250,6 +1254,11 @@ base_url = "{url}"
 client_id = "{CLIENT_ID}"
 client_secret_file = {secret_file}
 timeout = "5s"
+metadata_urls = {{ "idp" = "http://certwatch:{META_USERINFO}@{sim_host}/idp/con_1/samlp/metadata.xml?token={META_QUERY_TOKEN}", "con_missing" = "http://127.0.0.1:{closed}/m?token={META_QUERY_TOKEN}" }}
+[metadata]
+enabled = true
+allow_http = true
+timeout = "2s"
 [[alerts.email]]
 name = "ops-mail"
 host = "127.0.0.1"
@@ -1273,6 +1282,7 @@ format = "json"
 "#,
         state = toml_str(&state.display().to_string()),
         url = sim.url(),
+        sim_host = sim.addr(),
         secret_file = toml_str(&secret_file.display().to_string()),
     );
     let cfg = dir.path().join("certwatch.toml");
@@ -1428,6 +1438,8 @@ format = "json"
         ("webhook query token", HOOK_QUERY_TOKEN.to_string()),
         ("webhook userinfo", HOOK_USERINFO.to_string()),
         ("HMAC key", HMAC_KEY.to_string()),
+        ("metadata URL query token", META_QUERY_TOKEN.to_string()),
+        ("metadata URL userinfo", META_USERINFO.to_string()),
         ("Auth0 access token", access_token.clone()),
         ("Auth0 access token header", token_header.clone()),
     ];
