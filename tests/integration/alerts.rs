@@ -6,34 +6,12 @@ use certwatch::alert::Engine;
 use certwatch::clock::Clock;
 use certwatch::metrics::Metrics;
 use certwatch::sim::{Fault, FaultKind, SimConnection, SimSigningKey, generate_cert};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The aiosmtpd harness of the unit tests, shared by path (it uses nothing of the crate).
 #[path = "../../src/alert/tests/smtpd.rs"]
 mod smtpd;
-
-type Inbox = Arc<Mutex<Vec<serde_json::Value>>>;
-
-/// A real HTTP listener collecting webhook bodies.
-async fn webhook_listener() -> (String, Inbox) {
-    let inbox: Inbox = Arc::default();
-    let sink = inbox.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |body: axum::Json<serde_json::Value>| {
-            let sink = sink.clone();
-            async move {
-                sink.lock().unwrap().push(body.0);
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, inbox)
-}
 
 fn take(inbox: &Inbox) -> Vec<(String, String, Option<String>)> {
     inbox

@@ -412,29 +412,6 @@ async fn custom_domains_without_the_scope_is_an_explained_error() {
     app.stop().await;
 }
 
-/// A real HTTP listener collecting webhook bodies.
-async fn webhook_listener() -> (
-    String,
-    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
-) {
-    let inbox = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = inbox.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |body: axum::Json<serde_json::Value>| {
-            let sink = sink.clone();
-            async move {
-                sink.lock().unwrap().push(body.0);
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, inbox)
-}
-
 #[tokio::test]
 async fn the_daemon_alerts_on_an_idp_rotation_once_and_resolves_it_when_followed() {
     let n = now();

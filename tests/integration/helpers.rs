@@ -311,3 +311,26 @@ pub fn one(app: &TestApp, kind: Kind, name: &str) -> CertRecord {
     assert_eq!(found.len(), 1, "{kind} {name}: {found:#?}");
     found.into_iter().next().unwrap()
 }
+
+/// What a [`webhook_listener`] received, in order.
+pub type Inbox = std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>;
+
+/// A real HTTP listener collecting webhook bodies.
+pub async fn webhook_listener() -> (String, Inbox) {
+    let inbox: Inbox = std::sync::Arc::default();
+    let sink = inbox.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::Json<serde_json::Value>| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(body.0);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, inbox)
+}
