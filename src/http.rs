@@ -289,8 +289,85 @@ pub fn render_status_page(report: &Report) -> String {
         }
         h.push_str("</table>");
     }
+    remote_sections(report, &mut h);
     h.push_str("</body></html>\n");
     h
+}
+
+/// The IdP documents and custom domains behind the SPEC §11 findings.
+fn remote_sections(report: &Report, h: &mut String) {
+    let date = |t: Option<time::OffsetDateTime>| t.map(rfc3339).unwrap_or_else(|| "—".into());
+    let opt = |v: &Option<String>| escape_html(v.as_deref().unwrap_or("—"));
+    if !report.idp_documents.is_empty() {
+        h.push_str("<h2>IdP documents</h2><table><tr><th>Tenant</th><th>Connection</th><th>Source</th><th>URL</th><th>Valid until</th><th>Certificates (trusted?, expiry)</th><th>Last fetch</th></tr>");
+        for d in &report.idp_documents {
+            let certs: Vec<String> = d
+                .certificates
+                .iter()
+                .map(|c| {
+                    let trust = match c.trusted {
+                        Some(true) => "trusted",
+                        Some(false) => "<b class=\"err\">not trusted</b>",
+                        None => "fetched by Auth0",
+                    };
+                    format!(
+                        "{} ({trust}, {})",
+                        escape_html(&c.cert.sha1),
+                        date(c.cert.not_after)
+                    )
+                })
+                .collect();
+            h.push_str(&format!(
+                "<tr><td>{}</td><td class=\"name\">{}</td><td>{}</td><td class=\"name\">{}</td><td>{}</td><td class=\"name\">{}</td><td class=\"name\">{}</td></tr>",
+                escape_html(&d.tenant),
+                escape_html(&d.object_name),
+                d.source,
+                escape_html(&d.url),
+                date(d.valid_until),
+                certs.join("<br>"),
+                match &d.error {
+                    Some(e) => format!("<b class=\"err\">failed</b>: {}", escape_html(e)),
+                    None => "ok".into(),
+                },
+            ));
+        }
+        h.push_str("</table>");
+    }
+    if !report.custom_domains.is_empty() {
+        h.push_str("<h2>Custom domains</h2><table><tr><th>Tenant</th><th>Domain</th><th>Type</th><th>Status</th><th>Certificate</th><th>Renews before</th><th>Served certificate expires</th></tr>");
+        for d in &report.custom_domains {
+            let served = match &d.probe {
+                None => "—".to_string(),
+                Some(p) => {
+                    let leaf = date(p.chain.first().and_then(|c| c.not_after));
+                    match &p.error {
+                        Some(e) => format!(
+                            "{leaf} <b class=\"err\">probe failed</b>: {}",
+                            escape_html(e)
+                        ),
+                        None => leaf,
+                    }
+                }
+            };
+            let cert = match (&d.certificate_status, &d.error_msg) {
+                (Some(s), Some(e)) if s.ends_with("_failed") => format!(
+                    "<b class=\"err\">{}</b>: {}",
+                    escape_html(s),
+                    escape_html(e)
+                ),
+                (s, _) => opt(s),
+            };
+            h.push_str(&format!(
+                "<tr><td>{}</td><td class=\"name\">{}</td><td>{}</td><td>{}</td><td class=\"name\">{cert}</td><td>{}</td><td class=\"name\">{served}</td></tr>",
+                escape_html(&d.tenant),
+                escape_html(&d.domain),
+                escape_html(&d.domain_type),
+                opt(&d.status),
+                date(d.renews_before),
+            ));
+        }
+        h.push_str("</table>");
+    }
 }
 
 async fn status_page(State(s): State<AppState>) -> Html<String> {

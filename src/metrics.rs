@@ -466,16 +466,10 @@ fn remote_facts(f: &Families, t: &crate::inventory::TenantSnapshot) {
         }
         for c in &p.certs {
             let Some(info) = &c.cert else { continue };
-            let trusted = if !doc.kind.pinned() {
-                "dynamic"
-            } else if t
-                .records
-                .iter()
-                .any(|r| r.object_id == doc.connection_id && r.sha1.as_deref() == Some(&c.sha1))
-            {
-                "true"
-            } else {
-                "false"
+            let trusted = match crate::remote::trusted(&t.records, doc, &c.sha1) {
+                None => "dynamic",
+                Some(true) => "true",
+                Some(false) => "false",
             };
             f.idp_not_after
                 .with_label_values(&[

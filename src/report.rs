@@ -8,6 +8,8 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+pub mod remote;
+
 /// RFC 3339 serialisation for `Option<OffsetDateTime>`.
 mod rfc3339_opt {
     use super::*;
@@ -163,6 +165,11 @@ pub struct Report {
     pub certificates: Vec<CertificateReport>,
     /// Findings beyond expiry dates (SPEC §11).
     pub findings: Vec<crate::findings::Finding>,
+    /// What each connection's IdP publishes (with `[metadata] enabled`), the context of the
+    /// IdP findings.
+    pub idp_documents: Vec<remote::IdpDocumentReport>,
+    /// Custom domains and their certificates, the context of the custom domain findings.
+    pub custom_domains: Vec<remote::CustomDomainReport>,
 }
 
 fn ser_time<S: serde::Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
@@ -182,6 +189,8 @@ impl Report {
                 .map(|r| CertificateReport::new(r, policy, now))
                 .collect(),
             findings: crate::findings::evaluate(snapshot, policy, now),
+            idp_documents: remote::idp_documents(snapshot),
+            custom_domains: remote::custom_domains(snapshot),
         }
     }
 

@@ -258,3 +258,13 @@ pub fn enrich(records: &mut [CertRecord], facts: &TenantFacts) {
         }
     }
 }
+
+/// Whether the connection of `doc` trusts the published certificate `sha1`: `None` for OIDC
+/// (Auth0 fetches those keys itself, nothing is pinned).
+pub fn trusted(records: &[CertRecord], doc: &IdpDocument, sha1: &str) -> Option<bool> {
+    doc.kind.pinned().then(|| {
+        records
+            .iter()
+            .any(|r| r.object_id == doc.connection_id && r.sha1.as_deref() == Some(sha1))
+    })
+}

@@ -57,7 +57,10 @@ fn scenario() -> Scenario {
         )
         .custom_domain(
             SimCustomDomain::auth0_managed("cd_failed", "id.acme.test", n - Duration::days(400))
-                .renewing_failed(n + Duration::days(3), "CAA record prevents issuance"),
+                .renewing_failed(
+                    n + Duration::days(3),
+                    "CAA record prevents issuance <script>alert(1)</script>",
+                ),
         )
         .custom_domain(
             SimCustomDomain::auth0_managed("cd_ok", "auth.acme.test", n - Duration::days(400))
@@ -182,6 +185,58 @@ async fn every_remote_check_reports_through_json_metrics_and_status_page() {
     assert_eq!(rec["severity"], "critical");
     assert_eq!(rec["sha1"], s.withdrawn.sha1_hex.as_str());
 
+    // The context behind the findings: what each IdP publishes, each custom domain's state.
+    let docs = json["idp_documents"].as_array().unwrap();
+    let rolling = docs
+        .iter()
+        .find(|d| d["object_id"] == "con_rolling")
+        .expect("acme-idp's document");
+    assert_eq!(rolling["source"], "saml_metadata");
+    assert_eq!(rolling["error"], serde_json::Value::Null);
+    assert!(
+        rolling["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/idp/con_rolling/samlp/metadata.xml")
+    );
+    let trust: Vec<(String, serde_json::Value)> = rolling["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["sha1"].as_str().unwrap().to_string(),
+                c["trusted"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        trust,
+        vec![
+            (s.trusted.sha1_hex.clone(), serde_json::Value::Bool(true)),
+            (s.rolled.sha1_hex.clone(), serde_json::Value::Bool(false)),
+        ]
+    );
+    let oidc = docs.iter().find(|d| d["object_id"] == "con_oidc").unwrap();
+    assert_eq!(oidc["certificates"][0]["trusted"], serde_json::Value::Null);
+    let domains = json["custom_domains"].as_array().unwrap();
+    assert_eq!(domains.len(), 3);
+    let probed = domains
+        .iter()
+        .find(|d| d["custom_domain_id"] == "cd_self")
+        .unwrap();
+    assert_eq!(probed["type"], "self_managed_certs");
+    assert_eq!(
+        probed["probe"]["chain"][0]["sha1"],
+        s.served.sha1_hex.as_str()
+    );
+    let failed = domains
+        .iter()
+        .find(|d| d["custom_domain_id"] == "cd_failed")
+        .unwrap();
+    assert_eq!(failed["certificate_status"], "renewing_failed");
+    assert_eq!(failed["probe"], serde_json::Value::Null);
+
     // Metrics.
     let (_, metrics) = app.get("/metrics").await;
     let value = |name: &str, labels: &[(&str, &str)]| -> Option<f64> {
@@ -293,6 +348,13 @@ async fn every_remote_check_reports_through_json_metrics_and_status_page() {
     // Status page.
     let (_, page) = app.get("/").await;
     assert!(page.contains("idp_certificate_withdrawn") && page.contains("partner-idp"));
+    assert!(page.contains("<h2>IdP documents</h2>") && page.contains("<h2>Custom domains</h2>"));
+    assert!(page.contains(&format!(
+        "{} (<b class=\"err\">not trusted</b>",
+        s.rolled.sha1_hex
+    )));
+    assert!(page.contains("CAA record prevents issuance &lt;script&gt;"));
+    assert!(!page.contains("<script>"), "Auth0's error text is escaped");
     app.stop().await;
 }
 
