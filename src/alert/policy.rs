@@ -1075,6 +1075,8 @@ mod tests {
             }],
             certificates: certs,
             findings: vec![],
+            idp_documents: vec![],
+            custom_domains: vec![],
         }
     }
 

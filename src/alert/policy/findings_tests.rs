@@ -51,6 +51,8 @@ fn report(up: bool, findings: Vec<Finding>) -> Report {
         tenants: vec![tenant("prod", up)],
         certificates: vec![],
         findings,
+        idp_documents: vec![],
+        custom_domains: vec![],
     }
 }
 

@@ -113,6 +113,8 @@ pub(super) fn report_up(now: OffsetDateTime, specs: &[Spec], up: bool) -> Report
         }],
         certificates,
         findings: vec![],
+        idp_documents: vec![],
+        custom_domains: vec![],
     }
 }
 
