@@ -165,6 +165,7 @@ pub async fn poll_tenant(
                         Source::Connections,
                         Source::ConnectionKeys,
                         Source::CustomDomains,
+                        Source::Jwks,
                     ] {
                         p.skip(s, e.reason(), &why);
                     }
