@@ -22,9 +22,13 @@
 #      - the findings rules (group certwatch.findings) fire for exactly the demo's stories (IdP
 #        rotation pending, trusted certificate withdrawn, metadata validUntil in 5 days, upstream
 #        OIDC x5c in 10 days, tenant JWKS without the next key, a renewing_failed managed domain and
-#        a self-managed domain serving a certificate for ~12 more days) with the right severity, and
-#        for exactly the objects the exported metrics put in each rule; never for info-only or
-#        un-ruled findings, and a trusted IdP certificate alerts once, through the certificate rules;
+#        a self-managed domain serving a certificate for ~12 more days, two applications at the
+#        two-credential limit) with the right severity, and for exactly the objects the exported
+#        metrics put in each rule; never for info-only or un-ruled findings, and a trusted IdP
+#        certificate alerts once, through the certificate rules. Rules with a `for:` longer than the
+#        test can run (IdPMetadataUnavailable, CustomDomainProbeFailed: 1h) cannot be seen firing:
+#        their `for:` is checked, and that they are pending for exactly the objects the metrics put
+#        in them (inactive when none: the demo has no failing remote fetch);
 #      - every PromQL expression in dashboards/certwatch.json (panel targets, template variable
 #        queries, annotations) parses and returns data, with $tenant/$kind = ".*", $__rate_interval
 #        = 1m, $__interval = 15s, $__range = 5m. The only expressions allowed to return nothing are
@@ -376,7 +380,13 @@ FINDING_ALERTS = {  # alert -> severity label
     "TenantJWKSMissingCurrentKey": "critical", "TenantJWKSMismatch": "warning",
     "TenantNextSigningKeyMissing": "warning", "CustomDomainCertificateFailed": "critical",
     "CustomDomainCertificateExpiringCritical": "critical", "CustomDomainCertificateExpiringSoon": "warning",
+    "IdPMetadataUnavailable": "warning", "CustomDomainProbeFailed": "warning",
+    "TenantNextSigningKeyExpiresFirst": "warning", "ClientCredentialLimitReached": "info",
+    "CustomDomainRenewalOverdue": "warning",
 }
+# `for:` of the finding rules that hold back a flaky remote fetch: longer than this test runs, so
+# they are checked pending (or inactive), never firing. Every other finding rule has `for: 0m`.
+LONG_FOR = {"IdPMetadataUnavailable": 3600, "CustomDomainProbeFailed": 3600}
 # What the demo tenant (src/sim/demo.rs) is built to show, by the alert's object_name (domain for
 # the served-certificate alerts). Every alert of FINDING_ALERTS not listed here must stay silent.
 DEMO_STORIES = {
@@ -392,12 +402,18 @@ DEMO_STORIES = {
     # custom domains: one managed certificate renewing_failed, one self-managed serving ~12 days
     "CustomDomainCertificateFailed": {"sso.acme-demo.example.com"},
     "CustomDomainCertificateExpiringSoon": {"id.acme-demo.example.com"},
+    # both hold two credentials (billing-api two in use, iot-fleet-manager an unused one besides)
+    "ClientCredentialLimitReached": {"billing-api", "iot-fleet-manager"},
 }
-# Findings no rule of certwatch.findings turns into an alert (info-only hygiene, or left to the
-# dashboard and certwatch's own notifications; metadata_expiring, idp_certificate_expiring and
-# custom_domain_certificate_expiring alert from their gauges, not from the finding).
-UNRULED = {"credential_without_expiry", "unused_credential", "credential_limit_reached", "next_key_expires_first",
-           "metadata_unavailable", "custom_domain_probe_failed", "metadata_expiring", "idp_certificate_expiring",
+# Not in the demo, so silent (and pending-free): metadata_unavailable, custom_domain_probe_failed,
+# next_key_expires_first, an overdue renewal of a managed domain (its provisioned domain renews in
+# the future).
+# Findings no rule of certwatch.findings turns into an alert (info-only hygiene left to the
+# dashboard and certwatch's own notifications, credential_without_expiry has CredentialWithoutExpiry
+# on certwatch_certificate_info; metadata_expiring, idp_certificate_expiring and
+# custom_domain_certificate_expiring, self-managed or an overdue managed renewal, alert from their
+# gauges, not from the finding).
+UNRULED = {"credential_without_expiry", "unused_credential", "metadata_expiring", "idp_certificate_expiring",
            "custom_domain_certificate_expiring"}
 FKEY = ("tenant", "kind", "object_id", "object_name", "finding")
 IDP_KEY = ("tenant", "kind", "object_id", "object_name", "cert_id", "source", "trusted")
@@ -411,6 +427,14 @@ def labels_key(labels, names):
 
 def object_of(labels):
     return labels.get("object_name") or labels.get("domain", "")
+
+
+def alerts_in(state):
+    out = {}
+    for a in api("/api/v1/alerts")["data"]["alerts"]:
+        if a.get("state") == state:
+            out.setdefault(a["labels"]["alertname"], []).append(a["labels"])
+    return out
 
 
 def demo_stories_fire():
@@ -447,6 +471,10 @@ meta = {labels_key(s["metric"], META_KEY): float(s["value"][1]) - now
         for s in query("certwatch_idp_metadata_valid_until_timestamp_seconds")["data"]["result"]}
 served = {labels_key(s["metric"], DOMAIN_KEY): float(s["value"][1]) - now
           for s in query("certwatch_custom_domain_certificate_not_after_timestamp_seconds")["data"]["result"]}
+renews = {labels_key(s["metric"], DOMAIN_KEY): float(s["value"][1]) - now
+          for s in query("certwatch_custom_domain_renews_before_timestamp_seconds")["data"]["result"]}
+provisioned = {(m["tenant"], m["object_id"]) for m in (s["metric"] for s in query(
+    'certwatch_custom_domain_info{certificate_status="provisioned"}')["data"]["result"])}
 current_keys = {(m["tenant"], m["object_id"]) for m in (s["metric"] for s in query(
     'certwatch_certificate_info{kind="tenant_signing_key", role="current"}')["data"]["result"])}
 trusted_published = {(k[0], k[2]) for k in idp if k[6] == "true"}
@@ -478,13 +506,53 @@ expected = {
     "CustomDomainCertificateFailed": (FKEY, of("custom_domain_certificate_failed")),
     "CustomDomainCertificateExpiringCritical": (DOMAIN_KEY, {k for k, left in served.items() if critical(left)}),
     "CustomDomainCertificateExpiringSoon": (DOMAIN_KEY, {k for k, left in served.items() if soon(left)}),
+    "IdPMetadataUnavailable": (FKEY, of("metadata_unavailable")),
+    "CustomDomainProbeFailed": (FKEY, of("custom_domain_probe_failed")),
+    "TenantNextSigningKeyExpiresFirst": (FKEY, of("next_key_expires_first")),
+    "ClientCredentialLimitReached": (FKEY, of("credential_limit_reached")),
+    # overdue as certwatch judges it: renews_before <= now, certificate still provisioned
+    "CustomDomainRenewalOverdue": (DOMAIN_KEY, {k for k, left in renews.items() if (k[0], k[1]) in provisioned and left <= 0}),
 }
+if set(expected) != set(FINDING_ALERTS):
+    fail(f"expected sets and FINDING_ALERTS differ: {sorted(set(expected) ^ set(FINDING_ALERTS))}")
+pending_alerts = alerts_in("pending")
+rule_by_name = {r["name"]: r for g in api("/api/v1/rules")["data"]["groups"] for r in g["rules"]}
 for name, (names, want) in sorted(expected.items()):
     got = {labels_key(l, names) for l in alerts.get(name, [])}
-    if got == want:
+    if name in LONG_FOR:
+        rule = rule_by_name.get(name, {})
+        held = {labels_key(l, names) for l in pending_alerts.get(name, [])}
+        if rule.get("duration") != LONG_FOR[name]:
+            fail(f"{name}: for is {rule.get('duration')} s, expected {LONG_FOR[name]} s")
+        elif got:
+            fail(f"{name} fires after less than its for: {sorted(got)}")
+        elif held != want:
+            fail(f"{name} pending: missing {sorted(want - held)}, unexpected {sorted(held - want)}")
+        elif want:
+            ok(f"{name} (for {LONG_FOR[name] / 3600:g}h) is pending for exactly the {len(want)} object(s) the metrics put in it")
+        elif rule.get("state") == "inactive":
+            ok(f"{name} (for {LONG_FOR[name] / 3600:g}h) is loaded and inactive: nothing in the metrics for it")
+        else:
+            fail(f"{name}: state {rule.get('state')}, expected inactive")
+    elif got == want:
         ok(f"{name} fires for exactly the {len(got)} object(s) the metrics put in it")
     else:
         fail(f"{name}: missing {sorted(want - got)}, unexpected {sorted(got - want)}")
+
+# The silent new rules are not silent for want of data: the demo has what they would look at.
+managed = sorted(k[2] for k, left in renews.items() if (k[0], k[1]) in provisioned)
+if managed and not expected["CustomDomainRenewalOverdue"][1]:
+    ok(f"CustomDomainRenewalOverdue silent for the demo's provisioned managed domain(s) renewing later: {', '.join(managed)}")
+elif not managed:
+    fail("the demo has no provisioned managed custom domain with renews_before: CustomDomainRenewalOverdue is untested")
+key_left = {c["role"]: c["left"] for i, c in certs.items() if i[1] == "tenant_signing_key" and c["role"] in ("current", "next")}
+if key_left.get("current") is not None and key_left.get("next") is not None and key_left["next"] > key_left["current"]:
+    if of("next_key_expires_first"):
+        fail("certwatch reports next_key_expires_first although the next signing key expires after the current one")
+    else:
+        ok("the demo's next signing key expires after the current one: no next_key_expires_first, no alert")
+else:
+    print(f"  NOTE the demo's current / next signing key expiries: {key_left}")
 
 pairs = (("IdPMetadataExpiringSoon", "IdPMetadataExpiringCritical", META_KEY),
          ("IdPCertificateExpiringSoon", "IdPCertificateExpiringCritical", IDP_KEY),
