@@ -1,5 +1,6 @@
-//! The HTTP surface (SPEC §9): `/metrics`, `/healthz`, `/readyz`, `/api/v1/certificates` and the
-//! `/` status page. `router(state)` is a plain function so tests can drive it without a socket.
+//! The HTTP surface (SPEC §9): `/metrics`, `/healthz`, `/readyz`, `/api/v1/certificates`,
+//! `/api/v1/findings` and the `/` status page. `router(state)` is a plain function so tests can
+//! drive it without a socket.
 //! Nothing here calls Auth0: every response is rendered from the latest snapshot.
 
 use crate::clock::Clock;
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .route("/metrics", get(metrics))
         .route("/api/v1/certificates", get(certificates))
+        .route("/api/v1/findings", get(findings))
         .route("/", get(status_page))
         .route_layer(axum::middleware::from_fn_with_state(
             state.auth.clone(),
@@ -167,6 +169,16 @@ async fn readyz(State(s): State<AppState>) -> Response {
         )
             .into_response(),
     }
+}
+
+async fn findings(State(s): State<AppState>) -> Response {
+    let snapshot = s.snapshot.borrow().clone();
+    let report = Report::new(&snapshot, &s.policy, s.clock.now());
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        report.findings_json(),
+    )
+        .into_response()
 }
 
 async fn certificates(State(s): State<AppState>) -> Response {

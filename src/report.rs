@@ -166,9 +166,12 @@ pub struct Report {
     /// Findings beyond expiry dates (SPEC §11).
     pub findings: Vec<crate::findings::Finding>,
     /// What each connection's IdP publishes (with `[metadata] enabled`), the context of the
-    /// IdP findings.
+    /// IdP findings. Not in the SPEC §5 document: served by `/api/v1/findings`.
+    #[serde(skip)]
     pub idp_documents: Vec<remote::IdpDocumentReport>,
-    /// Custom domains and their certificates, the context of the custom domain findings.
+    /// Custom domains and their certificates, the context of the custom domain findings (in
+    /// `/api/v1/findings`).
+    #[serde(skip)]
     pub custom_domains: Vec<remote::CustomDomainReport>,
 }
 
@@ -197,6 +200,26 @@ impl Report {
     /// Pretty JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// The findings and their context (`GET /api/v1/findings`): `generated_at`, `findings`,
+    /// `idp_documents`, `custom_domains`.
+    pub fn findings_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            #[serde(serialize_with = "ser_time")]
+            generated_at: OffsetDateTime,
+            findings: &'a [crate::findings::Finding],
+            idp_documents: &'a [remote::IdpDocumentReport],
+            custom_domains: &'a [remote::CustomDomainReport],
+        }
+        serde_json::to_string_pretty(&Doc {
+            generated_at: self.generated_at,
+            findings: &self.findings,
+            idp_documents: &self.idp_documents,
+            custom_domains: &self.custom_domains,
+        })
+        .unwrap_or_else(|_| "{}".into())
     }
 
     /// Nagios exit status (SPEC §1): 3 if a tenant is not up, else 2 for critical/expired, 1 for

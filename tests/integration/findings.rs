@@ -185,7 +185,20 @@ async fn every_remote_check_reports_through_json_metrics_and_status_page() {
     assert_eq!(rec["severity"], "critical");
     assert_eq!(rec["sha1"], s.withdrawn.sha1_hex.as_str());
 
-    // The context behind the findings: what each IdP publishes, each custom domain's state.
+    // The context behind the findings (what each IdP publishes, each custom domain's state) is
+    // in /api/v1/findings, next to the findings; the SPEC §5 document keeps its keys.
+    let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        ["certificates", "findings", "generated_at", "tenants"]
+    );
+    let (code, body) = app.get("/api/v1/findings").await;
+    assert_eq!(code, 200);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        json["findings"].as_array().unwrap().len(),
+        report.findings.len()
+    );
     let docs = json["idp_documents"].as_array().unwrap();
     let rolling = docs
         .iter()

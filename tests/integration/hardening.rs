@@ -1316,6 +1316,7 @@ format = "json"
     for path in [
         "/metrics",
         "/api/v1/certificates",
+        "/api/v1/findings",
         "/",
         "/readyz",
         "/healthz",

@@ -231,7 +231,7 @@ async fn bearer_token_protects_metrics_and_api_but_not_probes() {
     app.app.poll_now().await;
     let base = format!("http://{}", app.addr);
     let client = reqwest::Client::new();
-    for path in ["/metrics", "/api/v1/certificates", "/"] {
+    for path in ["/metrics", "/api/v1/certificates", "/api/v1/findings", "/"] {
         let r = client.get(format!("{base}{path}")).send().await.unwrap();
         assert_eq!(r.status(), 401, "{path} without a token");
         assert_eq!(r.headers()["www-authenticate"], "Bearer");
