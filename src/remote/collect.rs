@@ -102,18 +102,9 @@ pub fn target(
     })))
 }
 
-/// Fetch and parse one IdP document. Never fails: a failure is the document's `error`.
-pub async fn fetch(fetcher: &dyn Fetcher, t: Target) -> IdpDocument {
-    let result = match &t.url {
-        Ok(u) => fetch_published(fetcher, t.kind, u).await,
-        Err(e) => Err(e.clone()),
-    };
-    document(t, result)
-}
-
 /// Fetch the documents of many connections, `concurrency` at a time, each distinct (kind, URL)
 /// once: connections sharing an IdP (one Okta org, one ADFS farm) cost one request per poll.
-/// Documents come back in `targets` order.
+/// Documents come back in `targets` order. Never fails: a failure is a document's `error`.
 pub async fn fetch_all(
     fetcher: &dyn Fetcher,
     targets: Vec<Target>,
@@ -380,6 +371,10 @@ mod tests {
         json!({ "keys": keys }).to_string()
     }
 
+    async fn fetch_one(f: &StaticFetcher, t: Target) -> IdpDocument {
+        fetch_all(f, vec![t], 1).await.remove(0)
+    }
+
     fn target_of(kind: DocumentKind, url: &str) -> Target {
         Target {
             connection_id: "con_1".into(),
@@ -394,7 +389,7 @@ mod tests {
     async fn saml_metadata_becomes_published_certificates() {
         let (a, b) = (cert("a"), cert("b"));
         let f = StaticFetcher::new().with("https://idp/m.xml", saml(&[&a, &b]));
-        let doc = fetch(
+        let doc = fetch_one(
             &f,
             target_of(DocumentKind::SamlMetadata, "https://idp/m.xml"),
         )
@@ -416,7 +411,7 @@ mod tests {
                 json!({"issuer": "https://op/", "jwks_uri": "https://op/keys"}).to_string(),
             )
             .with("https://op/keys", jwks_of(&[&a, &b, &a]));
-        let doc = fetch(
+        let doc = fetch_one(
             &f,
             target_of(
                 DocumentKind::OidcJwks,
@@ -428,7 +423,7 @@ mod tests {
         assert_eq!(p.certs.len(), 2, "deduplicated by thumbprint");
         assert_eq!(f.calls(), 2);
         // A JWKS URL directly.
-        let doc = fetch(&f, target_of(DocumentKind::OidcJwks, "https://op/keys")).await;
+        let doc = fetch_one(&f, target_of(DocumentKind::OidcJwks, "https://op/keys")).await;
         assert_eq!(doc.published.unwrap().certs.len(), 2);
     }
 
@@ -478,7 +473,7 @@ mod tests {
                     status: 503,
                 },
             );
-        let doc = fetch(
+        let doc = fetch_one(
             &f,
             target_of(
                 DocumentKind::SamlMetadata,
@@ -495,7 +490,7 @@ mod tests {
             "{doc:?}"
         );
         assert!(!format!("{doc:?}").contains("s3cret"), "{doc:?}");
-        let doc = fetch(
+        let doc = fetch_one(
             &f,
             target_of(DocumentKind::SamlMetadata, "https://idp/down"),
         )
