@@ -292,7 +292,7 @@ mod tests {
 
     fn recorded(name: &str) -> Vec<u8> {
         std::fs::read(format!(
-            "{}/../shared/auth0/recorded/{name}",
+            "{}/tests/fixtures/auth0/{name}",
             env!("CARGO_MANIFEST_DIR")
         ))
         .unwrap()

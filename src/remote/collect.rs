@@ -501,7 +501,7 @@ mod tests {
     #[test]
     fn tenant_jwks_of_the_recorded_body_has_kids_and_thumbprints() {
         let body = std::fs::read(format!(
-            "{}/../shared/auth0/recorded/tenant-jwks.common-auth0-com.dockyard.json",
+            "{}/tests/fixtures/auth0/tenant-jwks.common-auth0-com.dockyard.json",
             env!("CARGO_MANIFEST_DIR")
         ))
         .unwrap();

@@ -135,7 +135,7 @@ mod tests {
     /// The real `https://common.auth0.com/.well-known/jwks.json` (2022), see its `.source.txt`.
     fn recorded() -> String {
         std::fs::read_to_string(format!(
-            "{}/../shared/auth0/recorded/tenant-jwks.common-auth0-com.dockyard.json",
+            "{}/tests/fixtures/auth0/tenant-jwks.common-auth0-com.dockyard.json",
             env!("CARGO_MANIFEST_DIR")
         ))
         .unwrap()

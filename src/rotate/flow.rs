@@ -1,7 +1,7 @@
 //! Pure request bodies and checks of the rotation flows (SPEC §8): what is sent to Auth0 and how a
 //! response is judged. No I/O; `rotate::Rotator` sends these and acts on the verdicts.
 //!
-//! SAML connection certificate (Auth0's own safe flow, `shared/auth0/seeds/000_*`): the PATCH
+//! SAML connection certificate (Auth0's own safe flow, see `docs/rotation.md`): the PATCH
 //! body is the connection's whole `options` object kept verbatim — unknown keys included —
 //! minus the members Auth0 computes (`cert`, `expires`, `subject`, `thumbprints`), with
 //! `signingCert` set to base64 of the PEM with CRLF line ends, plus `display_name` when the

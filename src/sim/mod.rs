@@ -1,6 +1,6 @@
 //! A simulated Auth0 tenant: an axum server playing one tenant's `/oauth/token` and the
 //! Management API endpoints certwatch calls, with the real response shapes (checked against the
-//! recorded bodies in `shared/auth0/recorded/`), pagination, scopes, rate limiting, PATCH
+//! recorded bodies in `tests/fixtures/auth0/`), pagination, scopes, rate limiting, PATCH
 //! semantics and scripted faults. Used by `certwatch demo`, the integration tests and the
 //! benchmarks. It must never be pointed at by production configuration.
 //!

@@ -1,7 +1,7 @@
 //! Tenant objects → Management API JSON (pure), including what depends on the caller: scope-based
 //! visibility of client members and connection `options`, and `fields`/`include_fields`.
 //!
-//! Shapes follow the recorded bodies in `shared/auth0/recorded/`: false key flags are omitted,
+//! Shapes follow the recorded bodies in `tests/fixtures/auth0/`: false key flags are omitted,
 //! dates are ISO-8601 with milliseconds, `tenant` (clients) and `is_domain_connection`
 //! (connections) come back even when not asked for.
 

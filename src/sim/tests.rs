@@ -34,7 +34,7 @@ const WRITE_ALL: &[&str] = &[
 
 fn recorded(name: &str) -> Value {
     let path = format!(
-        "{}/../shared/auth0/recorded/{name}",
+        "{}/tests/fixtures/auth0/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -1328,7 +1328,7 @@ async fn demo_tenant_serves_with_demo_credentials() {
 /// recorded values hold no white space).
 fn recorded_compact(name: &str) -> String {
     let path = format!(
-        "{}/../shared/auth0/recorded/{name}",
+        "{}/tests/fixtures/auth0/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     std::fs::read_to_string(&path)

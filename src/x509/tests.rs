@@ -90,7 +90,7 @@ fn chain_leaf_counts() {
 fn recorded_auth0_connection_key_thumbprint_matches() {
     // The real cert and thumbprint from recorded/connection-keys-list-after-rotate.go-auth0.json.
     let body: serde_json::Value = serde_json::from_str(include_str!(
-        "../../../shared/auth0/recorded/connection-keys-list-after-rotate.go-auth0.json"
+        "../../tests/fixtures/auth0/connection-keys-list-after-rotate.go-auth0.json"
     ))
     .unwrap();
     for key in body.as_array().unwrap() {
@@ -110,7 +110,7 @@ fn recorded_auth0_connection_key_thumbprint_matches() {
 #[test]
 fn recorded_samlp_base64_signing_cert_matches_thumbprint_and_expires() {
     let body: serde_json::Value = serde_json::from_str(include_str!(
-        "../../../shared/auth0/recorded/samlp-connection-get-metadataXml-derived.terraform.json"
+        "../../tests/fixtures/auth0/samlp-connection-get-metadataXml-derived.terraform.json"
     ))
     .unwrap();
     let opts = &body["options"];

@@ -5,7 +5,7 @@ use crate::auth0::wire;
 
 fn recorded(name: &str) -> Value {
     let p = format!(
-        "{}/../shared/auth0/recorded/{name}",
+        "{}/tests/fixtures/auth0/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()

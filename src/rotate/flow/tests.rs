@@ -6,7 +6,7 @@ use proptest::prelude::*;
 
 fn recorded(name: &str) -> Value {
     let path = format!(
-        "{}/../shared/auth0/recorded/{name}",
+        "{}/tests/fixtures/auth0/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
