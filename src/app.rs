@@ -146,11 +146,6 @@ impl App {
         Ok(self)
     }
 
-    /// Deliveries waiting for a retry (0 without alerting).
-    pub fn pending_alerts(&self) -> usize {
-        self.alerts.as_ref().map_or(0, |e| e.pending())
-    }
-
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
@@ -161,17 +156,21 @@ impl App {
         &self.metrics
     }
 
-    /// The Management API client of a tenant (rotation uses the same client, token and pacing).
-    pub fn api(&self, tenant: &str) -> Option<Arc<dyn Auth0Api>> {
-        self.tenants
-            .iter()
-            .find(|t| t.cfg.name == tenant)
-            .map(|t| t.api.clone())
-    }
-
-    /// The clock.
-    pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.clock
+    /// What a rotation pass needs: `[rotation]`, the state dir, every tenant's Management API
+    /// client (the poller's: same token and pacing), the latest snapshot, the clock, the metrics.
+    pub fn rotation_context(&self) -> crate::rotate::Context {
+        crate::rotate::Context {
+            settings: self.config.rotation.clone(),
+            state_dir: self.config.state_dir.clone(),
+            apis: self
+                .tenants
+                .iter()
+                .map(|t| (t.cfg.name.clone(), t.api.clone()))
+                .collect(),
+            snapshot: self.snapshot(),
+            clock: self.clock.clone(),
+            metrics: self.metrics.clone(),
+        }
     }
 
     /// Seed the state from a previous run (after a config reload): tenants with the same name
@@ -248,10 +247,6 @@ impl App {
     /// One daemon cycle (what the scheduler runs): a poll, alerts, then the rotation pass when
     /// enabled. Skipped (not queued) when a cycle is already running.
     pub async fn run_cycle(&self) {
-        self.scheduled_poll().await;
-    }
-
-    async fn scheduled_poll(&self) {
         if self.cycle.try_lock().is_err() {
             warn!("previous poll still running; skipping this tick");
             return;
@@ -267,7 +262,7 @@ impl App {
     /// The daemon's rotation pass after a poll (dry run unless `rotation.apply`); problems are
     /// logged, counted by the rotator and sent through the alert engine.
     async fn rotation_pass(&self) {
-        let report = crate::rotate::pass(self, self.config.rotation.apply).await;
+        let report = crate::rotate::pass(self.rotation_context(), self.config.rotation.apply).await;
         for issue in &report.issues {
             warn!(tenant = issue.tenant.as_deref().unwrap_or("-"), kind = ?issue.kind, "{}", issue.message);
         }
@@ -347,7 +342,7 @@ impl App {
         info!(%addr, scheme, tenants = self.tenants.len(), "certwatch listening");
 
         let mut scheduler =
-            crate::scheduler::start(self.clone(), &self.config.schedule, token.clone(), &tracker)
+            crate::scheduler::start(self.tick(), &self.config.schedule, token.clone(), &tracker)
                 .await
                 .context("starting the scheduler")?;
         if self.config.schedule.run_on_start {
@@ -356,33 +351,18 @@ impl App {
             tracker.spawn(
                 async move {
                     tokio::select! {
-                        _ = app.scheduled_poll() => {}
+                        _ = app.run_cycle() => {}
                         _ = t.cancelled() => info!("initial poll interrupted by shutdown"),
                     }
                 }
                 .instrument(info_span!("initial_poll")),
             );
         }
-
         if self.alerts.is_some() {
-            let app = self.clone();
-            let t = token.clone();
             tracker.spawn(
-                async move {
-                    let mut every = tokio::time::interval(ALERT_RETRY_EVERY);
-                    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                    loop {
-                        tokio::select! {
-                            _ = every.tick() => {
-                                if let Some(engine) = &app.alerts {
-                                    engine.retry_pending(app.clock.now()).await;
-                                }
-                            }
-                            _ = t.cancelled() => break,
-                        }
-                    }
-                }
-                .instrument(info_span!("alert_retry")),
+                self.clone()
+                    .retry_alerts(token.clone())
+                    .instrument(info_span!("alert_retry")),
             );
         }
 
@@ -403,8 +383,35 @@ impl App {
         Ok(())
     }
 
-    /// Entry for the scheduler's jobs.
-    pub(crate) async fn tick(self: Arc<Self>) {
-        self.scheduled_poll().await;
+    /// The scheduler's job: one [`App::run_cycle`] per tick.
+    fn tick(self: &Arc<Self>) -> crate::scheduler::Tick {
+        let app = self.clone();
+        Arc::new(move || {
+            let app = app.clone();
+            Box::pin(async move { app.run_cycle().await })
+        })
+    }
+
+    /// Retry pending alert deliveries every [`ALERT_RETRY_EVERY`] until `stop` is cancelled.
+    async fn retry_alerts(self: Arc<Self>, stop: CancellationToken) {
+        let mut every = tokio::time::interval(ALERT_RETRY_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {
+                    if let Some(engine) = &self.alerts {
+                        engine.retry_pending(self.clock.now()).await;
+                    }
+                }
+                _ = stop.cancelled() => break,
+            }
+        }
+    }
+}
+
+impl From<&Arc<App>> for crate::rotate::Context {
+    /// The app's rotation context now (see [`App::rotation_context`]).
+    fn from(app: &Arc<App>) -> Self {
+        app.rotation_context()
     }
 }

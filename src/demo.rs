@@ -70,7 +70,7 @@ pub async fn run(listen: SocketAddr) -> u8 {
     eprintln!("  certificates:  http://{listen}/api/v1/certificates");
     eprintln!("  status page:   http://{listen}/");
     eprintln!("  press Ctrl-C to stop");
-    let code = crate::cli::run(c, None).await;
+    let code = crate::daemon::run(c, None).await;
     sim.shutdown().await;
     code
 }

@@ -25,6 +25,7 @@ pub mod auth0;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod daemon;
 pub mod demo;
 pub mod escape;
 pub mod expiry;

@@ -1,17 +1,21 @@
-//! tokio-cron-scheduler wiring only: one job that calls `App::tick` on the configured cron or
-//! interval. The job body is one call; all logic is in `App`.
+//! tokio-cron-scheduler wiring only: one job that runs the caller's [`Tick`] on the configured
+//! cron or interval, tracked so that shutdown waits for (or cuts) a tick in flight. What a tick
+//! does is the caller's business (the app passes its poll cycle).
 
-use crate::app::App;
 use crate::config::{Schedule, Trigger};
+use futures::future::BoxFuture;
 use std::sync::Arc;
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument as _;
 
-/// Start the scheduler with the poll job.
+/// The work of one scheduled tick: each call returns a fresh future.
+pub type Tick = Arc<dyn Fn() -> BoxFuture<'static, ()> + Send + Sync>;
+
+/// Start the scheduler with one job running `tick`.
 pub async fn start(
-    app: Arc<App>,
+    tick: Tick,
     schedule: &Schedule,
     token: CancellationToken,
     tracker: &TaskTracker,
@@ -19,7 +23,7 @@ pub async fn start(
     let scheduler = JobScheduler::new().await?;
     let tracker = tracker.clone();
     let run = move |_id, _sched| {
-        let (app, token, tracker) = (app.clone(), token.clone(), tracker.clone());
+        let (tick, token, tracker) = (tick.clone(), token.clone(), tracker.clone());
         Box::pin(async move {
             if token.is_cancelled() {
                 return;
@@ -28,7 +32,7 @@ pub async fn start(
             tracker.spawn(
                 async move {
                     tokio::select! {
-                        _ = app.tick() => {}
+                        _ = tick() => {}
                         _ = token.cancelled() => tracing::info!("scheduled poll interrupted by shutdown"),
                     }
                 }

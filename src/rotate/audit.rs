@@ -1,4 +1,4 @@
-//! The rotation audit log (SPEC §8): JSON lines at `rotation.audit_log`
+//! The rotation audit log (docs/rotation.md): JSON lines at `rotation.audit_log`
 //! (default `{state_dir}/rotation-audit.jsonl`).
 //!
 //! Every change is bracketed: an `intent` record is appended and fsynced before the first write

@@ -1,4 +1,4 @@
-//! Pure request bodies and checks of the rotation flows (SPEC §8): what is sent to Auth0 and how a
+//! Pure request bodies and checks of the rotation flows (docs/rotation.md): what is sent to Auth0 and how a
 //! response is judged. No I/O; `rotate::Rotator` sends these and acts on the verdicts.
 //!
 //! SAML connection certificate (Auth0's own safe flow, see `docs/rotation.md`): the PATCH

@@ -1,4 +1,4 @@
-//! The certificate store (SPEC §8): where replacement certificates wait to be rotated in.
+//! The certificate store (docs/rotation.md): where replacement certificates wait to be rotated in.
 //!
 //! `CertStore` lists the candidates of one target's `source` (a file, or a directory of PEM
 //! files, under the store root). A candidate is a certificate, optionally with its private key in

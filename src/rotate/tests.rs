@@ -1,4 +1,4 @@
-//! Unit tests of the pass report: exit codes (SPEC §1) and the terminal table.
+//! Unit tests of the pass report: exit codes (docs/cli.md) and the terminal table.
 
 use super::*;
 use crate::inventory::Kind;

@@ -5,10 +5,7 @@ use super::*;
 use proptest::prelude::*;
 
 fn recorded(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/auth0/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/tests/fixtures/auth0/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap()
 }

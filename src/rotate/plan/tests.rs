@@ -2,7 +2,9 @@
 //! two-credential limit, overlaps, supported kinds and target matching.
 
 use super::*;
+use crate::expiry::Validity;
 use crate::inventory::Source;
+use crate::rotate::store::Candidate;
 use crate::sim::generate_cert;
 use time::macros::datetime;
 

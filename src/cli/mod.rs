@@ -1,5 +1,8 @@
-//! The command line (SPEC §1): clap definitions and one function per subcommand. `main.rs` only
-//! calls `cli::main()`; exit codes are decided here.
+//! The command line (docs/cli.md): clap definitions and one function per subcommand. `main.rs`
+//! only calls `cli::main()`; exit codes are decided here. `run` and `demo` hand over to `daemon`;
+//! `rotate` is in [`rotate`].
+
+mod rotate;
 
 use crate::app::App;
 use crate::clock::SystemClock;
@@ -38,7 +41,7 @@ pub struct Cli {
 pub enum Output {
     /// Aligned, coloured table.
     Table,
-    /// The SPEC §5 JSON document.
+    /// The JSON report (see docs/json.md).
     Json,
 }
 
@@ -128,13 +131,13 @@ async fn dispatch(cli: Cli) -> u8 {
                 if let Some(l) = listen {
                     c.listen = l;
                 }
-                run(c, Some((cli.config.clone(), listen))).await
+                crate::daemon::run(c, Some((cli.config.clone(), listen))).await
             }
             Err(code) => code,
         },
         Command::Demo { listen } => crate::demo::run(listen).await,
         Command::Rotate { apply } => match load(&cli.config) {
-            Ok(c) => crate::rotate::run_cli(c, apply).await,
+            Ok(c) => rotate::run(c, apply).await,
             Err(code) => code,
         },
     }
@@ -171,62 +174,4 @@ async fn scan(mut c: Config, output: Option<Output>, only: &[String]) -> u8 {
         Output::Table => print!("{}", report.to_table(stdout.is_terminal())),
     }
     report.exit_code()
-}
-
-/// Run the daemon until SIGINT/SIGTERM. With `reload` (the config path and the `--listen`
-/// override), SIGHUP re-reads the configuration: a valid one replaces the running daemon (the
-/// last snapshot is kept, so metrics and readiness do not reset); an invalid one is rejected
-/// with a log line and the old configuration keeps running.
-pub async fn run(c: Config, reload: Option<(Option<PathBuf>, Option<SocketAddr>)>) -> u8 {
-    let mut config = c;
-    let mut previous: Option<Arc<crate::inventory::Snapshot>> = None;
-    loop {
-        let listener = match bind(config.listen).await {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("certwatch: cannot listen on {}: {e}", config.listen);
-                return 1;
-            }
-        };
-        let app = match App::build(config.clone(), Arc::new(SystemClock)).and_then(App::with_alerts)
-        {
-            Ok(app) => Arc::new(app),
-            Err(e) => {
-                eprintln!("certwatch: {e:#}");
-                return EXIT_UNKNOWN;
-            }
-        };
-        if let Some(snapshot) = previous.take() {
-            app.restore(&snapshot);
-        }
-        let next: Arc<std::sync::Mutex<Option<Config>>> = Arc::default();
-        let stop = crate::shutdown::stop_or_reload(reload.clone(), next.clone());
-        if let Err(e) = app.clone().run(listener, stop).await {
-            eprintln!("certwatch: {e:#}");
-            return 1;
-        }
-        match next.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            Some(new) => {
-                tracing::info!("configuration reloaded");
-                previous = Some(app.snapshot());
-                config = new;
-            }
-            None => return 0,
-        }
-    }
-}
-
-/// Bind, retrying briefly: after a reload the previous listener may take a moment to close.
-async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
-    let mut attempt = 0;
-    loop {
-        match tokio::net::TcpListener::bind(addr).await {
-            Ok(l) => return Ok(l),
-            Err(e) if attempt < 20 && e.kind() == std::io::ErrorKind::AddrInUse => {
-                attempt += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            Err(e) => return Err(e),
-        }
-    }
 }
