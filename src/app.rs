@@ -1,6 +1,7 @@
 //! Wiring: `App::build(Config)` creates one Auth0 client per tenant, the metrics and the snapshot
 //! channel; `poll_now()` runs one poll cycle (used by the scheduler, `scan` and tests);
-//! `run()` serves HTTP and schedules polls until the shutdown future resolves.
+//! `run()` serves HTTP and schedules polls until the shutdown future resolves. Rotation gets a
+//! `rotate::Context` from `rotation_context()`, never the app itself.
 
 use crate::auth0::{self, Auth0Api};
 use crate::clock::Clock;

@@ -1,9 +1,9 @@
 //! certwatch: watches every certificate an Auth0 tenant depends on.
 //!
 //! # Layout
-//! - `cli` (the binary's only entry) → `config` (figment → validated `Config`) → `app`
-//!   (`App::build`, `poll_now`, `run`) with `scheduler`, `http` (+ optional `tls`), `shutdown`,
-//!   `telemetry`.
+//! - `cli` (the binary's only entry) → `config` (figment → validated `Config`) → `daemon` (the
+//!   run / reload loop, also behind `demo`) → `app` (`App::build`, `poll_now`, `run`) with
+//!   `scheduler`, `http` (+ optional `tls`), `shutdown`, `telemetry`.
 //! - `auth0`: the `Auth0Api` trait (the seam) and its reqwest client; `pagination`,
 //!   `rate_limit` and `token` hold the pure decisions it makes.
 //! - `inventory`: records and snapshots; `sources` (pure: Auth0 objects → records) and `poll`.

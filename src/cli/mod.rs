@@ -154,14 +154,10 @@ async fn scan(mut c: Config, output: Option<Output>, only: &[String]) -> u8 {
         }
         c.tenants.retain(|t| only.contains(&t.name));
     }
-    let app = match App::build(c, Arc::new(SystemClock)) {
+    let app = match poll_once(c).await {
         Ok(app) => app,
-        Err(e) => {
-            eprintln!("certwatch: {e:#}");
-            return EXIT_UNKNOWN;
-        }
+        Err(code) => return code,
     };
-    app.poll_now().await;
     let report = app.report();
     let stdout = std::io::stdout();
     let output = output.unwrap_or(if stdout.is_terminal() {
@@ -174,4 +170,15 @@ async fn scan(mut c: Config, output: Option<Output>, only: &[String]) -> u8 {
         Output::Table => print!("{}", report.to_table(stdout.is_terminal())),
     }
     report.exit_code()
+}
+
+/// Build the app for a one-shot command (`scan`, `rotate`) and poll every tenant once; when the
+/// app cannot be built, the message is printed and the exit status returned.
+async fn poll_once(c: Config) -> Result<App, u8> {
+    let app = App::build(c, Arc::new(SystemClock)).map_err(|e| {
+        eprintln!("certwatch: {e:#}");
+        EXIT_UNKNOWN
+    })?;
+    app.poll_now().await;
+    Ok(app)
 }

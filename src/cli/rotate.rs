@@ -2,11 +2,8 @@
 //! status of docs/cli.md (0 nothing due or all done / planned, 1 blocked, 2 failed or rolled
 //! back, 3 invalid config or a tenant not polled).
 
-use super::EXIT_UNKNOWN;
-use crate::app::App;
-use crate::clock::SystemClock;
+use super::{EXIT_UNKNOWN, poll_once};
 use crate::config::Config;
-use std::sync::Arc;
 
 /// Run `certwatch rotate` on a loaded configuration; the exit status.
 pub async fn run(config: Config, apply: bool) -> u8 {
@@ -23,14 +20,10 @@ pub async fn run(config: Config, apply: bool) -> u8 {
         );
         return EXIT_UNKNOWN;
     }
-    let app = match App::build(config, Arc::new(SystemClock)) {
+    let app = match poll_once(config).await {
         Ok(app) => app,
-        Err(e) => {
-            eprintln!("certwatch: {e:#}");
-            return EXIT_UNKNOWN;
-        }
+        Err(code) => return code,
     };
-    app.poll_now().await;
     let report = crate::rotate::pass(app.rotation_context(), apply).await;
     print!("{}", report.to_table());
     report.exit_code()

@@ -101,35 +101,8 @@ impl Cx<'_> {
             .filter(|o| o.tenant == self.tenant && o.client_id == *client_id)
             .find(|o| present(&o.old_credential_id))
         {
-            let old = group
-                .iter()
-                .find(|r| r.cert_id == o.old_credential_id)
-                .map(|r| Current::of(r));
-            if !present(&o.new_credential_id) {
-                return (
-                    old,
-                    Decision::Blocked(Blocker::Changed(format!(
-                        "credential {} that certwatch added is gone; {} is kept",
-                        o.new_credential_id, o.old_credential_id
-                    ))),
-                );
-            }
-            let until = o.added_at + self.settings.overlap;
-            let decision = if self.now >= until {
-                Decision::Due(Action::RetireCredential {
-                    old_credential_id: o.old_credential_id.clone(),
-                    new_credential_id: o.new_credential_id.clone(),
-                })
-            } else {
-                Decision::NotDue(format!(
-                    "overlap: {} is removed after {}",
-                    o.old_credential_id,
-                    rfc3339(until)
-                ))
-            };
-            return (old, decision);
+            return self.overlap(group, o);
         }
-
         let in_use: Vec<&CertRecord> = group
             .iter()
             .copied()
@@ -188,6 +161,38 @@ impl Cx<'_> {
             Err(b) => Decision::Blocked(b),
         };
         (current, decision)
+    }
+
+    /// A client in an overlap certwatch started: retire the old credential once the overlap
+    /// has passed (and its replacement is still there).
+    fn overlap(&self, group: &[&CertRecord], o: &Overlap) -> (Option<Current>, Decision) {
+        let old = group
+            .iter()
+            .find(|r| r.cert_id == o.old_credential_id)
+            .map(|r| Current::of(r));
+        if !group.iter().any(|r| r.cert_id == o.new_credential_id) {
+            return (
+                old,
+                Decision::Blocked(Blocker::Changed(format!(
+                    "credential {} that certwatch added is gone; {} is kept",
+                    o.new_credential_id, o.old_credential_id
+                ))),
+            );
+        }
+        let until = o.added_at + self.settings.overlap;
+        let decision = if self.now >= until {
+            Decision::Due(Action::RetireCredential {
+                old_credential_id: o.old_credential_id.clone(),
+                new_credential_id: o.new_credential_id.clone(),
+            })
+        } else {
+            Decision::NotDue(format!(
+                "overlap: {} is removed after {}",
+                o.old_credential_id,
+                rfc3339(until)
+            ))
+        };
+        (old, decision)
     }
 
     pub(super) fn signing_key(&self, tenant: &TenantSnapshot) -> (Option<Current>, Decision) {
