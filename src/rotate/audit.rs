@@ -13,7 +13,7 @@ use crate::inventory::Kind;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use time::OffsetDateTime;
 
 /// The audit `outcome` values.
@@ -123,11 +123,6 @@ impl AuditLog {
             path: path.into(),
             lock: std::sync::Mutex::new(()),
         }
-    }
-
-    /// Where it is.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Append one record and fsync it.
@@ -293,13 +288,14 @@ mod tests {
     #[test]
     fn append_read_round_trip_and_torn_lines_are_skipped() {
         let dir = tempfile::tempdir().unwrap();
-        let log = AuditLog::new(dir.path().join("sub/audit.jsonl"));
+        let path = dir.path().join("sub/audit.jsonl");
+        let log = AuditLog::new(&path);
         assert!(log.read().unwrap().is_empty());
         let a = record("1", "add_credential", Outcome::Intent);
         log.append(&a).unwrap();
         let mut f = std::fs::OpenOptions::new()
             .append(true)
-            .open(log.path())
+            .open(&path)
             .unwrap();
         f.write_all(b"{\"time\":\"2026-01-").unwrap();
         drop(f);
@@ -308,7 +304,7 @@ mod tests {
         let b = record("1", "add_credential", Outcome::Applied);
         log.append(&b).unwrap();
         assert_eq!(log.read().unwrap(), vec![a, b]);
-        let line = std::fs::read_to_string(log.path()).unwrap();
+        let line = std::fs::read_to_string(&path).unwrap();
         let first: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
         assert_eq!(first["outcome"], "intent");
         assert_eq!(first["time"], "2026-01-01T00:00:00Z");

@@ -37,7 +37,6 @@ pub enum Error {
 #[derive(Debug)]
 pub struct TenantLock {
     file: File,
-    path: PathBuf,
 }
 
 impl TenantLock {
@@ -80,12 +79,7 @@ impl TenantLock {
         let _ = file.rewind();
         let _ = writeln!(file, "pid {}", std::process::id());
         let _ = file.flush();
-        Ok(Self { file, path })
-    }
-
-    /// The lock file.
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(Self { file })
     }
 }
 

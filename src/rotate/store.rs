@@ -135,11 +135,6 @@ impl FsStore {
         Self { root: root.into() }
     }
 
-    /// The store root.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     /// `source` resolved under the root; `..` and absolute paths elsewhere are refused.
     pub fn resolve(&self, source: &Path) -> Result<PathBuf, Error> {
         let outside = || Error::OutsideStore {
