@@ -1,5 +1,6 @@
-//! Pure request bodies and checks of the rotation flows (docs/rotation.md): what is sent to Auth0 and how a
-//! response is judged. No I/O; `rotate::Rotator` sends these and acts on the verdicts.
+//! Pure request bodies and checks of the rotation flows (docs/rotation.md): what is sent to
+//! Auth0 and how a response is judged. No I/O; `rotate::Rotator` sends these and acts on the
+//! verdicts.
 //!
 //! SAML connection certificate (Auth0's own safe flow, see `docs/rotation.md`): the PATCH
 //! body is the connection's whole `options` object kept verbatim — unknown keys included —
