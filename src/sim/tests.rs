@@ -33,10 +33,7 @@ const WRITE_ALL: &[&str] = &[
 ];
 
 fn recorded(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/auth0/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/tests/fixtures/auth0/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap()
 }
@@ -1327,10 +1324,7 @@ async fn demo_tenant_serves_with_demo_credentials() {
 /// A recorded JSON body exactly as sent on the wire: the file minus its pretty-printing (the
 /// recorded values hold no white space).
 fn recorded_compact(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/auth0/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/tests/fixtures/auth0/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{path}: {e}"))
         .split_whitespace()

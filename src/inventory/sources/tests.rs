@@ -4,10 +4,7 @@ use super::*;
 use crate::auth0::wire;
 
 fn recorded(name: &str) -> Value {
-    let p = format!(
-        "{}/tests/fixtures/auth0/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let p = format!("{}/tests/fixtures/auth0/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
 }
 
