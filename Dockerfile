@@ -4,7 +4,7 @@
 #   docker run --rm -p 9879:9879 certwatch demo --listen 0.0.0.0:9879    # built-in demo tenant
 #   docker run -v "$PWD/certwatch.toml:/etc/certwatch/certwatch.toml:ro" \
 #     -e AUTH0_PROD_CLIENT_SECRET -p 9879:9879 certwatch                 # the daemon (`run`)
-# Lint: hadolint Dockerfile (scripts/check-deploy.sh).
+# Lint: hadolint Dockerfile (scripts/check-deploy.py).
 
 ARG RUST_VERSION=1
 

@@ -16,7 +16,7 @@ the generated schema does not declare:
     `tagKeys`, `useValueForTime` (the classic Prometheus annotation form Grafana still migrates).
 
 Usage: check-dashboard-types.py DASHBOARD.json NODE_MODULES_DIR   (exit 0 = ok)
-NODE_MODULES_DIR must contain @grafana/schema and typescript (scripts/check-deploy.sh installs them).
+NODE_MODULES_DIR must contain @grafana/schema and typescript (scripts/check-deploy.py installs them).
 """
 import json
 import os

@@ -134,6 +134,7 @@ async fn poll_and_notify(app: &TestApp, engine: &Engine) {
 }
 
 #[tokio::test]
+#[ignore = "needs aiosmtpd (pip install aiosmtpd==1.4.6; scripts/test.sh installs it)"]
 async fn a_finding_is_emailed_and_posted_once_kept_while_the_tenant_is_down_then_resolved() {
     let n = now();
     let tenant = base_tenant().signing_key(

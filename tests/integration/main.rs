@@ -6,6 +6,8 @@
 //! - `cli`: the `certwatch` binary: `scan` exit codes, `check-config`, secrets never logged.
 //! - `findings`: SPEC §11 remote checks (IdP metadata, JWKS, custom domains, TLS probe).
 //! - `hardening`: generators for every parser, HTTPS, secrets grep, kill -9, Auth0 unreachable.
+//! - `prometheus_e2e`: a real Prometheus scraping `certwatch demo` with the shipped rules and
+//!   dashboard (needs the `prometheus` server: ignored unless asked for).
 
 mod alerts;
 mod cli;
@@ -14,4 +16,5 @@ mod hardening;
 mod helpers;
 mod http;
 mod poll;
+mod prometheus_e2e;
 mod rotate;

@@ -33,6 +33,7 @@ fn engine_for(port: u16, state: &Path) -> (Engine, Arc<Metrics>) {
 }
 
 #[tokio::test]
+#[ignore = "needs aiosmtpd (pip install aiosmtpd==1.4.6; scripts/test.sh installs it)"]
 async fn email_arrives_with_headers_and_both_parts() {
     let port = free_port();
     let smtpd = Smtpd::start(port).await;
@@ -79,6 +80,7 @@ async fn email_arrives_with_headers_and_both_parts() {
 }
 
 #[tokio::test]
+#[ignore = "needs aiosmtpd (pip install aiosmtpd==1.4.6; scripts/test.sh installs it)"]
 async fn hostile_names_cannot_inject_headers_or_html() {
     let port = free_port();
     let smtpd = Smtpd::start(port).await;
@@ -106,6 +108,7 @@ async fn hostile_names_cannot_inject_headers_or_html() {
 }
 
 #[tokio::test]
+#[ignore = "needs aiosmtpd (pip install aiosmtpd==1.4.6; scripts/test.sh installs it)"]
 async fn smtp_down_then_back_delivers_the_pending_alert_exactly_once() {
     let port = free_port(); // nothing listens yet
     let state = tempfile::tempdir().unwrap();
