@@ -40,6 +40,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -631,18 +632,20 @@ def main():
     try:
         for title, check in checks:
             print(f"\n==> {title}", flush=True)
+            started = time.monotonic()
+            took = lambda: f"({time.monotonic() - started:.1f}s)"  # noqa: E731
             try:
                 check()
             except Skip as e:
                 say(e)
-                print("    SKIP")
+                print(f"    SKIP {took()}")
                 skipped += 1
             except Fail as e:
                 say(e)
-                print("    FAIL")
+                print(f"    FAIL {took()}")
                 failed.append(title)
             else:
-                print("    PASS")
+                print(f"    PASS {took()}")
                 passed += 1
             sys.stdout.flush()
     finally:
