@@ -172,6 +172,8 @@ fn repo(path: &str) -> PathBuf {
 
 /// Panic with every failure, the tail of Prometheus' log and the way to rerun.
 fn finish(checks: Checks, rig: &Rig) {
+    const RERUN: &str =
+        "cargo test --test integration prometheus_e2e -- --include-ignored --nocapture";
     println!(
         "prometheus e2e: {} passed, {} failed in {:.1}s",
         checks.passed,
@@ -180,7 +182,7 @@ fn finish(checks: Checks, rig: &Rig) {
     );
     assert!(
         checks.failed.is_empty(),
-        "{} check(s) failed:\n- {}\n---- prometheus log (tail) ----\n{}",
+        "{} check(s) failed:\n- {}\n---- prometheus log (tail) ----\n{}\n(every check: {RERUN})",
         checks.failed.len(),
         checks.failed.join("\n- "),
         rig.prom.log_tail(20)
@@ -197,8 +199,8 @@ fn must<T>(rig: &Rig, waited: Result<T, String>) -> T {
     })
 }
 
-async fn ready(rig: &Rig) {
-    let r = rig;
+/// Wait for the daemon's first poll, Prometheus, its first scrape and the certificates in it.
+async fn ready(r: &Rig) {
     let waited = r.wait_for("certwatch /metrics lists certificates", 90, async || {
         r.metrics()
             .await

@@ -128,7 +128,9 @@ impl Prometheus {
                     + &String::from_utf8_lossy(&o.stderr);
                 text.lines().next().unwrap_or_default().to_string()
             })
-            .unwrap_or_default()
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| format!("`{}` does not run", program()))
     }
 
     /// Whether the process is still running.
