@@ -1,8 +1,8 @@
-//! Prometheus metrics (SPEC §6): one owned `Registry`, counters that live for the process, and a
-//! collector whose per-certificate and per-tenant series are rebuilt from each poll's snapshot,
-//! so a certificate that disappears from Auth0 disappears from `/metrics` (no stale series).
+//! Prometheus metrics (docs/metrics.md): one owned `Registry`, counters that live for the process,
+//! and a collector whose per-certificate and per-tenant series are rebuilt from each poll's
+//! snapshot, so a certificate that disappears from Auth0 disappears from `/metrics` (no stale
+//! series). The Auth0 client feeds its request counters through `ApiObserver`, defined here.
 
-use crate::auth0::client::Observer;
 use crate::inventory::{PollError, Snapshot};
 use crate::policy::Policy;
 use prometheus::core::{Collector, Desc};
@@ -11,7 +11,7 @@ use prometheus::{Encoder, GaugeVec, IntCounterVec, IntGaugeVec, Opts, Registry, 
 use std::sync::{Arc, RwLock};
 use time::OffsetDateTime;
 
-/// Label values longer than this are cut (SPEC §6).
+/// Label values longer than this are cut (docs/metrics.md).
 pub const MAX_LABEL_LEN: usize = 256;
 
 const IDENTITY: [&str; 5] = ["tenant", "kind", "object_id", "object_name", "cert_id"];
@@ -23,6 +23,25 @@ pub fn bound(v: &str) -> &str {
         Some((i, _)) => &v[..i],
         None => v,
     }
+}
+
+/// Receives one event per HTTP exchange with Auth0 (`Metrics` counts them). The trait lives on
+/// the metrics side and the Auth0 client is handed one, so the metrics never import the client.
+pub trait ApiObserver: Send + Sync {
+    /// A response (or failure) for `endpoint` (a route template) with `code` (status or
+    /// `timeout` / `transport`).
+    fn api_request(&self, tenant: &str, endpoint: &str, code: &str);
+    /// The last `x-ratelimit-remaining` seen.
+    fn ratelimit_remaining(&self, tenant: &str, remaining: u64);
+}
+
+/// An `ApiObserver` that ignores everything.
+#[derive(Debug, Default)]
+pub struct NoObserver;
+
+impl ApiObserver for NoObserver {
+    fn api_request(&self, _: &str, _: &str, _: &str) {}
+    fn ratelimit_remaining(&self, _: &str, _: u64) {}
 }
 
 /// All certwatch metrics.
@@ -169,7 +188,7 @@ impl Metrics {
     }
 }
 
-impl Observer for Metrics {
+impl ApiObserver for Metrics {
     fn api_request(&self, tenant: &str, endpoint: &str, code: &str) {
         self.api_requests
             .with_label_values(&[bound(tenant), endpoint, code])
@@ -466,7 +485,7 @@ fn remote_facts(f: &Families, t: &crate::inventory::TenantSnapshot) {
         }
         for c in &p.certs {
             let Some(info) = &c.cert else { continue };
-            let trusted = match crate::remote::trusted(&t.records, doc, &c.sha1) {
+            let trusted = match crate::inventory::remote::trusted(&t.records, doc, &c.sha1) {
                 None => "dynamic",
                 Some(true) => "true",
                 Some(false) => "false",

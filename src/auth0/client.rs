@@ -3,12 +3,14 @@
 //! Owns all Management API I/O: the token grant, pacing from `x-ratelimit-*`, waiting out 429s,
 //! retrying transient failures, bounded body reads and turning HTTP statuses into `auth0::Error`.
 //! The decisions themselves live in `rate_limit`, `pagination` and `token`; this file only acts.
+//! The `Auth0Api` methods (route, path, query and decoding of each call) are in `endpoints`.
 
 use super::pagination::{PageRequest, next_page};
 use super::rate_limit::{self, Governor, Pacer, Permit, RateState, Ticket};
 use super::token::{Token, TokenCache};
 use super::wire::{self, ErrorBody};
-use super::{Auth0Api, Error, Page};
+use super::{Error, Page};
+use crate::metrics::ApiObserver;
 use crate::secret::Secret;
 use bytes::Bytes;
 use reqwest::StatusCode;
@@ -17,30 +19,14 @@ use std::time::Duration;
 use tracing::{debug, warn};
 use url::Url;
 
+mod endpoints;
+
 /// The largest response body certwatch reads (a bigger one is a `Decode` error, not an OOM).
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// 429s tolerated per request before the call fails as `RateLimited`.
 pub const MAX_RATE_LIMIT_RETRIES: u32 = 30;
 /// Retries of 5xx, timeouts and transport errors per request.
 pub const MAX_TRANSIENT_RETRIES: u32 = 2;
-
-/// Receives one event per HTTP exchange (metrics implement it).
-pub trait Observer: Send + Sync {
-    /// A response (or failure) for `endpoint` (a route template) with `code` (status or
-    /// `timeout` / `transport`).
-    fn api_request(&self, tenant: &str, endpoint: &str, code: &str);
-    /// The last `x-ratelimit-remaining` seen.
-    fn ratelimit_remaining(&self, tenant: &str, remaining: u64);
-}
-
-/// An `Observer` that ignores everything.
-#[derive(Debug, Default)]
-pub struct NoObserver;
-
-impl Observer for NoObserver {
-    fn api_request(&self, _: &str, _: &str, _: &str) {}
-    fn ratelimit_remaining(&self, _: &str, _: u64) {}
-}
 
 /// How to reach one tenant.
 #[derive(Debug, Clone)]
@@ -71,7 +57,7 @@ pub struct Client {
     /// queue sleeps on a timer (no herd of waiters waking for every token).
     turn: tokio::sync::Mutex<()>,
     pacer: Option<tokio::sync::Mutex<Pacer>>,
-    observer: Arc<dyn Observer>,
+    observer: Arc<dyn ApiObserver>,
 }
 
 impl std::fmt::Debug for Client {
@@ -145,7 +131,7 @@ impl Drop for InFlight<'_> {
 
 impl Client {
     /// Build a client; no request is made yet.
-    pub fn new(settings: Settings, observer: Arc<dyn Observer>) -> Result<Self, Error> {
+    pub fn new(settings: Settings, observer: Arc<dyn ApiObserver>) -> Result<Self, Error> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("certwatch/", env!("CARGO_PKG_VERSION")))
             .timeout(settings.timeout)
@@ -451,188 +437,6 @@ impl Client {
     }
 }
 
-#[async_trait::async_trait]
-impl Auth0Api for Client {
-    async fn signing_keys(&self) -> Result<Vec<wire::SigningKey>, Error> {
-        self.get_array("/api/v2/keys/signing", "api/v2/keys/signing", "kid")
-            .await
-    }
-
-    async fn clients(&self, page: &PageRequest) -> Result<Page<wire::Client>, Error> {
-        let query = vec![
-            ("fields", wire::CLIENT_FIELDS.to_string()),
-            ("include_fields", "true".to_string()),
-            ("is_global", "false".to_string()),
-        ];
-        self.get_page(
-            "/api/v2/clients",
-            "api/v2/clients",
-            query,
-            page,
-            "clients",
-            "client_id",
-        )
-        .await
-    }
-
-    async fn client_credentials(&self, client_id: &str) -> Result<Vec<wire::Credential>, Error> {
-        let path = format!("api/v2/clients/{}/credentials", encode(client_id));
-        self.get_array("/api/v2/clients/{id}/credentials", &path, "id")
-            .await
-    }
-
-    async fn connections(
-        &self,
-        page: &PageRequest,
-        strategies: &[&str],
-    ) -> Result<Page<wire::Connection>, Error> {
-        let mut query = vec![
-            ("fields", wire::CONNECTION_FIELDS.to_string()),
-            ("include_fields", "true".to_string()),
-        ];
-        query.extend(strategies.iter().map(|s| ("strategy", s.to_string())));
-        self.get_page(
-            "/api/v2/connections",
-            "api/v2/connections",
-            query,
-            page,
-            "connections",
-            "id",
-        )
-        .await
-    }
-
-    async fn connection_keys(
-        &self,
-        connection_id: &str,
-    ) -> Result<Vec<wire::ConnectionKey>, Error> {
-        let path = format!("api/v2/connections/{}/keys", encode(connection_id));
-        self.get_array("/api/v2/connections/{id}/keys", &path, "kid")
-            .await
-    }
-
-    async fn custom_domains(&self, page: &PageRequest) -> Result<Page<wire::CustomDomain>, Error> {
-        self.get_page(
-            "/api/v2/custom-domains",
-            "api/v2/custom-domains",
-            Vec::new(),
-            page,
-            "custom_domains",
-            "custom_domain_id",
-        )
-        .await
-    }
-
-    async fn tenant_jwks(&self) -> Result<Bytes, Error> {
-        // Public endpoint: no token is fetched and no Authorization header is sent, and it runs
-        // outside the Management API budget (see `Budget::Public`). Reads are retried on
-        // 5xx/timeouts like every other read, and the body is bounded the same way.
-        let url = self.url(JWKS_ENDPOINT)?;
-        let resp = self
-            .send(JWKS_ENDPOINT, true, Budget::Public, || {
-                self.http.get(url.clone())
-            })
-            .await?;
-        if !resp.status.is_success() {
-            return Err(status_error(resp.status, &resp.body, false));
-        }
-        Ok(resp.body)
-    }
-
-    async fn get_connection(&self, id: &str) -> Result<serde_json::Value, Error> {
-        let path = format!("api/v2/connections/{}", encode(id));
-        self.write_json(
-            reqwest::Method::GET,
-            "/api/v2/connections/{id}",
-            &path,
-            None,
-        )
-        .await
-    }
-
-    async fn patch_connection(
-        &self,
-        id: &str,
-        body: &serde_json::Value,
-    ) -> Result<serde_json::Value, Error> {
-        let path = format!("api/v2/connections/{}", encode(id));
-        self.write_json(
-            reqwest::Method::PATCH,
-            "/api/v2/connections/{id}",
-            &path,
-            Some(body),
-        )
-        .await
-    }
-
-    async fn get_client(&self, id: &str) -> Result<serde_json::Value, Error> {
-        let path = format!("api/v2/clients/{}", encode(id));
-        self.write_json(reqwest::Method::GET, "/api/v2/clients/{id}", &path, None)
-            .await
-    }
-
-    async fn patch_client(
-        &self,
-        id: &str,
-        body: &serde_json::Value,
-    ) -> Result<serde_json::Value, Error> {
-        let path = format!("api/v2/clients/{}", encode(id));
-        self.write_json(
-            reqwest::Method::PATCH,
-            "/api/v2/clients/{id}",
-            &path,
-            Some(body),
-        )
-        .await
-    }
-
-    async fn create_credential(
-        &self,
-        client_id: &str,
-        body: &serde_json::Value,
-    ) -> Result<serde_json::Value, Error> {
-        let path = format!("api/v2/clients/{}/credentials", encode(client_id));
-        self.write_json(
-            reqwest::Method::POST,
-            "/api/v2/clients/{id}/credentials",
-            &path,
-            Some(body),
-        )
-        .await
-    }
-
-    async fn delete_credential(&self, client_id: &str, credential_id: &str) -> Result<(), Error> {
-        let path = format!(
-            "api/v2/clients/{}/credentials/{}",
-            encode(client_id),
-            encode(credential_id)
-        );
-        self.write_json(
-            reqwest::Method::DELETE,
-            "/api/v2/clients/{id}/credentials/{credential_id}",
-            &path,
-            None,
-        )
-        .await
-        .map(|_| ())
-    }
-
-    async fn rotate_signing_key(&self) -> Result<serde_json::Value, Error> {
-        self.write_json(
-            reqwest::Method::POST,
-            "/api/v2/keys/signing/rotate",
-            "api/v2/keys/signing/rotate",
-            None,
-        )
-        .await
-    }
-}
-
-/// Percent-encode a path segment (ids come from Auth0 and are echoed back; never trust them).
-fn encode(segment: &str) -> String {
-    url::form_urlencoded::byte_serialize(segment.as_bytes()).collect()
-}
-
 /// A transport error's message with its causes (the URL never carries a secret: tokens go in headers).
 fn transport_message(e: &reqwest::Error) -> String {
     let mut msg = e.to_string();
@@ -701,16 +505,17 @@ fn status_error(status: StatusCode, body: &[u8], token_endpoint: bool) -> Error 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth0::Auth0Api as _;
 
     #[test]
     fn statuses_map_to_errors_the_caller_can_act_on() {
         let scope = br#"{"statusCode":403,"error":"Forbidden","message":"Insufficient scope, expected any of: read:clients","errorCode":"insufficient_scope"}"#;
         let e = status_error(StatusCode::FORBIDDEN, scope, false);
-        assert_eq!(e.reason(), crate::inventory::Reason::MissingScope);
+        assert_eq!(e.reason(), crate::auth0::Reason::MissingScope);
         let e = status_error(StatusCode::FORBIDDEN, b"{}", false);
-        assert_eq!(e.reason(), crate::inventory::Reason::Forbidden);
+        assert_eq!(e.reason(), crate::auth0::Reason::Forbidden);
         let e = status_error(StatusCode::UNAUTHORIZED, b"", false);
-        assert_eq!(e.reason(), crate::inventory::Reason::Unauthorized);
+        assert_eq!(e.reason(), crate::auth0::Reason::Unauthorized);
         let e = status_error(StatusCode::BAD_GATEWAY, b"<html>", false);
         assert_eq!(
             e,
@@ -724,13 +529,13 @@ mod tests {
             br#"{"error":"access_denied","error_description":"Unauthorized"}"#,
             true,
         );
-        assert_eq!(e.reason(), crate::inventory::Reason::Unauthorized);
+        assert_eq!(e.reason(), crate::auth0::Reason::Unauthorized);
     }
 
     #[derive(Default)]
     struct Seen(Mutex<Vec<(String, String)>>, Mutex<Vec<u64>>);
 
-    impl Observer for Seen {
+    impl ApiObserver for Seen {
         fn api_request(&self, _: &str, endpoint: &str, code: &str) {
             let mut seen = self.0.lock().unwrap();
             seen.push((endpoint.to_string(), code.to_string()));
@@ -814,10 +619,5 @@ mod tests {
         let governor = lock(&client.governor);
         assert_eq!(governor.tokens(), None, "the governor never saw the JWKS");
         assert_eq!(governor.rate(), None);
-    }
-
-    #[test]
-    fn path_segments_are_encoded() {
-        assert_eq!(encode("con_1/../x"), "con_1%2F..%2Fx");
     }
 }

@@ -3,6 +3,7 @@
 //! `client` is the real implementation (reqwest); the simulator in `crate::sim` plays Auth0 behind
 //! it in tests and `demo`. `wire` holds the DTOs shaped like Auth0's JSON, `pagination` and
 //! `rate_limit` the pure decisions the client makes, `token` the cached client-credentials token.
+//! `Error::reason` sorts every failure into the `Reason` labels the poll and the metrics report.
 
 pub mod client;
 pub mod pagination;
@@ -13,7 +14,6 @@ pub mod wire;
 pub use client::Client;
 pub use pagination::PageRequest;
 
-use crate::inventory::Reason;
 use std::time::Duration;
 
 /// One page of a list endpoint.
@@ -86,7 +86,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// The `reason` label (SPEC §6).
+    /// The `reason` label (docs/metrics.md).
     pub fn reason(&self) -> Reason {
         match self {
             Error::Unauthorized { .. } => Reason::Unauthorized,
@@ -97,6 +97,58 @@ impl Error {
             Error::Timeout(_) => Reason::Timeout,
             Error::Transport(_) => Reason::Transport,
             Error::NotFound { .. } | Error::Rejected { .. } | Error::Decode(_) => Reason::Decode,
+        }
+    }
+}
+
+/// Why a call to Auth0 (or a poll source built on it) failed, by class: the `reason` label
+/// (docs/metrics.md). `Error::reason` classifies the client's errors; a poll also uses `Decode`
+/// and `MissingScope` for 2xx answers that lack what it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// 401 that a token refresh did not cure, or bad client credentials.
+    Unauthorized,
+    /// 403.
+    Forbidden,
+    /// 429s that outlasted the retry budget.
+    RateLimited,
+    /// 5xx.
+    ServerError,
+    /// The request timed out.
+    Timeout,
+    /// Connection refused, DNS, TLS.
+    Transport,
+    /// The body was not what Auth0 returns.
+    Decode,
+    /// The token lacks a scope (e.g. `options` missing without `read:connections_options`).
+    MissingScope,
+}
+
+impl Reason {
+    /// Every reason.
+    pub const ALL: [Reason; 8] = [
+        Reason::Unauthorized,
+        Reason::Forbidden,
+        Reason::RateLimited,
+        Reason::ServerError,
+        Reason::Timeout,
+        Reason::Transport,
+        Reason::Decode,
+        Reason::MissingScope,
+    ];
+
+    /// The label / JSON value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Unauthorized => "unauthorized",
+            Reason::Forbidden => "forbidden",
+            Reason::RateLimited => "rate_limited",
+            Reason::ServerError => "server_error",
+            Reason::Timeout => "timeout",
+            Reason::Transport => "transport",
+            Reason::Decode => "decode",
+            Reason::MissingScope => "missing_scope",
         }
     }
 }

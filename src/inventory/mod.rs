@@ -1,9 +1,11 @@
 //! The certificate inventory: what one poll found (`CertRecord`, `TenantSnapshot`, `Snapshot`).
 //!
 //! `sources` turns Auth0 objects into records (pure), `poll` drives one tenant's poll through the
-//! `auth0::Auth0Api` seam, and `merge` keeps the last good records of a source that failed.
+//! `auth0::Auth0Api` seam, `TenantSnapshot::apply` keeps the last good records of a source that
+//! failed, and `remote` does the same for the remote facts and joins them to the records.
 
 pub mod poll;
+pub mod remote;
 pub mod sources;
 
 use serde::Serialize;
@@ -12,7 +14,10 @@ use time::OffsetDateTime;
 
 use crate::expiry::Validity;
 
-/// The kind of certificate (SPEC §3), the `kind` label.
+/// The `reason` label is the Auth0 client's classification of a failure; polls use it as is.
+pub use crate::auth0::Reason;
+
+/// The kind of certificate (docs/inventory.md), the `kind` label.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
 )]
@@ -79,7 +84,7 @@ impl std::fmt::Display for Kind {
     }
 }
 
-/// What part a certificate plays (SPEC §3), the `role` label.
+/// What part a certificate plays (docs/inventory.md), the `role` label.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
 )]
@@ -200,7 +205,8 @@ impl std::fmt::Display for Source {
     }
 }
 
-/// One certificate (SPEC §3 identity + §5 fields that do not depend on "now").
+/// One certificate (identity as in docs/inventory.md, plus the docs/json.md fields
+/// that do not depend on "now").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertRecord {
     /// Configured tenant name.
@@ -267,56 +273,6 @@ impl CertRecord {
     /// A stable identity key: (tenant, kind, object_id, cert_id).
     pub fn key(&self) -> (&str, Kind, &str, &str) {
         (&self.tenant, self.kind, &self.object_id, &self.cert_id)
-    }
-}
-
-/// Why a poll (or part of it) failed, the `reason` label (SPEC §6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Reason {
-    /// 401 that a token refresh did not cure, or bad client credentials.
-    Unauthorized,
-    /// 403.
-    Forbidden,
-    /// 429s that outlasted the retry budget.
-    RateLimited,
-    /// 5xx.
-    ServerError,
-    /// The request timed out.
-    Timeout,
-    /// Connection refused, DNS, TLS.
-    Transport,
-    /// The body was not what Auth0 returns.
-    Decode,
-    /// The token lacks a scope (e.g. `options` missing without `read:connections_options`).
-    MissingScope,
-}
-
-impl Reason {
-    /// Every reason.
-    pub const ALL: [Reason; 8] = [
-        Reason::Unauthorized,
-        Reason::Forbidden,
-        Reason::RateLimited,
-        Reason::ServerError,
-        Reason::Timeout,
-        Reason::Transport,
-        Reason::Decode,
-        Reason::MissingScope,
-    ];
-
-    /// The label / JSON value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::Unauthorized => "unauthorized",
-            Reason::Forbidden => "forbidden",
-            Reason::RateLimited => "rate_limited",
-            Reason::ServerError => "server_error",
-            Reason::Timeout => "timeout",
-            Reason::Transport => "transport",
-            Reason::Decode => "decode",
-            Reason::MissingScope => "missing_scope",
-        }
     }
 }
 
@@ -407,8 +363,8 @@ impl TenantSnapshot {
                 .iter()
                 .any(|e| e.source == s && e.object_id.is_none())
         };
-        let facts = outcome.facts.merge(&self.facts, source_failed);
-        crate::remote::enrich(&mut records, &facts);
+        let facts = remote::merge(outcome.facts, &self.facts, source_failed);
+        remote::enrich(&mut records, &facts);
         Self {
             name: self.name.clone(),
             domain: self.domain.clone(),

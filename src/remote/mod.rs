@@ -1,6 +1,8 @@
-//! Facts from outside the Management API listings (SPEC §11): the tenant's public JWKS, custom
-//! domains, SAML/ADFS IdP metadata, upstream OIDC JWKS and TLS probes — the pure parsers, the
-//! fetch and probe seams, and the per-tenant facts a poll stores for `findings` to judge.
+//! Facts from outside the Management API listings (docs/findings.md): the tenant's public JWKS,
+//! custom domains, SAML/ADFS IdP metadata, upstream OIDC JWKS and TLS probes — the pure parsers,
+//! the fetch and probe seams, and the per-tenant facts a poll stores for `findings` to judge.
+//! Documents only: how facts meet certificate records (carried over, enriching thumbprints,
+//! trust) is the inventory's business (`inventory::remote`).
 
 pub mod collect;
 pub mod fetch;
@@ -8,8 +10,6 @@ pub mod jwks;
 pub mod probe;
 pub mod saml;
 
-use crate::expiry::Validity;
-use crate::inventory::{CertRecord, Kind, Source};
 use crate::x509::CertInfo;
 use serde::Serialize;
 
@@ -173,98 +173,4 @@ pub struct TenantFacts {
     pub custom_domains: Option<Vec<CustomDomain>>,
     /// IdP documents by connection (only with `[metadata] enabled`).
     pub idp: Vec<IdpDocument>,
-}
-
-impl TenantFacts {
-    /// Fold this poll's facts over the previous ones: what a failed source (`failed`) did not
-    /// deliver is kept from `previous` (the JWKS, the custom domains, the IdP documents when
-    /// the connection listing failed); an IdP document or probe that failed keeps its last good
-    /// content next to the new error.
-    pub fn merge(self, previous: &TenantFacts, failed: impl Fn(Source) -> bool) -> TenantFacts {
-        let keep_domains = failed(Source::CustomDomains);
-        let jwks = match (self.jwks, failed(Source::Jwks)) {
-            (None, true) => previous.jwks.clone(),
-            (j, _) => j,
-        };
-        let custom_domains = match (self.custom_domains, keep_domains) {
-            (None, true) => previous.custom_domains.clone(),
-            (Some(mut now), _) => {
-                for d in &mut now {
-                    let Some(p) = &mut d.probe else { continue };
-                    if p.chain.is_none() {
-                        p.chain = previous
-                            .custom_domains
-                            .iter()
-                            .flatten()
-                            .find(|o| o.domain == d.domain)
-                            .and_then(|o| o.probe.as_ref())
-                            .and_then(|o| o.chain.clone());
-                    }
-                }
-                Some(now)
-            }
-            (None, false) => None,
-        };
-        if failed(Source::Connections) && self.idp.is_empty() {
-            return TenantFacts {
-                jwks,
-                custom_domains,
-                idp: previous.idp.clone(),
-            };
-        }
-        let idp = self
-            .idp
-            .into_iter()
-            .map(|mut doc| {
-                if doc.published.is_none() {
-                    doc.published = previous
-                        .idp
-                        .iter()
-                        .find(|o| o.connection_id == doc.connection_id && o.kind == doc.kind)
-                        .and_then(|o| o.published.clone());
-                }
-                doc
-            })
-            .collect();
-        TenantFacts {
-            jwks,
-            custom_domains,
-            idp,
-        }
-    }
-}
-
-/// Give thumbprint-only connection records (ADFS, and any connection Auth0 shows only
-/// thumbprints for) the dates, names and SHA-256 of the matching certificate their IdP
-/// publishes, so they get a real expiry and alert like any certificate.
-pub fn enrich(records: &mut [CertRecord], facts: &TenantFacts) {
-    for r in records
-        .iter_mut()
-        .filter(|r| r.kind == Kind::ConnectionThumbprint && r.validity == Validity::Unknown)
-    {
-        let Some(sha1) = r.sha1.as_deref() else {
-            continue;
-        };
-        let found = facts
-            .idp
-            .iter()
-            .filter(|d| d.connection_id == r.object_id)
-            .filter_map(|d| d.published.as_ref())
-            .flat_map(|p| &p.certs)
-            .find(|c| c.sha1 == sha1)
-            .and_then(|c| c.cert.as_ref());
-        if let Some(info) = found {
-            r.fill(info);
-        }
-    }
-}
-
-/// Whether the connection of `doc` trusts the published certificate `sha1`: `None` for OIDC
-/// (Auth0 fetches those keys itself, nothing is pinned).
-pub fn trusted(records: &[CertRecord], doc: &IdpDocument, sha1: &str) -> Option<bool> {
-    doc.kind.pinned().then(|| {
-        records
-            .iter()
-            .any(|r| r.object_id == doc.connection_id && r.sha1.as_deref() == Some(sha1))
-    })
 }

@@ -124,7 +124,7 @@ pub fn idp_documents(snapshot: &Snapshot) -> Vec<IdpDocumentReport> {
                     .flat_map(|p| &p.certs)
                     .map(|c| IdpCertReport {
                         cert: PublishedReport::new(c),
-                        trusted: crate::remote::trusted(&t.records, d, &c.sha1),
+                        trusted: crate::inventory::remote::trusted(&t.records, d, &c.sha1),
                     })
                     .collect(),
             })

@@ -1,0 +1,198 @@
+//! The Management API calls of `Client`: for each `Auth0Api` method, the route template it is
+//! counted under, the path (ids percent-encoded), the query (the fields certwatch reads) and how
+//! the answer is read (a page, an array, a whole object). Transport, pacing and retries are the
+//! parent module's.
+
+use super::{Budget, Client, JWKS_ENDPOINT, status_error};
+use crate::auth0::{Auth0Api, Error, Page, PageRequest, wire};
+use bytes::Bytes;
+
+#[async_trait::async_trait]
+impl Auth0Api for Client {
+    async fn signing_keys(&self) -> Result<Vec<wire::SigningKey>, Error> {
+        self.get_array("/api/v2/keys/signing", "api/v2/keys/signing", "kid")
+            .await
+    }
+
+    async fn clients(&self, page: &PageRequest) -> Result<Page<wire::Client>, Error> {
+        let query = vec![
+            ("fields", wire::CLIENT_FIELDS.to_string()),
+            ("include_fields", "true".to_string()),
+            ("is_global", "false".to_string()),
+        ];
+        self.get_page(
+            "/api/v2/clients",
+            "api/v2/clients",
+            query,
+            page,
+            "clients",
+            "client_id",
+        )
+        .await
+    }
+
+    async fn client_credentials(&self, client_id: &str) -> Result<Vec<wire::Credential>, Error> {
+        let path = format!("api/v2/clients/{}/credentials", encode(client_id));
+        self.get_array("/api/v2/clients/{id}/credentials", &path, "id")
+            .await
+    }
+
+    async fn connections(
+        &self,
+        page: &PageRequest,
+        strategies: &[&str],
+    ) -> Result<Page<wire::Connection>, Error> {
+        let mut query = vec![
+            ("fields", wire::CONNECTION_FIELDS.to_string()),
+            ("include_fields", "true".to_string()),
+        ];
+        query.extend(strategies.iter().map(|s| ("strategy", s.to_string())));
+        self.get_page(
+            "/api/v2/connections",
+            "api/v2/connections",
+            query,
+            page,
+            "connections",
+            "id",
+        )
+        .await
+    }
+
+    async fn connection_keys(
+        &self,
+        connection_id: &str,
+    ) -> Result<Vec<wire::ConnectionKey>, Error> {
+        let path = format!("api/v2/connections/{}/keys", encode(connection_id));
+        self.get_array("/api/v2/connections/{id}/keys", &path, "kid")
+            .await
+    }
+
+    async fn custom_domains(&self, page: &PageRequest) -> Result<Page<wire::CustomDomain>, Error> {
+        self.get_page(
+            "/api/v2/custom-domains",
+            "api/v2/custom-domains",
+            Vec::new(),
+            page,
+            "custom_domains",
+            "custom_domain_id",
+        )
+        .await
+    }
+
+    async fn tenant_jwks(&self) -> Result<Bytes, Error> {
+        // Public endpoint: no token is fetched and no Authorization header is sent, and it runs
+        // outside the Management API budget (see `Budget::Public`). Reads are retried on
+        // 5xx/timeouts like every other read, and the body is bounded the same way.
+        let url = self.url(JWKS_ENDPOINT)?;
+        let resp = self
+            .send(JWKS_ENDPOINT, true, Budget::Public, || {
+                self.http.get(url.clone())
+            })
+            .await?;
+        if !resp.status.is_success() {
+            return Err(status_error(resp.status, &resp.body, false));
+        }
+        Ok(resp.body)
+    }
+
+    async fn get_connection(&self, id: &str) -> Result<serde_json::Value, Error> {
+        let path = format!("api/v2/connections/{}", encode(id));
+        self.write_json(
+            reqwest::Method::GET,
+            "/api/v2/connections/{id}",
+            &path,
+            None,
+        )
+        .await
+    }
+
+    async fn patch_connection(
+        &self,
+        id: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, Error> {
+        let path = format!("api/v2/connections/{}", encode(id));
+        self.write_json(
+            reqwest::Method::PATCH,
+            "/api/v2/connections/{id}",
+            &path,
+            Some(body),
+        )
+        .await
+    }
+
+    async fn get_client(&self, id: &str) -> Result<serde_json::Value, Error> {
+        let path = format!("api/v2/clients/{}", encode(id));
+        self.write_json(reqwest::Method::GET, "/api/v2/clients/{id}", &path, None)
+            .await
+    }
+
+    async fn patch_client(
+        &self,
+        id: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, Error> {
+        let path = format!("api/v2/clients/{}", encode(id));
+        self.write_json(
+            reqwest::Method::PATCH,
+            "/api/v2/clients/{id}",
+            &path,
+            Some(body),
+        )
+        .await
+    }
+
+    async fn create_credential(
+        &self,
+        client_id: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, Error> {
+        let path = format!("api/v2/clients/{}/credentials", encode(client_id));
+        self.write_json(
+            reqwest::Method::POST,
+            "/api/v2/clients/{id}/credentials",
+            &path,
+            Some(body),
+        )
+        .await
+    }
+
+    async fn delete_credential(&self, client_id: &str, credential_id: &str) -> Result<(), Error> {
+        let path = format!(
+            "api/v2/clients/{}/credentials/{}",
+            encode(client_id),
+            encode(credential_id)
+        );
+        self.write_json(
+            reqwest::Method::DELETE,
+            "/api/v2/clients/{id}/credentials/{credential_id}",
+            &path,
+            None,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn rotate_signing_key(&self) -> Result<serde_json::Value, Error> {
+        self.write_json(
+            reqwest::Method::POST,
+            "/api/v2/keys/signing/rotate",
+            "api/v2/keys/signing/rotate",
+            None,
+        )
+        .await
+    }
+}
+
+/// Percent-encode a path segment (ids come from Auth0 and are echoed back; never trust them).
+fn encode(segment: &str) -> String {
+    url::form_urlencoded::byte_serialize(segment.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn path_segments_are_encoded() {
+        assert_eq!(super::encode("con_1/../x"), "con_1%2F..%2Fx");
+    }
+}
