@@ -42,5 +42,6 @@ pub mod secret;
 pub mod shutdown;
 pub mod sim;
 pub mod telemetry;
+pub mod timefmt;
 pub mod tls;
 pub mod x509;

@@ -4,34 +4,11 @@
 use crate::expiry::Status;
 use crate::inventory::{CertRecord, Snapshot, TenantSnapshot, poll::sort_records};
 use crate::policy::Policy;
+use crate::timefmt::{self, rfc3339, rfc3339_opt};
 use serde::Serialize;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 pub mod remote;
-
-/// RFC 3339 serialisation for `Option<OffsetDateTime>`.
-mod rfc3339_opt {
-    use super::*;
-    pub fn serialize<S: serde::Serializer>(
-        v: &Option<OffsetDateTime>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(t) => s.serialize_str(&super::rfc3339(*t)),
-            None => s.serialize_none(),
-        }
-    }
-}
-
-/// Format an instant as RFC 3339 (seconds precision, `Z`).
-pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.replace_nanosecond(0)
-        .unwrap_or(t)
-        .to_offset(time::UtcOffset::UTC)
-        .format(&Rfc3339)
-        .unwrap_or_default()
-}
 
 /// One certificate as in SPEC §5.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -157,7 +134,7 @@ impl TenantReport {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Report {
     /// When it was generated.
-    #[serde(serialize_with = "ser_time")]
+    #[serde(serialize_with = "timefmt::serialize")]
     pub generated_at: OffsetDateTime,
     /// Tenants.
     pub tenants: Vec<TenantReport>,
@@ -173,10 +150,6 @@ pub struct Report {
     /// `/api/v1/findings`).
     #[serde(skip)]
     pub custom_domains: Vec<remote::CustomDomainReport>,
-}
-
-fn ser_time<S: serde::Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&rfc3339(*t))
 }
 
 impl Report {
@@ -207,7 +180,7 @@ impl Report {
     pub fn findings_json(&self) -> String {
         #[derive(Serialize)]
         struct Doc<'a> {
-            #[serde(serialize_with = "ser_time")]
+            #[serde(serialize_with = "timefmt::serialize")]
             generated_at: OffsetDateTime,
             findings: &'a [crate::findings::Finding],
             idp_documents: &'a [remote::IdpDocumentReport],

@@ -499,7 +499,7 @@ impl Engine {
     ) -> Delivery {
         let what = render::describe_batch(&p.batch);
         let error = error.unwrap_or("");
-        let next = crate::report::rfc3339(p.next_attempt_at);
+        let next = crate::timefmt::rfc3339(p.next_attempt_at);
         match outcome {
             Delivery::Delivered => tracing::info!(
                 channel = %p.channel, delivery = p.id, attempt, outcome = outcome.as_str(), what = %what, "alert delivered"

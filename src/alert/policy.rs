@@ -8,32 +8,11 @@ use crate::expiry::Status;
 use crate::findings::{Finding, FindingSeverity};
 use crate::inventory::Kind;
 use crate::report::{CertificateReport, Report};
+use crate::timefmt::rfc3339_opt;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use time::OffsetDateTime;
-
-/// RFC 3339 (seconds, `Z`) for `Option<OffsetDateTime>`, matching the SPEC §5 JSON.
-mod rfc3339_opt {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use time::OffsetDateTime;
-    use time::format_description::well_known::Rfc3339;
-
-    pub fn serialize<S: Serializer>(v: &Option<OffsetDateTime>, s: S) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(t) => s.serialize_str(&crate::report::rfc3339(*t)),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<OffsetDateTime>, D::Error> {
-        Option::<String>::deserialize(d)?
-            .map(|s| OffsetDateTime::parse(&s, &Rfc3339).map_err(serde::de::Error::custom))
-            .transpose()
-    }
-}
 
 /// One certificate exactly as the SPEC §5 record, as carried by a notification and remembered in
 /// the ledger (so a `removed` notification can still describe what disappeared).

@@ -14,7 +14,7 @@ use super::policy::{
 };
 use crate::config::Severity;
 use crate::inventory::Kind;
-use crate::report::rfc3339;
+use crate::timefmt::rfc3339;
 use serde::Serialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;

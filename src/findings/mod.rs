@@ -118,15 +118,8 @@ pub struct Finding {
     /// SHA-1 of the certificate concerned, where there is one.
     pub sha1: Option<String>,
     /// Expiry of the certificate concerned, where known.
-    #[serde(serialize_with = "ser_opt_time")]
+    #[serde(with = "crate::timefmt::rfc3339_opt")]
     pub not_after: Option<OffsetDateTime>,
-}
-
-fn ser_opt_time<S: serde::Serializer>(v: &Option<OffsetDateTime>, s: S) -> Result<S::Ok, S::Error> {
-    match v {
-        Some(t) => s.serialize_str(&crate::report::rfc3339(*t)),
-        None => s.serialize_none(),
-    }
 }
 
 /// Every finding of a snapshot at `now`, tenant by tenant, in a stable order. `policy` gives

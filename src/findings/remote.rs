@@ -6,7 +6,7 @@ use crate::expiry::{self, Status, Thresholds, Validity};
 use crate::inventory::{CertRecord, Kind, Role, Source, TenantSnapshot};
 use crate::policy::Policy;
 use crate::remote::{IdpDocument, PublishedCert};
-use crate::report::rfc3339;
+use crate::timefmt::rfc3339;
 use time::OffsetDateTime;
 
 /// The finding severity of an expiry status: warning, or critical for critical and expired.

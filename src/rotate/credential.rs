@@ -8,7 +8,7 @@ use super::rotator::{End, Rotator, Run, maybe_applied};
 use super::store::Candidate;
 use super::{Blocker, NewCert, flow};
 use crate::auth0::{self, wire::Credential};
-use crate::report::rfc3339;
+use crate::timefmt::rfc3339;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use time::OffsetDateTime;

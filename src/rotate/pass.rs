@@ -7,7 +7,7 @@ use super::store::{CertStore as _, FsStore};
 use super::{Context, Issue, IssueKind, PassReport, Rotator, StepOutcome, audit, plan};
 use crate::config::Target;
 use crate::inventory::{Snapshot, TenantSnapshot};
-use crate::report::rfc3339;
+use crate::timefmt::rfc3339;
 use tracing::{Instrument as _, info_span, warn};
 
 /// One rotation pass over every tenant with targets, on the context's snapshot (the daemon

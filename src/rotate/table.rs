@@ -3,7 +3,7 @@
 //! the store is made terminal-safe (`cell`). All of the rotation table's formatting lives here.
 
 use super::{Decision, Outcome, PassReport};
-use crate::report::rfc3339;
+use crate::timefmt::rfc3339;
 
 impl PassReport {
     /// The plan / result as a plain-text table (values from Auth0 made terminal-safe).

@@ -290,7 +290,7 @@ async fn apply_rotates_and_the_next_poll_shows_the_new_expiry() {
     assert_eq!(audit[1]["old_sha1"], json!(old.sha1_hex));
     assert_eq!(
         audit[1]["new_not_after"],
-        json!(certwatch::report::rfc3339(new.not_after))
+        json!(certwatch::timefmt::rfc3339(new.not_after))
     );
     assert!(rig.metrics().contains(
         r#"certwatch_rotations_total{kind="connection_signing_cert",outcome="applied",tenant="prod"} 1"#

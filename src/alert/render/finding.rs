@@ -8,7 +8,7 @@ use super::{
     time_opt,
 };
 use crate::alert::policy::{AlertStatus, FindingAlert};
-use crate::report::rfc3339;
+use crate::timefmt::rfc3339;
 
 /// The text and HTML templates of one finding in an email.
 pub(super) const ITEM_TEMPLATES: (&str, &str) = (

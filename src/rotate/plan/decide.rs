@@ -6,7 +6,7 @@ use super::{Action, Blocker, Current, Decision, Listings, Overlap, Settings};
 use crate::config::Target;
 use crate::expiry::Validity;
 use crate::inventory::{CertRecord, Kind, Role, TenantSnapshot};
-use crate::report::rfc3339;
+use crate::timefmt::rfc3339;
 use crate::rotate::store::{Candidate, Listing};
 use std::collections::HashSet;
 use time::OffsetDateTime;

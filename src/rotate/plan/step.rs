@@ -3,7 +3,7 @@
 //! with the one-line explanations shown to operators.
 
 use crate::inventory::{CertRecord, Kind};
-use crate::report::rfc3339;
+use crate::timefmt::rfc3339;
 use crate::rotate::store::Candidate;
 use std::fmt;
 use std::path::PathBuf;
