@@ -823,7 +823,7 @@ fn driver(args: &[String]) -> anyhow::Result<()> {
 }
 
 async fn drive(o: Options, scenarios: Vec<Scenario>) -> anyhow::Result<()> {
-    let now = time::OffsetDateTime::now_utc();
+    let now = certwatch::clock::Clock::now(&certwatch::clock::SystemClock);
     let mut rows: Vec<Row> = Vec::new();
     let mut raw_sizes: Vec<(String, u64, u64)> = Vec::new();
     let started = Instant::now();

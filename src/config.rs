@@ -1389,7 +1389,8 @@ pub fn cron_interval(expr: &str) -> Result<Duration, String> {
         .build()
         .parse(expr.trim())
         .map_err(|e| format!("{expr:?} is not a 6-field cron expression with seconds: {e}"))?;
-    let now = chrono::Utc::now();
+    let now = crate::clock::Clock::now(&crate::clock::SystemClock);
+    let now = chrono::DateTime::from_timestamp(now.unix_timestamp(), 0).unwrap_or_default();
     let a = cron
         .find_next_occurrence(&now, false)
         .map_err(|e| format!("{expr:?} never fires: {e}"))?;

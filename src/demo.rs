@@ -1,6 +1,7 @@
 //! `certwatch demo`: the simulator with the built-in demo tenant, and a daemon configured by
 //! `config/demo.toml` pointed at it. The first thing a new user runs.
 
+use crate::clock::{Clock, SystemClock};
 use crate::config;
 use crate::sim::{Sim, demo};
 use std::net::SocketAddr;
@@ -40,7 +41,7 @@ pub fn config(
 
 /// Run the demo until SIGINT/SIGTERM.
 pub async fn run(listen: SocketAddr) -> u8 {
-    let sim = match Sim::spawn(demo::tenant(time::OffsetDateTime::now_utc())).await {
+    let sim = match Sim::spawn(demo::tenant(SystemClock.now())).await {
         Ok(sim) => sim,
         Err(e) => {
             eprintln!("certwatch: cannot start the Auth0 simulator: {e}");

@@ -1,9 +1,9 @@
 //! The remote facts in the report (JSON and status page): what each connection's IdP publishes
 //! and each custom domain's certificate — the context behind the SPEC §11 findings.
 
-use crate::timefmt::rfc3339_opt;
 use crate::inventory::Snapshot;
 use crate::remote::PublishedCert;
+use crate::timefmt::rfc3339_opt;
 use serde::Serialize;
 use time::OffsetDateTime;
 

@@ -17,8 +17,9 @@
 //!
 //! ```no_run
 //! # async fn example() -> std::io::Result<()> {
+//! use certwatch::clock::{Clock, SystemClock};
 //! use certwatch::sim::{Sim, demo};
-//! let sim = Sim::spawn(demo::tenant(time::OffsetDateTime::now_utc())).await?;
+//! let sim = Sim::spawn(demo::tenant(SystemClock.now())).await?;
 //! println!("Auth0 simulator at {}", sim.url());
 //! sim.shutdown().await;
 //! # Ok(()) }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -402,9 +402,8 @@ impl Shared {
         let Some(d) = decision else {
             return response;
         };
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
+        // Wall-clock, like Auth0's: the client compares it with its own wall clock.
+        let now = Duration::from_secs_f64(crate::clock::unix_now());
         let reset = ceil_secs(now + d.reset_after);
         let h = response.headers_mut();
         h.insert("x-ratelimit-limit", HeaderValue::from(d.limit));

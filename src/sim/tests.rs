@@ -523,10 +523,7 @@ async fn rate_limit_429_with_headers_then_recovers() {
         per_second: 4.0,
     }));
     api.sim.set_retry_after(true);
-    let before = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let before = crate::clock::unix_now() as u64;
 
     let (status, headers, _) = api.send(api.http.get(api.url("/api/v2/clients"))).await;
     assert_eq!(status, StatusCode::OK);
@@ -1680,7 +1677,7 @@ async fn tls_chain(
 #[tokio::test]
 async fn tls_listener_serves_each_self_managed_chain_by_sni() {
     // The client verifies against the wall clock.
-    let now = OffsetDateTime::now_utc();
+    let now = crate::clock::Clock::now(&crate::clock::SystemClock);
     let (leaf_a, ca_a) = generate_chain("login.a.example.com", now, now + time::Duration::days(12));
     let (leaf_b, ca_b) =
         generate_chain("login.b.example.com", now, now + time::Duration::days(300));
@@ -1968,7 +1965,9 @@ fn sha1_b64(value: &str) -> String {
 #[tokio::test]
 async fn demo_tenant_serves_every_remote_check() {
     // The TLS client checks validity against the wall clock, so the demo is built at "now".
-    let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    let now = crate::clock::Clock::now(&crate::clock::SystemClock)
+        .replace_nanosecond(0)
+        .unwrap();
     let days = time::Duration::days;
     let sim = Sim::spawn(demo::tenant(now)).await.unwrap();
     let http = reqwest::Client::new();

@@ -27,7 +27,9 @@ pub const ALL_SCOPES: [&str; 8] = [
 ];
 
 pub fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc().replace_nanosecond(0).unwrap()
+    certwatch::clock::Clock::now(&certwatch::clock::SystemClock)
+        .replace_nanosecond(0)
+        .unwrap()
 }
 
 pub fn cert(cn: &str, days: i64) -> GeneratedCert {

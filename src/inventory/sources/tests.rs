@@ -16,8 +16,9 @@ fn conn(v: Value) -> (wire::Connection, Value) {
 
 fn cert(cn: &str, days: i64) -> String {
     let mut p = rcgen::CertificateParams::new(vec![cn.into()]).unwrap();
-    p.not_before = OffsetDateTime::now_utc() - time::Duration::days(1);
-    p.not_after = OffsetDateTime::now_utc() + time::Duration::days(days);
+    let now = crate::clock::Clock::now(&crate::clock::SystemClock);
+    p.not_before = now - time::Duration::days(1);
+    p.not_after = now + time::Duration::days(days);
     p.self_signed(&rcgen::KeyPair::generate().unwrap())
         .unwrap()
         .pem()
