@@ -1,12 +1,16 @@
 //! The report of a snapshot at an instant: the SPEC §5 JSON document, the terminal table and the
 //! Nagios exit status. Pure: (snapshot, policy, now) in, values out.
 
+use crate::escape::{Table, one_line};
 use crate::expiry::Status;
 use crate::inventory::{CertRecord, Snapshot, TenantSnapshot, poll::sort_records};
 use crate::policy::Policy;
 use crate::timefmt::{self, rfc3339, rfc3339_opt};
 use serde::Serialize;
 use time::OffsetDateTime;
+
+/// No bound on a table column of values certwatch makes itself.
+const UNBOUNDED: usize = usize::MAX;
 
 pub mod remote;
 
@@ -228,47 +232,38 @@ impl Report {
             .collect()
     }
 
-    /// The terminal table (optionally with ANSI colours).
+    /// The terminal table (optionally with ANSI colours); values from Auth0 go through
+    /// `escape::one_line`, so nothing they hold reaches the terminal as control.
     pub fn to_table(&self, colour: bool) -> String {
-        let mut rows: Vec<[String; 7]> = vec![[
-            "STATUS".into(),
-            "DAYS".into(),
-            "NOT AFTER".into(),
-            "TENANT".into(),
-            "KIND".into(),
-            "OBJECT".into(),
-            "ROLE".into(),
-        ]];
+        let mut table = Table::new(
+            [
+                "STATUS",
+                "DAYS",
+                "NOT AFTER",
+                "TENANT",
+                "KIND",
+                "OBJECT",
+                "ROLE",
+            ],
+            [
+                UNBOUNDED, UNBOUNDED, UNBOUNDED, 24, UNBOUNDED, 40, UNBOUNDED,
+            ],
+        );
         for c in &self.certificates {
-            rows.push([
-                c.status.as_str().into(),
-                c.days_left()
-                    .map(|d| d.to_string())
-                    .unwrap_or_else(|| "-".into()),
+            table.push([
+                c.status.as_str(),
+                &c.days_left().map_or_else(|| "-".into(), |d| d.to_string()),
                 c.not_after
-                    .map(|t| rfc3339(t)[..10].to_string())
-                    .unwrap_or_else(|| "-".into()),
-                sanitize(&c.tenant, 24),
-                c.kind.clone(),
-                sanitize(&c.object_name, 40),
-                c.role.clone(),
+                    .map_or_else(|| "-".into(), |t| rfc3339(t)[..10].to_string())
+                    .as_str(),
+                &c.tenant,
+                &c.kind,
+                &c.object_name,
+                &c.role,
             ]);
         }
-        let mut widths = [0usize; 7];
-        for r in &rows {
-            for (i, cell) in r.iter().enumerate() {
-                widths[i] = widths[i].max(cell.chars().count());
-            }
-        }
         let mut out = String::new();
-        for (n, r) in rows.iter().enumerate() {
-            let mut line = String::new();
-            for (i, cell) in r.iter().enumerate() {
-                let pad = widths[i] - cell.chars().count();
-                line.push_str(cell);
-                line.push_str(&" ".repeat(pad + 2));
-            }
-            let line = line.trim_end().to_string();
+        for (n, line) in table.lines().into_iter().enumerate() {
             let status = (n > 0).then(|| self.certificates[n - 1].status);
             match status.and_then(colour_code).filter(|_| colour) {
                 Some(code) => out.push_str(&format!("\x1b[{code}m{line}\x1b[0m\n")),
@@ -286,19 +281,19 @@ impl Report {
                 "{:<8}  {}  {}  {}: {}\n",
                 f.severity.as_str().to_ascii_uppercase(),
                 f.finding.as_str(),
-                sanitize(&f.tenant, 40),
-                sanitize(&f.object_name, 60),
-                sanitize(&f.message, 300)
+                one_line(&f.tenant, 40),
+                one_line(&f.object_name, 60),
+                one_line(&f.message, 300)
             ));
         }
         for t in &self.tenants {
             for e in &t.errors {
                 out.push_str(&format!(
                     "tenant {}: {} {}: {}\n",
-                    sanitize(&t.name, 40),
+                    one_line(&t.name, 40),
                     e.source,
                     e.reason,
-                    sanitize(&e.message, 200)
+                    one_line(&e.message, 200)
                 ));
             }
         }
@@ -313,20 +308,6 @@ fn colour_code(s: Status) -> Option<&'static str> {
         Status::Critical | Status::Expired => Some("31"),
         Status::NotYetValid | Status::NeverExpires => Some("35"),
         Status::Unknown => Some("90"),
-    }
-}
-
-/// Make a value from Auth0 safe for one terminal cell: no control characters, bounded length.
-fn sanitize(s: &str, max: usize) -> String {
-    let clean: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if clean.chars().count() > max {
-        let cut: String = clean.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
-    } else {
-        clean
     }
 }
 

@@ -53,29 +53,10 @@ pub struct Email {
     pub html: String,
 }
 
-/// One line of text that is safe anywhere: control characters (CR, LF, tab, escapes, bidi
-/// overrides) become spaces and the value is cut to `max` characters.
-pub fn text_safe(s: &str, max: usize) -> String {
-    let clean: String = s
-        .chars()
-        .map(|c| {
-            if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}') {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect();
-    if clean.chars().count() > max {
-        let mut cut: String = clean.chars().take(max.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
-    } else {
-        clean
-    }
-}
-
 pub use crate::escape::html as html_escape;
+/// One line of text that is safe anywhere (`escape::one_line`: controls, bidi controls and line
+/// separators become spaces; cut to `max` characters).
+pub use crate::escape::one_line as text_safe;
 
 /// Slack mrkdwn escaping (`&`, `<`, `>`: no links, mentions or `<!channel>` from Auth0 values).
 fn slack_escape(s: &str) -> String {
