@@ -168,8 +168,9 @@ pub enum Source {
 }
 
 impl Source {
-    /// The sources a poll reads, in order.
-    pub const POLLED: [Source; 7] = [
+    /// Every source, in declaration order (a test checks it against the enum itself).
+    pub const ALL: [Source; 8] = [
+        Source::Token,
         Source::SigningKeys,
         Source::Clients,
         Source::ClientCredentials,
@@ -178,6 +179,47 @@ impl Source {
         Source::CustomDomains,
         Source::Jwks,
     ];
+
+    /// The sources a poll reads, in order: every source but the token grant, which a poll
+    /// only needs (derived from `ALL` and `polled`, so a new source is never left out).
+    pub const POLLED: [Source; Source::ALL.len() - 1] = {
+        let mut out = [Source::Token; Source::ALL.len() - 1];
+        let (mut i, mut n) = (0, 0);
+        while i < Source::ALL.len() {
+            if Source::ALL[i].polled() {
+                out[n] = Source::ALL[i];
+                n += 1;
+            }
+            i += 1;
+        }
+        assert!(
+            n == out.len(),
+            "POLLED's length: every source but the token grant"
+        );
+        out
+    };
+
+    /// Whether a poll reads this source (its records or facts can carry over).
+    pub const fn polled(self) -> bool {
+        match self {
+            Source::Token => false,
+            Source::SigningKeys
+            | Source::Clients
+            | Source::ClientCredentials
+            | Source::Connections
+            | Source::ConnectionKeys
+            | Source::CustomDomains
+            | Source::Jwks => true,
+        }
+    }
+
+    /// The sources a refused token (or a dead network) at the signing keys leaves unread: every
+    /// polled source after the signing keys.
+    pub fn after_signing_keys() -> impl Iterator<Item = Source> {
+        Source::POLLED
+            .into_iter()
+            .filter(|s| *s != Source::SigningKeys)
+    }
 
     /// The label / JSON value.
     pub fn as_str(self) -> &'static str {
@@ -398,7 +440,7 @@ impl Snapshot {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use time::macros::datetime;
 
@@ -431,6 +473,47 @@ mod tests {
     }
 
     const T: OffsetDateTime = datetime!(2026-11-23 0:00 UTC);
+
+    /// The variant names of `Source` as serde's derive sees them: the enum itself, not a list
+    /// someone typed (serde hands them to `deserialize_enum`).
+    pub(crate) fn source_variants() -> &'static [&'static str] {
+        use serde::de::{Error as _, Visitor};
+        struct Names(std::cell::Cell<&'static [&'static str]>);
+        impl<'de> serde::Deserializer<'de> for &Names {
+            type Error = serde::de::value::Error;
+            fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+                Err(Self::Error::custom("only enums"))
+            }
+            fn deserialize_enum<V: Visitor<'de>>(
+                self,
+                _: &'static str,
+                variants: &'static [&'static str],
+                _: V,
+            ) -> Result<V::Value, Self::Error> {
+                self.0.set(variants);
+                Err(Self::Error::custom("names read"))
+            }
+            serde::forward_to_deserialize_any! {
+                bool i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 char str string bytes byte_buf
+                option unit unit_struct newtype_struct seq tuple tuple_struct map struct
+                identifier ignored_any
+            }
+        }
+        let names = Names(std::cell::Cell::new(&[]));
+        let _ = <Source as serde::Deserialize>::deserialize(&names);
+        names.0.get()
+    }
+
+    #[test]
+    fn source_all_is_every_variant_in_order() {
+        let all: Vec<&str> = Source::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(all, source_variants(), "a source missing from Source::ALL");
+        assert!(
+            Source::ALL
+                .iter()
+                .all(|s| Source::parse(s.as_str()) == s.polled().then_some(*s))
+        );
+    }
 
     #[test]
     fn successful_poll_replaces_everything() {

@@ -159,14 +159,7 @@ pub async fn poll_tenant(
                 p.fail(Source::SigningKeys, None, &e);
                 if Poll::is_fatal(&e) {
                     let why = e.to_string();
-                    for s in [
-                        Source::Clients,
-                        Source::ClientCredentials,
-                        Source::Connections,
-                        Source::ConnectionKeys,
-                        Source::CustomDomains,
-                        Source::Jwks,
-                    ] {
+                    for s in Source::after_signing_keys() {
                         p.skip(s, e.reason(), &why);
                     }
                     return p.out;
@@ -505,4 +498,89 @@ pub fn sort_records(records: &mut [CertRecord]) {
                 &b.cert_id,
             ))
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth0::Error;
+    use serde_json::Value;
+
+    /// An Auth0 that refuses the token: the signing keys (the first call) fail as `Unauthorized`,
+    /// and nothing else may be asked.
+    struct Refused;
+
+    #[async_trait::async_trait]
+    impl Auth0Api for Refused {
+        async fn signing_keys(&self) -> Result<Vec<wire::SigningKey>, Error> {
+            Err(Error::Unauthorized {
+                message: "access_denied".into(),
+            })
+        }
+        async fn clients(&self, _: &PageRequest) -> Result<Page<wire::Client>, Error> {
+            unreachable!("polled after a refused token")
+        }
+        async fn client_credentials(&self, _: &str) -> Result<Vec<wire::Credential>, Error> {
+            unreachable!("polled after a refused token")
+        }
+        async fn connections(
+            &self,
+            _: &PageRequest,
+            _: &[&str],
+        ) -> Result<Page<wire::Connection>, Error> {
+            unreachable!("polled after a refused token")
+        }
+        async fn connection_keys(&self, _: &str) -> Result<Vec<wire::ConnectionKey>, Error> {
+            unreachable!("polled after a refused token")
+        }
+        async fn custom_domains(&self, _: &PageRequest) -> Result<Page<wire::CustomDomain>, Error> {
+            unreachable!("polled after a refused token")
+        }
+        async fn tenant_jwks(&self) -> Result<bytes::Bytes, Error> {
+            unreachable!("polled after a refused token")
+        }
+        async fn get_connection(&self, _: &str) -> Result<Value, Error> {
+            unreachable!("a poll never reads whole objects")
+        }
+        async fn patch_connection(&self, _: &str, _: &Value) -> Result<Value, Error> {
+            unreachable!("a poll never writes")
+        }
+        async fn get_client(&self, _: &str) -> Result<Value, Error> {
+            unreachable!("a poll never reads whole objects")
+        }
+        async fn patch_client(&self, _: &str, _: &Value) -> Result<Value, Error> {
+            unreachable!("a poll never writes")
+        }
+        async fn create_credential(&self, _: &str, _: &Value) -> Result<Value, Error> {
+            unreachable!("a poll never writes")
+        }
+        async fn delete_credential(&self, _: &str, _: &str) -> Result<(), Error> {
+            unreachable!("a poll never writes")
+        }
+        async fn rotate_signing_key(&self) -> Result<Value, Error> {
+            unreachable!("a poll never writes")
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_token_reports_every_polled_source() {
+        let out = poll_tenant(&Refused, "t", "t.auth0.com", &PollSettings::default()).await;
+        let failed: Vec<Source> = out.errors.iter().map(|e| e.source).collect();
+        // From the enum itself (serde's list of variants), not from `Source::POLLED`: a source
+        // added to the enum but skipped here fails this test.
+        let every: Vec<&str> = super::super::tests::source_variants()
+            .iter()
+            .copied()
+            .filter(|name| *name != Source::Token.as_str())
+            .collect();
+        let failed_names: Vec<&str> = failed.iter().map(|s| s.as_str()).collect();
+        assert_eq!(failed_names, every);
+        assert!(out.errors.iter().all(|e| e.reason == Reason::Unauthorized));
+        assert!(
+            out.errors[1..]
+                .iter()
+                .all(|e| e.message.starts_with("not polled: "))
+        );
+        assert!(out.records.is_empty());
+    }
 }

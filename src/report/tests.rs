@@ -122,11 +122,18 @@ fn table_is_safe_for_terminals() {
 #[test]
 fn table_neutralises_bidi_controls_from_auth0() {
     let r = report(
-        vec![rec("pay\u{202e}lanigiro\u{2066}x\u{85}", Role::Active, Some(2))],
+        vec![rec(
+            "pay\u{202e}lanigiro\u{2066}x\u{85}",
+            Role::Active,
+            Some(2),
+        )],
         true,
     );
     let table = r.to_table(false);
-    assert!(!table.contains(['\u{202e}', '\u{2066}', '\u{85}']), "{table:?}");
+    assert!(
+        !table.contains(['\u{202e}', '\u{2066}', '\u{85}']),
+        "{table:?}"
+    );
     assert!(table.contains("pay lanigiro x"), "{table:?}");
 }
 
