@@ -1,4 +1,4 @@
-//! The report of a snapshot at an instant: the SPEC §5 JSON document, the terminal table and the
+//! The report of a snapshot at an instant: the docs/json.md document, the terminal table and the
 //! Nagios exit status. Pure: (snapshot, policy, now) in, values out.
 
 use crate::escape::{Table, one_line};
@@ -14,7 +14,7 @@ const UNBOUNDED: usize = usize::MAX;
 
 pub mod remote;
 
-/// One certificate as in SPEC §5.
+/// One certificate as in docs/json.md.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct CertificateReport {
     /// Tenant name.
@@ -52,7 +52,7 @@ pub struct CertificateReport {
     /// Parse error.
     pub error: Option<String>,
     /// Whether this certificate alerts / counts towards exit codes (role and mutes). Not in the
-    /// SPEC §5 list; additive.
+    /// docs/json.md list; additive.
     #[serde(skip)]
     pub alerting: bool,
 }
@@ -134,7 +134,7 @@ impl TenantReport {
     }
 }
 
-/// The SPEC §5 document.
+/// The docs/json.md document.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Report {
     /// When it was generated.
@@ -144,10 +144,10 @@ pub struct Report {
     pub tenants: Vec<TenantReport>,
     /// Certificates, soonest expiry first, unknown last.
     pub certificates: Vec<CertificateReport>,
-    /// Findings beyond expiry dates (SPEC §11).
+    /// Findings beyond expiry dates (docs/findings.md).
     pub findings: Vec<crate::findings::Finding>,
     /// What each connection's IdP publishes (with `[metadata] enabled`), the context of the
-    /// IdP findings. Not in the SPEC §5 document: served by `/api/v1/findings`.
+    /// IdP findings. Not in the docs/json.md document: served by `/api/v1/findings`.
     #[serde(skip)]
     pub idp_documents: Vec<remote::IdpDocumentReport>,
     /// Custom domains and their certificates, the context of the custom domain findings (in
@@ -199,7 +199,7 @@ impl Report {
         .unwrap_or_else(|_| "{}".into())
     }
 
-    /// Nagios exit status (SPEC §1): 3 if a tenant is not up, else 2 for critical/expired, 1 for
+    /// Nagios exit status (docs/cli.md): 3 if a tenant is not up, else 2 for critical/expired, 1 for
     /// warning, 0 otherwise; only alerting certificates count.
     pub fn exit_code(&self) -> u8 {
         if self.tenants.iter().any(|t| !t.up) {

@@ -2,7 +2,7 @@
 //!
 //! Auth0 uses a token bucket per tenant: `x-ratelimit-limit` is the bucket size,
 //! `x-ratelimit-remaining` the tokens left and `x-ratelimit-reset` the Unix second at which the
-//! next token is added (API.md §6). certwatch paces itself so that it rarely sees a 429, and when
+//! next token is added (docs/auth0-api.md, rate limits). certwatch paces itself so that it rarely sees a 429, and when
 //! it does it waits as told instead of failing the poll.
 //!
 //! [`Governor`] is the pacing model: a client-side copy of the tenant's bucket, corrected by

@@ -106,7 +106,7 @@ pub struct Connection {
 /// Fields requested from `/connections`.
 pub const CONNECTION_FIELDS: &str = "id,name,strategy,options";
 
-/// Strategies that can carry certificates (API.md §5.4).
+/// Strategies that can carry certificates (docs/auth0-api.md, connections).
 pub const CERT_STRATEGIES: [&str; 7] = [
     "samlp",
     "pingfederate",
@@ -136,7 +136,7 @@ pub struct ConnectionKey {
     pub previous: Option<bool>,
 }
 
-/// An item of `GET /api/v2/custom-domains` (API.md §8).
+/// An item of `GET /api/v2/custom-domains` (docs/auth0-api.md, custom domains).
 #[derive(Debug, Clone, Deserialize)]
 pub struct CustomDomain {
     /// `cd_…`.
@@ -175,7 +175,7 @@ pub struct DomainCertificate {
     pub renews_before: Option<String>,
 }
 
-/// Auth0's error body, both Management API and OAuth styles (API.md §7).
+/// Auth0's error body, both Management API and OAuth styles (docs/auth0-api.md, error body).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ErrorBody {
     /// Management API `errorCode`.

@@ -1,4 +1,4 @@
-//! Findings beyond expiry dates (SPEC §11), computed purely from a snapshot: tenant signing-key
+//! Findings beyond expiry dates (docs/findings.md), computed purely from a snapshot: tenant signing-key
 //! health, client-credential hygiene and (from `remote` facts) IdP metadata drift, JWKS and
 //! custom domains. Each finding is a JSON record, a `certwatch_finding` series, a row on the
 //! status page and an alert.
@@ -95,7 +95,7 @@ impl FindingSeverity {
     }
 }
 
-/// One finding (SPEC §11 record).
+/// One finding (the docs/findings.md record).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     /// Tenant name.

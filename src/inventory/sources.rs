@@ -1,4 +1,4 @@
-//! Pure conversion of Auth0 objects into `CertRecord`s, one function per source (SPEC §3).
+//! Pure conversion of Auth0 objects into `CertRecord`s, one function per source (docs/inventory.md).
 //! No I/O: the poller fetches, these functions decide what each object contributes.
 
 use super::{CertRecord, Kind, Role, Source};
@@ -236,7 +236,7 @@ pub fn has_connection_keys(c: &wire::Connection) -> bool {
             == Some("private_key_jwt")
 }
 
-/// What a connection's options contribute (SPEC §3). The caller checks `options` is present.
+/// What a connection's options contribute (docs/inventory.md). The caller checks `options` is present.
 pub fn connection(tenant: &str, c: &wire::Connection, options: &Value) -> Vec<CertRecord> {
     let owner = |kind| Owner {
         tenant,

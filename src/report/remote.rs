@@ -1,5 +1,5 @@
 //! The remote facts in the report (JSON and status page): what each connection's IdP publishes
-//! and each custom domain's certificate — the context behind the SPEC §11 findings.
+//! and each custom domain's certificate — the context behind the findings of docs/findings.md.
 
 use crate::inventory::Snapshot;
 use crate::remote::PublishedCert;

@@ -360,7 +360,7 @@ proptest::proptest! {
     #[test]
     fn governor_stays_near_the_bound_for_any_bucket(
         burst in 2u32..60,
-        // Auth0's buckets hold one to twenty seconds of refill (API.md §6).
+        // Auth0's buckets hold one to twenty seconds of refill (docs/auth0-api.md, rate limits).
         refill_secs in 1.0f64..20.0,
         workers in 1usize..10,
         latency_ms in 0u64..300,
