@@ -1,21 +1,19 @@
 //! The pass report as a plain-text table for a terminal (`certwatch rotate`): one aligned row
 //! per step, then recovered interrupted changes and issues. Every value that came from Auth0 or
-//! the store is made terminal-safe (`cell`). All of the rotation table's formatting lives here.
+//! the store is made terminal-safe and aligned by `escape::{one_line, Table}`, the same as the
+//! `scan` table. All of the rotation table's formatting lives here.
 
 use super::{Decision, Outcome, PassReport};
+use crate::escape::{Table, one_line};
 use crate::timefmt::rfc3339;
 
 impl PassReport {
     /// The plan / result as a plain-text table (values from Auth0 made terminal-safe).
     pub fn to_table(&self) -> String {
-        let mut rows: Vec<[String; 6]> = vec![[
-            "TENANT".into(),
-            "KIND".into(),
-            "OBJECT".into(),
-            "EXPIRES".into(),
-            "OUTCOME".into(),
-            "DETAIL".into(),
-        ]];
+        let mut table = Table::new(
+            ["TENANT", "KIND", "OBJECT", "EXPIRES", "OUTCOME", "DETAIL"],
+            [24, usize::MAX, 40, usize::MAX, usize::MAX, 400],
+        );
         for s in &self.steps {
             let expires = s
                 .step
@@ -31,41 +29,29 @@ impl PassReport {
             if matches!(s.step.decision, Decision::Due(_)) && s.outcome != Outcome::NotDue {
                 detail = format!("{} — {detail}", s.step.explain());
             }
-            rows.push([
-                cell(&s.step.tenant, 24),
+            table.push([
+                s.step.tenant.clone(),
                 s.step.kind.to_string(),
-                cell(&s.step.object_name, 40),
+                s.step.object_name.clone(),
                 expires,
                 s.outcome.to_string(),
-                cell(&detail, 400),
+                detail,
             ]);
-        }
-        let mut widths = [0usize; 5];
-        for r in &rows {
-            for (w, c) in widths.iter_mut().zip(r.iter()) {
-                *w = (*w).max(c.chars().count());
-            }
         }
         let mut out = String::new();
         if self.dry_run {
             out.push_str("DRY RUN: nothing was changed (run with --apply to rotate)\n");
         }
-        if rows.len() == 1 {
+        if table.is_empty() {
             out.push_str("no rotation target matched a certificate\n");
         } else {
-            for r in &rows {
-                for (i, c) in r.iter().enumerate() {
-                    out.push_str(c);
-                    if i < 5 {
-                        let pad = widths[i] - c.chars().count() + 2;
-                        out.extend(std::iter::repeat_n(' ', pad));
-                    }
-                }
+            for line in table.lines() {
+                out.push_str(&line);
                 out.push('\n');
             }
         }
         for r in &self.recovered {
-            out.push_str(&cell(
+            out.push_str(&one_line(
                 &format!(
                     "recovered interrupted {} on {} {} ({}): {}{}",
                     r.action,
@@ -88,24 +74,9 @@ impl PassReport {
                 .as_deref()
                 .map(|t| format!("tenant {t}: "))
                 .unwrap_or_default();
-            out.push_str(&cell(&format!("{who}{}", i.message), 600));
+            out.push_str(&one_line(&format!("{who}{}", i.message), 600));
             out.push('\n');
         }
         out
-    }
-}
-
-/// A value made safe for one terminal cell: no control characters, bounded length.
-fn cell(s: &str, max: usize) -> String {
-    let clean: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if clean.chars().count() > max {
-        let mut t: String = clean.chars().take(max.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    } else {
-        clean
     }
 }

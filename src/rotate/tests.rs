@@ -92,6 +92,15 @@ fn alerting_steps_are_failed_rolled_back_and_blocked() {
 }
 
 #[test]
+fn table_neutralises_bidi_controls() {
+    let mut r = report(&[Outcome::Blocked], &[]);
+    r.steps[0].step.object_name = "invoice\u{202e}fdp.exe\u{2067}".into();
+    let t = r.to_table();
+    assert!(!t.contains(['\u{202e}', '\u{2067}']), "{t:?}");
+    assert!(t.contains("invoice fdp.exe"), "{t:?}");
+}
+
+#[test]
 fn table_is_terminal_safe() {
     let mut r = report(&[Outcome::Blocked], &[]);
     r.dry_run = true;

@@ -6,8 +6,8 @@ use super::{Action, Blocker, Current, Decision, Listings, Overlap, Settings};
 use crate::config::Target;
 use crate::expiry::Validity;
 use crate::inventory::{CertRecord, Kind, Role, TenantSnapshot};
-use crate::timefmt::rfc3339;
 use crate::rotate::store::{Candidate, Listing};
+use crate::timefmt::rfc3339;
 use std::collections::HashSet;
 use time::OffsetDateTime;
 

@@ -3,8 +3,8 @@
 //! with the one-line explanations shown to operators.
 
 use crate::inventory::{CertRecord, Kind};
-use crate::timefmt::rfc3339;
 use crate::rotate::store::Candidate;
+use crate::timefmt::rfc3339;
 use std::fmt;
 use std::path::PathBuf;
 use time::OffsetDateTime;
