@@ -73,7 +73,7 @@ struct Demo {
 /// `certwatch demo` gives it, and the daemon configured by `certwatch::demo::config`, polling at
 /// once. The only place this test depends on how the demo is assembled (src/demo.rs).
 async fn start_demo() -> Demo {
-    let sim = Sim::spawn(demo::tenant(time::OffsetDateTime::now_utc()))
+    let sim = Sim::spawn(demo::tenant(crate::helpers::now()))
         .await
         .expect("simulator");
     sim.set_rate_limit(Some(RateLimit {

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// Label name → value of one series or alert.
 pub type Labels = BTreeMap<String, String>;
@@ -189,10 +189,7 @@ impl Prometheus {
 
     /// A range query over the last two minutes, step 5 s (each series' last value).
     pub async fn query_range(&self, expr: &str) -> Result<Vec<Sample>, String> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs_f64();
+        let now = certwatch::clock::unix_now();
         let (start, end) = (format!("{:.3}", now - 120.0), format!("{now:.3}"));
         let params = [
             ("query", expr),
