@@ -90,7 +90,7 @@ impl App {
                     timeout: t.timeout,
                     max_requests_per_second: t.max_requests_per_second,
                 },
-                metrics.clone(),
+                Arc::new(MetricsObserver(metrics.clone())),
             )
             .with_context(|| format!("tenant {}", t.name))?;
             tenants.push(TenantPoller {
@@ -414,5 +414,18 @@ impl From<&Arc<App>> for crate::rotate::Context {
     /// The app's rotation context now (see [`App::rotation_context`]).
     fn from(app: &Arc<App>) -> Self {
         app.rotation_context()
+    }
+}
+
+/// Feeds the Auth0 clients' exchanges into the metrics (the one place both are known).
+struct MetricsObserver(Arc<Metrics>);
+
+impl auth0::Observer for MetricsObserver {
+    fn api_request(&self, tenant: &str, endpoint: &str, code: &str) {
+        self.0.api_request(tenant, endpoint, code);
+    }
+
+    fn ratelimit_remaining(&self, tenant: &str, remaining: u64) {
+        self.0.ratelimit_remaining(tenant, remaining);
     }
 }

@@ -25,25 +25,6 @@ pub fn bound(v: &str) -> &str {
     }
 }
 
-/// Receives one event per HTTP exchange with Auth0 (`Metrics` counts them). The trait lives on
-/// the metrics side and the Auth0 client is handed one, so the metrics never import the client.
-pub trait ApiObserver: Send + Sync {
-    /// A response (or failure) for `endpoint` (a route template) with `code` (status or
-    /// `timeout` / `transport`).
-    fn api_request(&self, tenant: &str, endpoint: &str, code: &str);
-    /// The last `x-ratelimit-remaining` seen.
-    fn ratelimit_remaining(&self, tenant: &str, remaining: u64);
-}
-
-/// An `ApiObserver` that ignores everything.
-#[derive(Debug, Default)]
-pub struct NoObserver;
-
-impl ApiObserver for NoObserver {
-    fn api_request(&self, _: &str, _: &str, _: &str) {}
-    fn ratelimit_remaining(&self, _: &str, _: u64) {}
-}
-
 /// All certwatch metrics.
 pub struct Metrics {
     registry: Registry,
@@ -188,14 +169,19 @@ impl Metrics {
     }
 }
 
-impl ApiObserver for Metrics {
-    fn api_request(&self, tenant: &str, endpoint: &str, code: &str) {
+/// Counters fed by the Auth0 client. The client knows only its own `auth0::Observer` trait;
+/// `app` adapts these methods to it, so the metrics never import the client.
+impl Metrics {
+    /// One HTTP exchange with Auth0 for `endpoint` (a route template) with `code` (status or
+    /// `timeout` / `transport`).
+    pub fn api_request(&self, tenant: &str, endpoint: &str, code: &str) {
         self.api_requests
             .with_label_values(&[bound(tenant), endpoint, code])
             .inc();
     }
 
-    fn ratelimit_remaining(&self, tenant: &str, remaining: u64) {
+    /// The last `x-ratelimit-remaining` a Management API response carried.
+    pub fn ratelimit_remaining(&self, tenant: &str, remaining: u64) {
         self.ratelimit_remaining
             .with_label_values(&[bound(tenant)])
             .set(i64::try_from(remaining).unwrap_or(i64::MAX));

@@ -5,12 +5,12 @@
 //! The decisions themselves live in `rate_limit`, `pagination` and `token`; this file only acts.
 //! The `Auth0Api` methods (route, path, query and decoding of each call) are in `endpoints`.
 
+use super::Observer;
 use super::pagination::{PageRequest, next_page};
 use super::rate_limit::{self, Governor, Pacer, Permit, RateState, Ticket};
 use super::token::{Token, TokenCache};
 use super::wire::{self, ErrorBody};
 use super::{Error, Page};
-use crate::metrics::ApiObserver;
 use crate::secret::Secret;
 use bytes::Bytes;
 use reqwest::StatusCode;
@@ -57,7 +57,7 @@ pub struct Client {
     /// queue sleeps on a timer (no herd of waiters waking for every token).
     turn: tokio::sync::Mutex<()>,
     pacer: Option<tokio::sync::Mutex<Pacer>>,
-    observer: Arc<dyn ApiObserver>,
+    observer: Arc<dyn Observer>,
 }
 
 impl std::fmt::Debug for Client {
@@ -131,7 +131,7 @@ impl Drop for InFlight<'_> {
 
 impl Client {
     /// Build a client; no request is made yet.
-    pub fn new(settings: Settings, observer: Arc<dyn ApiObserver>) -> Result<Self, Error> {
+    pub fn new(settings: Settings, observer: Arc<dyn Observer>) -> Result<Self, Error> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("certwatch/", env!("CARGO_PKG_VERSION")))
             .timeout(settings.timeout)
@@ -535,7 +535,7 @@ mod tests {
     #[derive(Default)]
     struct Seen(Mutex<Vec<(String, String)>>, Mutex<Vec<u64>>);
 
-    impl ApiObserver for Seen {
+    impl Observer for Seen {
         fn api_request(&self, _: &str, endpoint: &str, code: &str) {
             let mut seen = self.0.lock().unwrap();
             seen.push((endpoint.to_string(), code.to_string()));

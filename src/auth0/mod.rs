@@ -6,12 +6,14 @@
 //! `Error::reason` sorts every failure into the `Reason` labels the poll and the metrics report.
 
 pub mod client;
+mod observer;
 pub mod pagination;
 pub mod rate_limit;
 pub mod token;
 pub mod wire;
 
 pub use client::Client;
+pub use observer::{NoObserver, Observer};
 pub use pagination::PageRequest;
 
 use std::time::Duration;
