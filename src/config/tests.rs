@@ -3,6 +3,7 @@
 #![allow(clippy::result_large_err)]
 
 use super::*;
+use std::time::Duration;
 
 const MINIMAL: &str = r#"
 [[tenants]]

@@ -1,0 +1,289 @@
+//! `[alerts]`: re-notification and delivery bounds, and the channels: `[[alerts.email]]` (SMTP)
+//! and `[[alerts.webhook]]` (JSON, Slack or Teams; the URL is a secret), each with its filters
+//! (lowest severity, tenants, kinds). See docs/alerts.md.
+
+use super::Error;
+use super::context::Ctx;
+use super::raw::{RawAlerts, RawEmail, RawFilter, RawWebhook};
+use crate::inventory::Kind;
+use crate::secret::Secret;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use url::Url;
+
+/// Alert severities a channel can be limited to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Expires within warning_before.
+    Warning,
+    /// Expires within critical_before.
+    Critical,
+    /// Expired.
+    Expired,
+}
+
+impl Severity {
+    /// Label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+            Severity::Expired => "expired",
+        }
+    }
+}
+
+/// Channel filters, validated.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    /// Lowest severity sent.
+    pub min_severity: Severity,
+    /// Tenants (empty = all).
+    pub tenants: Vec<String>,
+    /// Kinds (empty = all).
+    pub kinds: Vec<Kind>,
+}
+
+/// SMTP transport security.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// STARTTLS upgrade (port 587).
+    StartTls,
+    /// Implicit TLS (port 465).
+    Tls,
+    /// Plain text (local relays, tests).
+    None,
+}
+
+/// `[[alerts.email]]`, validated.
+#[derive(Debug, Clone)]
+pub struct EmailChannel {
+    /// Name.
+    pub name: String,
+    /// Host.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// Security.
+    pub tls: SmtpTls,
+    /// Login.
+    pub username: Option<String>,
+    /// Password.
+    pub password: Option<Secret>,
+    /// From.
+    pub from: String,
+    /// To.
+    pub to: Vec<String>,
+    /// Filters.
+    pub filter: Filter,
+    /// Timeout.
+    pub timeout: Duration,
+}
+
+/// Webhook payload formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookFormat {
+    /// certwatch's versioned JSON.
+    Json,
+    /// Slack incoming webhook.
+    Slack,
+    /// Microsoft Teams.
+    Teams,
+}
+
+/// `[[alerts.webhook]]`, validated.
+#[derive(Debug, Clone)]
+pub struct WebhookChannel {
+    /// Name.
+    pub name: String,
+    /// URL.
+    pub url: Secret,
+    /// Format.
+    pub format: WebhookFormat,
+    /// HMAC key.
+    pub hmac_secret: Option<Secret>,
+    /// Filters.
+    pub filter: Filter,
+    /// Timeout.
+    pub timeout: Duration,
+}
+
+/// `[alerts]`, validated.
+#[derive(Debug, Clone)]
+pub struct Alerts {
+    /// Re-notify interval.
+    pub repeat_interval: Duration,
+    /// Digest mode.
+    pub digest: bool,
+    /// Send resolved notifications.
+    pub send_resolved: bool,
+    /// Give up on a delivery after this long.
+    pub give_up_after: Duration,
+    /// Email channels.
+    pub email: Vec<EmailChannel>,
+    /// Webhook channels.
+    pub webhook: Vec<WebhookChannel>,
+}
+
+/// `[alerts]`: every channel, then the engine's intervals (24h by default).
+pub(super) fn validate(cx: &Ctx<'_>, a: &RawAlerts) -> Result<Alerts, Error> {
+    let email = a
+        .email
+        .iter()
+        .enumerate()
+        .map(|(i, e)| email(cx, i, e))
+        .collect::<Result<_, _>>()?;
+    let webhook = a
+        .webhook
+        .iter()
+        .enumerate()
+        .map(|(i, w)| webhook(cx, i, w))
+        .collect::<Result<_, _>>()?;
+    Ok(Alerts {
+        repeat_interval: cx.duration(
+            "alerts.repeat_interval",
+            a.repeat_interval.as_deref(),
+            Duration::from_secs(86_400),
+        )?,
+        digest: a.digest.unwrap_or(false),
+        send_resolved: a.send_resolved.unwrap_or(true),
+        give_up_after: cx.duration(
+            "alerts.give_up_after",
+            a.give_up_after.as_deref(),
+            Duration::from_secs(86_400),
+        )?,
+        email,
+        webhook,
+    })
+}
+
+/// `alerts.email[i]`: host, from and at least one recipient; the port follows `tls`.
+fn email(cx: &Ctx<'_>, i: usize, e: &RawEmail) -> Result<EmailChannel, Error> {
+    let key = format!("alerts.email[{i}]");
+    let tls = match e.tls.as_deref().unwrap_or("starttls") {
+        "starttls" => SmtpTls::StartTls,
+        "tls" => SmtpTls::Tls,
+        "none" => SmtpTls::None,
+        other => {
+            return Err(cx.err(
+                format!("{key}.tls"),
+                format!("{other:?} is not one of starttls, tls, none"),
+            ));
+        }
+    };
+    if e.host.is_empty() {
+        return Err(cx.err(format!("{key}.host"), "is required"));
+    }
+    if e.from.is_empty() {
+        return Err(cx.err(format!("{key}.from"), "is required"));
+    }
+    if e.to.is_empty() {
+        return Err(cx.err(format!("{key}.to"), "needs at least one recipient"));
+    }
+    Ok(EmailChannel {
+        name: e.name.clone().unwrap_or_else(|| format!("email-{i}")),
+        host: e.host.clone(),
+        port: e.port.unwrap_or(match tls {
+            SmtpTls::StartTls => 587,
+            SmtpTls::Tls => 465,
+            SmtpTls::None => 25,
+        }),
+        tls,
+        username: e.username.clone(),
+        password: cx.secret(
+            &format!("{key}.password"),
+            &e.password,
+            &e.password_env,
+            &e.password_file,
+        )?,
+        from: e.from.clone(),
+        to: e.to.clone(),
+        filter: filter(cx, &key, &e.filter)?,
+        timeout: cx.duration(
+            &format!("{key}.timeout"),
+            e.timeout.as_deref(),
+            Duration::from_secs(30),
+        )?,
+    })
+}
+
+/// `alerts.webhook[i]`: an http(s) URL (a secret, never the printed mask) and a format.
+fn webhook(cx: &Ctx<'_>, i: usize, w: &RawWebhook) -> Result<WebhookChannel, Error> {
+    let key = format!("alerts.webhook[{i}]");
+    let url = cx
+        .secret(&format!("{key}.url"), &w.url, &w.url_env, &w.url_file)?
+        .ok_or_else(|| {
+            cx.err(
+                format!("{key}.url"),
+                "one of url_env, url_file or url is required",
+            )
+        })?;
+    if url.expose() == crate::secret::MASK {
+        // `check-config` prints a literal URL masked; pasted back, it must fail loudly.
+        return Err(cx.err(
+            format!("{key}.url"),
+            "is the mask `check-config` prints, not a URL: give the real one (preferably \
+             as url_env or url_file)",
+        ));
+    }
+    let parsed = Url::parse(url.expose())
+        .map_err(|e| cx.err(format!("{key}.url"), format!("not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(cx.err(format!("{key}.url"), "must be http(s)"));
+    }
+    let format = match w.format.as_deref().unwrap_or("json") {
+        "json" => WebhookFormat::Json,
+        "slack" => WebhookFormat::Slack,
+        "teams" => WebhookFormat::Teams,
+        other => {
+            return Err(cx.err(
+                format!("{key}.format"),
+                format!("{other:?} is not one of json, slack, teams"),
+            ));
+        }
+    };
+    Ok(WebhookChannel {
+        name: w.name.clone().unwrap_or_else(|| format!("webhook-{i}")),
+        url,
+        format,
+        hmac_secret: cx.secret(
+            &format!("{key}.hmac_secret"),
+            &w.hmac_secret,
+            &w.hmac_secret_env,
+            &w.hmac_secret_file,
+        )?,
+        filter: filter(cx, &key, &w.filter)?,
+        timeout: cx.duration(
+            &format!("{key}.timeout"),
+            w.timeout.as_deref(),
+            Duration::from_secs(10),
+        )?,
+    })
+}
+
+/// A channel's filters: `warning` and above, every tenant and kind by default.
+fn filter(cx: &Ctx<'_>, key: &str, f: &RawFilter) -> Result<Filter, Error> {
+    let min_severity = match f.min_severity.as_deref().unwrap_or("warning") {
+        "warning" => Severity::Warning,
+        "critical" => Severity::Critical,
+        "expired" => Severity::Expired,
+        other => {
+            return Err(cx.err(
+                format!("{key}.min_severity"),
+                format!("{other:?} is not one of warning, critical, expired"),
+            ));
+        }
+    };
+    let kinds = f
+        .kinds
+        .iter()
+        .flatten()
+        .map(|k| cx.kind(&format!("{key}.kinds"), k))
+        .collect::<Result<_, _>>()?;
+    Ok(Filter {
+        min_severity,
+        tenants: f.tenants.clone().unwrap_or_default(),
+        kinds,
+    })
+}
