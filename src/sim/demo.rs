@@ -122,7 +122,7 @@ fn cert(cn: &str, now: OffsetDateTime, age: i64, left: i64) -> GeneratedCert {
 ///   `admin-dashboard`, `marketing-site`. Every client without its own `signing_keys` shows the
 ///   tenant's current signing certificate, as real Auth0 does.
 ///
-/// What lies outside the Management API listings (SPEC §11, served by the simulator):
+/// What lies outside the Management API listings (docs/findings.md, served by the simulator):
 ///
 /// - **Public JWKS** (`/.well-known/jwks.json`): current and previous keys, but not the `next`
 ///   one ([`demo_jwks_missing_kid`]) → `jwks_mismatch`.
@@ -208,9 +208,42 @@ fn saml(name: &str, signing_cert: &str) -> SimConnection {
     SimConnection::samlp(&con_id(name), name, signing_cert)
 }
 
+/// Every demo connection, in list order: database and social, SAML, thumbprint-based enterprise
+/// strategies, then the keyed OIDC ones.
 fn with_connections(t: SimTenant, now: OffsetDateTime) -> SimTenant {
-    let idp =
-        |name: &str, age: i64, left: i64| cert(&format!("idp.{name}.example.com"), now, age, left);
+    let t = with_certificateless_connections(t);
+    let t = with_saml_connections(t, now);
+    let t = with_thumbprint_connections(t, now);
+    with_keyed_connections(t, now)
+}
+
+/// A certificate of the IdP `idp.{name}.example.com`.
+fn idp_cert(name: &str, now: OffsetDateTime, age: i64, left: i64) -> GeneratedCert {
+    cert(&format!("idp.{name}.example.com"), now, age, left)
+}
+
+/// A stable fake SHA-1 thumbprint (hex) derived from `seed`.
+fn thumb(seed: &str) -> String {
+    hex::encode(&Sha256::digest(seed.as_bytes())[..20])
+}
+
+/// `Username-Password-Authentication` (`auth0`) and `google-oauth2`: no certificates.
+fn with_certificateless_connections(t: SimTenant) -> SimTenant {
+    t.connection(SimConnection::new(
+        &con_id("Username-Password-Authentication"),
+        "Username-Password-Authentication",
+        "auth0",
+    ))
+    .connection(
+        SimConnection::new(&con_id("google-oauth2"), "google-oauth2", "google-oauth2")
+            .option("scope", json!(["email", "profile"])),
+    )
+}
+
+/// The `samlp` connections: one per status and per encoding of `signingCert`, SP keys, and the
+/// two whose upstream IdP publishes metadata (docs/findings.md).
+fn with_saml_connections(t: SimTenant, now: OffsetDateTime) -> SimTenant {
+    let idp = |name: &str, age: i64, left: i64| idp_cert(name, now, age, left);
     let expired = idp("acme-okta", 732, -2);
     let critical = idp("initech", 362, 3);
     let warning = idp("umbrella", 345, 20);
@@ -222,64 +255,50 @@ fn with_connections(t: SimTenant, now: OffsetDateTime) -> SimTenant {
     let sp_signing = cert("sp.demo.certwatch.local", now, 20, 345);
     let decryption = cert("decrypt.demo.certwatch.local", now, 353, 12);
     let globex_decryption = cert("decrypt-globex.demo.certwatch.local", now, 5, 725);
-    let ping = idp("pingfederate", 185, 180);
-    let ldap_a = cert("ldap-connector-a.corp.example.com", now, 300, 430);
-    let ldap_b = cert("ldap-connector-b.corp.example.com", now, 320, 45);
-    let oidc_name = "partner-oidc";
-    let oidc_current = cert(oidc_name, now, 100, 265);
-    let oidc_next = cert(oidc_name, now, 100, 265);
-    let oidc_previous = cert(oidc_name, now, 356, 9);
-    let okta_name = "workforce-okta";
-    let okta_current = cert(okta_name, now, 359, 6);
-    let okta_next = cert(okta_name, now, 1, 364);
-    let thumb = |seed: &str| hex::encode(&Sha256::digest(seed.as_bytes())[..20]);
-    // What the upstream IdPs publish (SPEC §11).
+    // What the upstream IdPs publish (docs/findings.md).
     let contoso_new = idp("contoso", 0, 1095);
     let globex_rolled = idp("globex", 3, 727);
+
+    t.connection(saml("acme-okta-saml", &expired.pem))
+        .connection(saml("initech-saml", &critical.base64_pem_crlf()))
+        .connection(saml("umbrella-saml", &warning.base64_der()))
+        .connection(
+            saml("contoso-saml", &healthy.pem_crlf())
+                .idp(SimIdp::publishing(&[&healthy, &contoso_new])),
+        )
+        .connection(saml("hooli-saml", &identical.pem_lf_trimmed()))
+        .connection(saml("stark-saml", &no_cert.base64_pem_crlf()).without_option("cert"))
+        .connection(saml(
+            "broken-idp-saml",
+            "MIIBroken-this-is-not-a-certificate==",
+        ))
+        .connection(
+            saml("legacy-thumbprint-saml", "")
+                .without_option("signingCert")
+                .option("thumbprints", json!([thumb("legacy-thumbprint-saml")])),
+        )
+        .connection(
+            saml("partner-portal-saml", &portal.base64_pem())
+                .sp_signing_key(&sp_signing.key_pem, &sp_signing.pem)
+                .decryption_key(&decryption.key_pem, &decryption.pem),
+        )
+        .connection(
+            saml("globex-saml", &globex.pem)
+                .decryption_key_pem(&globex_decryption.pem)
+                .idp(SimIdp::publishing(&[&globex_rolled]).valid_until(now + days(5))),
+        )
+}
+
+/// `acme-pingfederate`, `contoso-adfs` (its FederationMetadata.xml served), `acme-azure-ad`
+/// (`waad`) and `corp-ldap` (`ad`): certificates known by thumbprint or computed from `certs`.
+fn with_thumbprint_connections(t: SimTenant, now: OffsetDateTime) -> SimTenant {
+    let ping = idp_cert("pingfederate", now, 185, 180);
+    let ldap_a = cert("ldap-connector-a.corp.example.com", now, 300, 430);
+    let ldap_b = cert("ldap-connector-b.corp.example.com", now, 320, 45);
     let adfs_primary = cert("adfs.contoso-adfs.example.com", now, 345, 20);
     let adfs_secondary = cert("adfs.contoso-adfs.example.com", now, 5, 385);
-    let oidc_upstream = cert("login.partner-oidc.example.com", now, 355, 10);
-    // Served by the simulator too, so the demo never fetches from outside (ok, 300 days).
-    let okta_upstream = cert("workforce-okta.example.com", now, 65, 300);
 
-    t.connection(SimConnection::new(
-        &con_id("Username-Password-Authentication"),
-        "Username-Password-Authentication",
-        "auth0",
-    ))
-    .connection(
-        SimConnection::new(&con_id("google-oauth2"), "google-oauth2", "google-oauth2")
-            .option("scope", json!(["email", "profile"])),
-    )
-    .connection(saml("acme-okta-saml", &expired.pem))
-    .connection(saml("initech-saml", &critical.base64_pem_crlf()))
-    .connection(saml("umbrella-saml", &warning.base64_der()))
-    .connection(
-        saml("contoso-saml", &healthy.pem_crlf())
-            .idp(SimIdp::publishing(&[&healthy, &contoso_new])),
-    )
-    .connection(saml("hooli-saml", &identical.pem_lf_trimmed()))
-    .connection(saml("stark-saml", &no_cert.base64_pem_crlf()).without_option("cert"))
-    .connection(saml(
-        "broken-idp-saml",
-        "MIIBroken-this-is-not-a-certificate==",
-    ))
-    .connection(
-        saml("legacy-thumbprint-saml", "")
-            .without_option("signingCert")
-            .option("thumbprints", json!([thumb("legacy-thumbprint-saml")])),
-    )
-    .connection(
-        saml("partner-portal-saml", &portal.base64_pem())
-            .sp_signing_key(&sp_signing.key_pem, &sp_signing.pem)
-            .decryption_key(&decryption.key_pem, &decryption.pem),
-    )
-    .connection(
-        saml("globex-saml", &globex.pem)
-            .decryption_key_pem(&globex_decryption.pem)
-            .idp(SimIdp::publishing(&[&globex_rolled]).valid_until(now + days(5))),
-    )
-    .connection(SimConnection::pingfederate(
+    t.connection(SimConnection::pingfederate(
         &con_id("acme-pingfederate"),
         "acme-pingfederate",
         &ping.base64_pem_crlf(),
@@ -302,44 +321,38 @@ fn with_connections(t: SimTenant, now: OffsetDateTime) -> SimTenant {
         "corp-ldap",
         &[&ldap_a.pem, &ldap_b.pem],
     ))
-    .connection(
+}
+
+/// A connection key of `connection` whose kid derives from `seed`.
+fn connection_key(seed: &str, cert: &GeneratedCert, connection: &str) -> SimConnectionKey {
+    SimConnectionKey::from_cert(&stable_id("", seed, 43), cert, connection)
+}
+
+/// `partner-oidc` (`oidc`) and `workforce-okta` (`okta`): private_key_jwt with connection keys,
+/// and an upstream discovery document and JWKS served by the simulator.
+fn with_keyed_connections(t: SimTenant, now: OffsetDateTime) -> SimTenant {
+    let oidc_name = "partner-oidc";
+    let oidc_current = cert(oidc_name, now, 100, 265);
+    let oidc_next = cert(oidc_name, now, 100, 265);
+    let oidc_previous = cert(oidc_name, now, 356, 9);
+    let okta_name = "workforce-okta";
+    let okta_current = cert(okta_name, now, 359, 6);
+    let okta_next = cert(okta_name, now, 1, 364);
+    let oidc_upstream = cert("login.partner-oidc.example.com", now, 355, 10);
+    // Served by the simulator too, so the demo never fetches from outside (ok, 300 days).
+    let okta_upstream = cert("workforce-okta.example.com", now, 65, 300);
+
+    t.connection(
         SimConnection::oidc(&con_id(oidc_name), oidc_name)
             .idp(SimIdp::publishing(&[&oidc_upstream]))
-            .key(
-                SimConnectionKey::from_cert(
-                    &stable_id("", "oidc-cur", 43),
-                    &oidc_current,
-                    oidc_name,
-                )
-                .current(now - days(100)),
-            )
-            .key(
-                SimConnectionKey::from_cert(
-                    &stable_id("", "oidc-prev", 43),
-                    &oidc_previous,
-                    oidc_name,
-                )
-                .previous(),
-            )
-            .key(
-                SimConnectionKey::from_cert(&stable_id("", "oidc-next", 43), &oidc_next, oidc_name)
-                    .next(),
-            ),
+            .key(connection_key("oidc-cur", &oidc_current, oidc_name).current(now - days(100)))
+            .key(connection_key("oidc-prev", &oidc_previous, oidc_name).previous())
+            .key(connection_key("oidc-next", &oidc_next, oidc_name).next()),
     )
     .connection(
         SimConnection::okta(&con_id(okta_name), okta_name)
-            .key(
-                SimConnectionKey::from_cert(
-                    &stable_id("", "okta-cur", 43),
-                    &okta_current,
-                    okta_name,
-                )
-                .current(now - days(359)),
-            )
-            .key(
-                SimConnectionKey::from_cert(&stable_id("", "okta-next", 43), &okta_next, okta_name)
-                    .next(),
-            )
+            .key(connection_key("okta-cur", &okta_current, okta_name).current(now - days(359)))
+            .key(connection_key("okta-next", &okta_next, okta_name).next())
             .idp(SimIdp::publishing(&[&okta_upstream])),
     )
 }
