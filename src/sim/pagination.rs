@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 /// Default page size of list endpoints (`per_page` and `take`). The OAS says connections
-/// default to 100; we use 50 like the SDKs send (API.md §10.8).
+/// default to 100; we use 50 like the SDKs send (docs/auth0-api.md).
 pub const DEFAULT_PAGE_SIZE: usize = 50;
 /// Largest accepted `per_page` / `take`.
 pub const MAX_PAGE_SIZE: usize = 100;

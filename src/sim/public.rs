@@ -136,7 +136,7 @@ fn jwk(kid: String, der: &[u8], x5t: String) -> Option<Jwk> {
 }
 
 /// A signing key's JWK. Old Auth0 keys have `kid == x5t == base64url("<UPPER-HEX SHA-1>")`
-/// (API.md §8); a key whose kid has that form keeps it as its `x5t`.
+/// (docs/auth0-api.md); a key whose kid has that form keeps it as its `x5t`.
 fn signing_key_jwk(key: &SimSigningKey) -> Option<Jwk> {
     let der = decode_cert_text(&key.cert)?;
     let legacy = URL_SAFE_NO_PAD.encode(hex::encode_upper(Sha1::digest(&der)));
