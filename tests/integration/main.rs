@@ -4,17 +4,29 @@
 //! - `poll`: inventory, faults, rate limits, tokens, scopes, deletions.
 //! - `http`: `/metrics` (promtool), `/api/v1/certificates`, `/readyz`, the status page.
 //! - `cli`: the `certwatch` binary: `scan` exit codes, `check-config`, secrets never logged.
-//! - `findings`: SPEC §11 remote checks (IdP metadata, JWKS, custom domains, TLS probe).
-//! - `hardening`: generators for every parser, HTTPS, secrets grep, kill -9, Auth0 unreachable.
-//! - `prometheus_e2e`: a real Prometheus scraping `certwatch demo` with the shipped rules and
-//!   dashboard (needs the `prometheus` server: ignored unless asked for).
+//! - `findings`: docs/findings.md remote checks (IdP metadata, JWKS, custom domains, TLS probe).
+//! - generated and hostile input (proptest, fixed budget; the twins of the `fuzz/` targets):
+//!   `cert_decoding`, `auth0_bodies`, `config_input`, `remote_documents` (SAML/ADFS metadata,
+//!   JWKS, OIDC discovery), sharing `generators`.
+//! - the daemon as a process, with `daemon` and `loopback` as its harness: `tls` (HTTPS, Auth0's
+//!   certificate verified), `secrets` (never in any output), `crash_safety` (`kill -9`),
+//!   `auth0_outage` (Auth0 unreachable for hours).
 
 mod alerts;
+mod auth0_bodies;
+mod auth0_outage;
+mod cert_decoding;
 mod cli;
+mod config_input;
+mod crash_safety;
+mod daemon;
 mod findings;
-mod hardening;
+mod generators;
 mod helpers;
 mod http;
+mod loopback;
 mod poll;
-mod prometheus_e2e;
+mod remote_documents;
 mod rotate;
+mod secrets;
+mod tls;
