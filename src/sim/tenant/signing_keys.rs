@@ -42,35 +42,44 @@ impl SimSigningKey {
     /// A key with no role flags, with `cert`, `pkcs7`, `fingerprint` and `thumbprint` computed
     /// from `cert` the way Auth0 presents them.
     pub fn from_cert(kid: &str, cert: &GeneratedCert) -> Self {
-        Self {
-            kid: kid.to_owned(),
-            cert: cert.pem_crlf(),
-            pkcs7: cert.pkcs7_pem(),
-            fingerprint: cert.fingerprint(),
-            thumbprint: cert.thumbprint(),
-            current: false,
-            next: false,
-            previous: false,
-            revoked: false,
-            current_since: None,
-            current_until: None,
-            revoked_at: None,
-        }
+        Self::unflagged(
+            kid,
+            cert.pem_crlf(),
+            cert.pkcs7_pem(),
+            cert.fingerprint(),
+            cert.thumbprint(),
+        )
     }
 
     /// A key whose `cert` is exactly `cert_text` (possibly garbage); digests are computed when
     /// it decodes, else left empty.
     pub fn from_raw(kid: &str, cert_text: &str) -> Self {
         let der = decode_cert_text(cert_text);
-        Self {
-            kid: kid.to_owned(),
-            cert: cert_text.to_owned(),
-            pkcs7: der.as_deref().map(pkcs7_pem).unwrap_or_default(),
-            fingerprint: der.as_deref().map(fingerprint).unwrap_or_default(),
-            thumbprint: der
-                .as_deref()
+        Self::unflagged(
+            kid,
+            cert_text.to_owned(),
+            der.as_deref().map(pkcs7_pem).unwrap_or_default(),
+            der.as_deref().map(fingerprint).unwrap_or_default(),
+            der.as_deref()
                 .map(|d| sha1_hex(d).to_ascii_uppercase())
                 .unwrap_or_default(),
+        )
+    }
+
+    /// A key with these texts and no role flags.
+    fn unflagged(
+        kid: &str,
+        cert: String,
+        pkcs7: String,
+        fingerprint: String,
+        thumbprint: String,
+    ) -> Self {
+        Self {
+            kid: kid.to_owned(),
+            cert,
+            pkcs7,
+            fingerprint,
+            thumbprint,
             current: false,
             next: false,
             previous: false,
