@@ -22,7 +22,7 @@ async fn shape_connection_keys_match_recording() {
 
 #[tokio::test]
 async fn shape_signing_keys_follow_the_key_family() {
-    // No real /keys/signing body exists (API.md §10.1): expect the connection-key shape with
+    // No real /keys/signing body exists (docs/auth0-api.md): expect the connection-key shape with
     // `pkcs7` for `pkcs` and without the connection-only members.
     let mut expected = shape(&recorded("connection-keys-list-after-rotate.go-auth0.json")[0]);
     let obj = expected.as_object_mut().unwrap();
