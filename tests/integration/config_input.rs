@@ -144,7 +144,7 @@ proptest! {
             Ok(cfg) => {
                 prop_assert!(unknown.is_empty(), "unknown keys {unknown:?} accepted");
                 // Every accepted duration is usable: no overflow anywhere downstream.
-                let now = time::OffsetDateTime::now_utc();
+                let now = certwatch::clock::Clock::now(&certwatch::clock::SystemClock);
                 let mono = std::time::Instant::now();
                 let interval = cfg.schedule.interval();
                 let durations = [interval, cfg.policy.thresholds.warning_before,

@@ -11,6 +11,8 @@
 //! - the daemon as a process, with `daemon` and `loopback` as its harness: `tls` (HTTPS, Auth0's
 //!   certificate verified), `secrets` (never in any output), `crash_safety` (`kill -9`),
 //!   `auth0_outage` (Auth0 unreachable for hours).
+//! - `prometheus_e2e`: a real Prometheus scraping `certwatch demo` with the shipped rules and
+//!   dashboard (needs the `prometheus` server: ignored unless asked for).
 
 mod alerts;
 mod auth0_bodies;
@@ -26,6 +28,7 @@ mod helpers;
 mod http;
 mod loopback;
 mod poll;
+mod prometheus_e2e;
 mod remote_documents;
 mod rotate;
 mod secrets;

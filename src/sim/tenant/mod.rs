@@ -111,7 +111,8 @@ impl SimTenant {
 
     /// The server's present: [`SimTenant::now`] or the wall clock.
     pub fn server_now(&self) -> OffsetDateTime {
-        self.now.unwrap_or_else(OffsetDateTime::now_utc)
+        self.now
+            .unwrap_or_else(|| crate::clock::Clock::now(&crate::clock::SystemClock))
     }
 
     /// Adds a machine-to-machine app with these Management API scopes.

@@ -107,7 +107,7 @@ fn auth0_client(sim: &Sim) -> crate::auth0::Client {
             timeout: Duration::from_secs(5),
             max_requests_per_second: None,
         },
-        std::sync::Arc::new(crate::auth0::client::NoObserver),
+        std::sync::Arc::new(crate::auth0::NoObserver),
     )
     .unwrap()
 }

@@ -69,7 +69,9 @@ fn sha1_b64(value: &str) -> String {
 #[tokio::test]
 async fn demo_tenant_serves_every_remote_check() {
     // The TLS client checks validity against the wall clock, so the demo is built at "now".
-    let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    let now = crate::clock::Clock::now(&crate::clock::SystemClock)
+        .replace_nanosecond(0)
+        .unwrap();
     let days = time::Duration::days;
     let sim = Sim::spawn(demo::tenant(now)).await.unwrap();
     let http = reqwest::Client::new();

@@ -10,10 +10,7 @@ async fn rate_limit_429_with_headers_then_recovers() {
         per_second: 4.0,
     }));
     api.sim.set_retry_after(true);
-    let before = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let before = crate::clock::unix_now() as u64;
 
     let (status, headers, _) = api.send(api.http.get(api.url("/api/v2/clients"))).await;
     assert_eq!(status, StatusCode::OK);

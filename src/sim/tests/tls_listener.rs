@@ -5,7 +5,7 @@ use super::*;
 #[tokio::test]
 async fn tls_listener_serves_each_self_managed_chain_by_sni() {
     // The client verifies against the wall clock.
-    let now = OffsetDateTime::now_utc();
+    let now = crate::clock::Clock::now(&crate::clock::SystemClock);
     let (leaf_a, ca_a) = generate_chain("login.a.example.com", now, now + time::Duration::days(12));
     let (leaf_b, ca_b) =
         generate_chain("login.b.example.com", now, now + time::Duration::days(300));
