@@ -140,9 +140,13 @@ impl App {
         if a.email.is_empty() && a.webhook.is_empty() {
             return Ok(self);
         }
-        let engine =
-            crate::alert::Engine::new(a.clone(), &self.config.state_dir, self.metrics.clone())
-                .context("starting the alert engine")?;
+        let engine = crate::alert::Engine::new(
+            a.clone(),
+            &self.config.state_dir,
+            self.metrics.clone(),
+            self.clock.clone(),
+        )
+        .context("starting the alert engine")?;
         self.alerts = Some(engine);
         Ok(self)
     }
@@ -269,7 +273,7 @@ impl App {
         }
         let events: Vec<_> = report
             .alerting()
-            .filter_map(crate::alert::RotationEvent::from_step)
+            .filter_map(crate::rotate::StepOutcome::alert_event)
             .collect();
         if events.is_empty() {
             info!(steps = report.steps.len(), "rotation pass complete");

@@ -6,7 +6,7 @@ use crate::expiry::Status;
 use crate::inventory::{CertRecord, Snapshot, TenantSnapshot, poll::sort_records};
 use crate::policy::Policy;
 use crate::timefmt::{self, rfc3339, rfc3339_opt};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// No bound on a table column of values certwatch makes itself.
@@ -14,8 +14,12 @@ const UNBOUNDED: usize = usize::MAX;
 
 pub mod remote;
 
-/// One certificate as in docs/json.md.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// One certificate record (docs/json.md): a row of the `certificates` list, and the same record
+/// as alert notifications carry it (the `certificate` object of the `json` webhook payload) and
+/// as the alert ledger (`alerts.json`) remembers it. One type for all three, so the shapes cannot
+/// drift apart. Reading it back accepts records without the optional fields (ledgers written by
+/// earlier builds).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CertificateReport {
     /// Tenant name.
     pub tenant: String,
@@ -30,29 +34,37 @@ pub struct CertificateReport {
     /// kid / credential id / sha1.
     pub cert_id: String,
     /// Subject DN.
+    #[serde(default)]
     pub subject: Option<String>,
     /// Issuer DN.
+    #[serde(default)]
     pub issuer: Option<String>,
     /// Serial (hex).
+    #[serde(default)]
     pub serial: Option<String>,
     /// SHA-1 (lowercase hex).
+    #[serde(default)]
     pub sha1: Option<String>,
     /// SHA-256 (lowercase hex).
+    #[serde(default)]
     pub sha256: Option<String>,
     /// Start of validity.
-    #[serde(with = "rfc3339_opt")]
+    #[serde(default, with = "rfc3339_opt")]
     pub not_before: Option<OffsetDateTime>,
     /// End of validity.
-    #[serde(with = "rfc3339_opt")]
+    #[serde(default, with = "rfc3339_opt")]
     pub not_after: Option<OffsetDateTime>,
     /// Seconds until `not_after` (negative when expired).
+    #[serde(default)]
     pub expires_in_seconds: Option<i64>,
     /// Status at `generated_at`.
     pub status: Status,
     /// Parse error.
+    #[serde(default)]
     pub error: Option<String>,
-    /// Whether this certificate alerts / counts towards exit codes (role and mutes). Not in the
-    /// docs/json.md list; additive.
+    /// Whether this certificate alerts / counts towards exit codes (role and mutes): the report's
+    /// judgement at the poll, not part of the record. Never serialised, so a record read back
+    /// (from the alert ledger) says `false`; the alert side never consults it on such copies.
     #[serde(skip)]
     pub alerting: bool,
 }

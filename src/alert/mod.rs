@@ -1,10 +1,12 @@
-//! The alert engine (SPEC §7): after each poll it decides notifications from a persisted ledger
-//! (`policy`, pure), records them in the ledger (`ledger`, atomic JSON) before delivering, delivers
-//! them through one `Notifier` per channel (`email`, `webhook`; bodies from `render`), and retries
-//! failed deliveries with backoff until they are delivered or given up. After a rotation pass it
-//! does the same for the pass's failed, rolled back and blocked steps (SPEC §8,
-//! [`Engine::notify_rotation`]), and after a poll for the report's findings (SPEC §11,
-//! [`Engine::notify_findings`]).
+//! The alert engine (docs/alerts.md): after each poll it decides notifications from a persisted
+//! ledger (`policy`, pure), records them in the ledger (`ledger`, atomic JSON) before delivering,
+//! delivers them through one `Notifier` per channel (`email`, `webhook`; bodies from `render`), and
+//! retries failed deliveries with backoff until they are delivered or given up. After a rotation
+//! pass it does the same for the pass's failed, rolled back and blocked steps (docs/rotation.md,
+//! [`Engine::notify_rotation`]), given as [`RotationEvent`]s: the engine takes events, never the
+//! rotator's types. After a poll it also does so for the report's findings (docs/findings.md,
+//! [`Engine::notify_findings`]). Time comes in: `now` arguments and the injected `Clock`; the
+//! engine never reads the wall clock.
 //!
 //! Delivery is at-least-once: the ledger is written before a message is sent and again after, so a
 //! crash between a successful send and the second write can repeat that one message; a restart at
@@ -16,7 +18,7 @@ pub mod policy;
 pub mod render;
 pub mod webhook;
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::Clock;
 use crate::config::{Alerts, Filter};
 use crate::metrics::Metrics;
 use crate::report::Report;
@@ -148,20 +150,23 @@ enum Outcome {
 impl Engine {
     /// Loads `{state_dir}/alerts.json` (creating `state_dir` if missing) and builds one notifier
     /// per configured channel. A corrupt or unreadable ledger is renamed aside to
-    /// `alerts.json.corrupt-<unix-ts>` and logged; the engine then treats the first poll's
-    /// non-ok certificates as already notified instead of re-notifying everything.
-    pub fn new(cfg: Alerts, state_dir: &Path, metrics: Arc<Metrics>) -> Result<Engine, Error> {
+    /// `alerts.json.corrupt-<unix-ts>` (the time from `clock`) and logged; the engine then treats
+    /// the first poll's non-ok certificates as already notified instead of re-notifying
+    /// everything. `clock` also dates the webhook signatures.
+    pub fn new(
+        cfg: Alerts,
+        state_dir: &Path,
+        metrics: Arc<Metrics>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Engine, Error> {
         let mut notifiers: Vec<Arc<dyn Notifier>> = Vec::new();
         for c in &cfg.email {
             notifiers.push(Arc::new(email::EmailNotifier::new(c)?));
         }
         for c in &cfg.webhook {
-            notifiers.push(Arc::new(webhook::WebhookNotifier::new(
-                c,
-                Arc::new(SystemClock),
-            )?));
+            notifiers.push(Arc::new(webhook::WebhookNotifier::new(c, clock.clone())?));
         }
-        Engine::with_notifiers(cfg, state_dir, metrics, notifiers)
+        Engine::with_notifiers(cfg, state_dir, metrics, clock, notifiers)
     }
 
     /// Like `new`, with the notifiers given (tests, or channels built elsewhere); the channel lists
@@ -170,6 +175,7 @@ impl Engine {
         cfg: Alerts,
         state_dir: &Path,
         metrics: Arc<Metrics>,
+        clock: Arc<dyn Clock>,
         notifiers: Vec<Arc<dyn Notifier>>,
     ) -> Result<Engine, Error> {
         let mut names = BTreeSet::new();
@@ -189,7 +195,7 @@ impl Engine {
         let (ledger, seed) = match Ledger::load(&path) {
             Ok(l) => (l, false),
             Err(e) => {
-                match ledger::move_aside(&path, SystemClock.now()) {
+                match ledger::move_aside(&path, clock.now()) {
                     Ok(to) => tracing::error!(
                         error = %e, moved_to = %to.display(),
                         "alert ledger unusable; moved aside. Starting with an empty ledger in safe mode: certificates that \
@@ -258,11 +264,12 @@ impl Engine {
         self.commit(&mut st, batches, true, now).await;
     }
 
-    /// Notify about rotation problems of one pass (SPEC §8): give it every failed, rolled back
-    /// and blocked step of the pass (`RotationEvent::from_step`), or an empty slice when the pass
-    /// found none. Deduplicated through the ledger on (tenant, kind, object_id, outcome): sent when
-    /// new, again every `repeat_interval` while it persists, and forgotten (no message) when a
-    /// later pass no longer reports it. Delivered, retried and counted like certificate alerts
+    /// Notify about rotation problems of one pass (docs/rotation.md): give it every failed,
+    /// rolled back and blocked step of the pass as an event (the rotator's
+    /// `StepOutcome::alert_event`), or an empty slice when the pass found none. Deduplicated
+    /// through the ledger on (tenant, kind, object_id, outcome): sent when new, again every
+    /// `repeat_interval` while it persists, and forgotten (no message) when a later pass no longer
+    /// reports it. Delivered, retried and counted like certificate alerts
     /// (severity critical for failed / rolled back, warning for blocked; each channel's
     /// `min_severity` and tenant / kind filters apply; `digest` makes one message per pass and
     /// channel).
@@ -290,7 +297,7 @@ impl Engine {
     }
 
     /// After each poll, with the same report as `process`: notify about the report's findings
-    /// (SPEC §11). A finding is identified by (tenant, finding kind, object_id, sha1 or ""); it
+    /// (docs/findings.md). A finding is identified by (tenant, finding kind, object_id, sha1 or ""); it
     /// fires when first seen at warning or critical (`info` never alerts), again when its severity
     /// rises, as a reminder every `repeat_interval` while it is reported, and resolves once (when
     /// `send_resolved`) when it is no longer reported, or only at `info`, by a tenant whose poll is

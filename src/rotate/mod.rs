@@ -20,6 +20,7 @@
 //! timeout the object is re-read to learn what happened; a change that does not verify is undone.
 //! Steps of one tenant run one at a time, under that tenant's lock.
 
+mod alert_event;
 pub mod audit;
 pub mod context;
 pub mod flow;

@@ -121,7 +121,7 @@ fn findings_engine(
     );
     let cfg = certwatch::config::from_toml(&toml).unwrap();
     let metrics = Arc::new(Metrics::new(false));
-    let engine = Engine::new(cfg.alerts, state, metrics.clone()).unwrap();
+    let engine = Engine::new(cfg.alerts, state, metrics.clone(), app.clock.clone()).unwrap();
     (engine, metrics)
 }
 

@@ -1,12 +1,12 @@
-//! Rendering of finding alerts (SPEC §11): the one-line summary (and so the email subject), the
-//! email item, the `json` alert and the Slack / Teams card. The escaping rules are the parent
-//! module's: every record value comes from Auth0, an IdP or a probe and is made one safe line
-//! here, then HTML-, mrkdwn- or markdown-escaped where it is placed.
+//! Rendering of finding alerts (docs/findings.md): the one-line summary (and so the email
+//! subject), the email item, the `json` alert and the Slack / Teams card. The escaping rules are
+//! the parent module's (`render`): every record value comes from Auth0, an IdP or a probe and is
+//! made one safe line here, then HTML-, mrkdwn- or markdown-escaped where it is placed.
 
-use super::{
-    Card, JSON_VERSION, JsonAlert, MAX_NAME, MAX_VALUE, PREFIX, opt, severity_word, text_safe,
-    time_opt,
-};
+use super::chat::{Card, object_fact};
+use super::json::{JSON_VERSION, JsonAlert};
+use super::words::severity_word;
+use super::{MAX_NAME, MAX_VALUE, PREFIX, opt, text_safe, time_opt};
 use crate::alert::policy::{AlertStatus, FindingAlert};
 use crate::timefmt::rfc3339;
 
@@ -138,7 +138,7 @@ pub(super) fn card(a: &FindingAlert) -> Card {
         facts: vec![
             ("Tenant", text_safe(&f.tenant, 200)),
             ("Finding", text_safe(&f.kind, 200)),
-            ("Object", super::object_fact(&f.object_name, &f.object_id)),
+            ("Object", object_fact(&f.object_name, &f.object_id)),
             ("Object kind", text_safe(&a.object_kind, 200)),
             ("SHA-1", opt(&f.sha1)),
             ("Not after", time_opt(f.not_after)),
@@ -149,7 +149,7 @@ pub(super) fn card(a: &FindingAlert) -> Card {
     }
 }
 
-/// The `json` payload of one finding alert: `finding` is the SPEC §11 record, `resolution` is
+/// The `json` payload of one finding alert: `finding` is the docs/findings.md record, `resolution` is
 /// `"resolved"` for a resolved finding and null otherwise.
 pub fn json_finding_alert(a: &FindingAlert) -> JsonAlert<'_> {
     JsonAlert {

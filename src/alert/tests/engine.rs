@@ -7,7 +7,7 @@ use crate::inventory::Kind;
 
 fn engine(dir: &std::path::Path, cfg: Alerts, rs: &[&Arc<Recorder>]) -> (Engine, Arc<Metrics>) {
     let m = Arc::new(Metrics::new(false));
-    let e = Engine::with_notifiers(cfg, dir, m.clone(), notifiers(rs)).unwrap();
+    let e = Engine::with_notifiers(cfg, dir, m.clone(), clock(), notifiers(rs)).unwrap();
     (e, m)
 }
 
@@ -175,7 +175,14 @@ async fn ledger_is_written_before_delivering() {
     let dir = tempfile::tempdir().unwrap();
     let peek = Peek::new(dir.path());
     let m = Arc::new(Metrics::new(false));
-    let e = Engine::with_notifiers(alerts_cfg(false), dir.path(), m, vec![peek.clone()]).unwrap();
+    let e = Engine::with_notifiers(
+        alerts_cfg(false),
+        dir.path(),
+        m,
+        clock(),
+        vec![peek.clone()],
+    )
+    .unwrap();
     e.process(&report(T0, &[saml("c", T0 + 3 * DAY)]), T0).await;
     let seen = peek.2.lock().unwrap().clone();
     assert_eq!(seen.len(), 1);
@@ -197,7 +204,14 @@ async fn each_delivery_is_on_disk_before_the_next_is_sent() {
     let dir = tempfile::tempdir().unwrap();
     let peek = Peek::new(dir.path());
     let m = Arc::new(Metrics::new(false));
-    let e = Engine::with_notifiers(alerts_cfg(false), dir.path(), m, vec![peek.clone()]).unwrap();
+    let e = Engine::with_notifiers(
+        alerts_cfg(false),
+        dir.path(),
+        m,
+        clock(),
+        vec![peek.clone()],
+    )
+    .unwrap();
     let certs = [
         saml("a", T0 + 3 * DAY),
         saml("b", T0 + 4 * DAY),
@@ -398,6 +412,21 @@ async fn corrupt_ledger_is_moved_aside_without_an_alert_storm() {
 }
 
 #[tokio::test]
+async fn a_corrupt_ledger_is_moved_aside_at_the_injected_clock_time() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(ledger::FILE_NAME), b"not json").unwrap();
+    let later = T0 + 3 * DAY;
+    let m = Arc::new(Metrics::new(false));
+    let clock: Arc<dyn crate::clock::Clock> = Arc::new(crate::clock::ManualClock::new(later));
+    Engine::with_notifiers(alerts_cfg(false), dir.path(), m, clock, vec![]).unwrap();
+    let aside = format!("alerts.json.corrupt-{}", later.unix_timestamp());
+    assert!(
+        dir.path().join(aside).exists(),
+        "named after the engine's clock, not the wall clock"
+    );
+}
+
+#[tokio::test]
 async fn duplicate_channel_names_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let a = Recorder::new("ops", Severity::Warning);
@@ -406,6 +435,7 @@ async fn duplicate_channel_names_are_refused() {
         alerts_cfg(false),
         dir.path(),
         Arc::new(Metrics::new(false)),
+        clock(),
         notifiers(&[&a, &b]),
     )
     .unwrap_err();

@@ -9,7 +9,7 @@ use crate::inventory::Kind;
 
 fn engine(dir: &std::path::Path, cfg: Alerts, rs: &[&Arc<Recorder>]) -> (Engine, Arc<Metrics>) {
     let m = Arc::new(Metrics::new(false));
-    let e = Engine::with_notifiers(cfg, dir, m.clone(), notifiers(rs)).unwrap();
+    let e = Engine::with_notifiers(cfg, dir, m.clone(), clock(), notifiers(rs)).unwrap();
     (e, m)
 }
 

@@ -9,6 +9,7 @@ mod webhook;
 
 use super::policy::Batch;
 use super::{DeliveryError, Notifier};
+use crate::clock::{Clock, ManualClock};
 use crate::config::{Alerts, Filter, Severity};
 use crate::expiry::{self, Thresholds, Validity};
 use crate::metrics::Metrics;
@@ -22,6 +23,12 @@ use time::macros::datetime;
 pub(super) const T0: OffsetDateTime = datetime!(2026-11-23 12:00 UTC);
 pub(super) const HOUR: Duration = Duration::from_secs(3600);
 pub(super) const DAY: Duration = Duration::from_secs(86_400);
+
+/// The engine's clock in scenarios: frozen at `T0` (it only names a corrupt ledger moved aside;
+/// the scenarios give `now` to each call).
+pub(super) fn clock() -> Arc<dyn Clock> {
+    Arc::new(ManualClock::new(T0))
+}
 
 /// `[alerts]` with defaults and no channels (notifiers are given separately).
 pub(super) fn alerts_cfg(digest: bool) -> Alerts {

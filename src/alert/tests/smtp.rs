@@ -29,7 +29,9 @@ fn engine_for(port: u16, state: &Path) -> (Engine, Arc<Metrics>) {
     let mut cfg = alerts_cfg(false);
     cfg.email = vec![channel(port)];
     let m = Arc::new(Metrics::new(false));
-    (Engine::new(cfg, state, m.clone()).unwrap(), m)
+    // The real channels sign and send with the wall clock, as the daemon does.
+    let clock = Arc::new(crate::clock::SystemClock);
+    (Engine::new(cfg, state, m.clone(), clock).unwrap(), m)
 }
 
 #[tokio::test]

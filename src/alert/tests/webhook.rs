@@ -92,7 +92,9 @@ fn engine_with(chans: Vec<WebhookChannel>, state: &std::path::Path) -> (Engine, 
     let mut cfg = alerts_cfg(false);
     cfg.webhook = chans;
     let m = Arc::new(Metrics::new(false));
-    (Engine::new(cfg, state, m.clone()).unwrap(), m)
+    // The real channels sign and send with the wall clock, as the daemon does.
+    let clock = Arc::new(crate::clock::SystemClock);
+    (Engine::new(cfg, state, m.clone(), clock).unwrap(), m)
 }
 
 fn header<'a>(r: &'a Received, name: &str) -> Option<&'a str> {

@@ -190,7 +190,7 @@ fn json_shape() {
             "sha1",
             "tenant"
         ],
-        "exactly the SPEC §11 record"
+        "exactly the docs/findings.md record"
     );
     assert_eq!(v["finding"]["kind"], "idp_certificate_withdrawn");
     assert_eq!(v["finding"]["not_after"], "2026-12-13T12:00:00Z");

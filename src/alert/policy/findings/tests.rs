@@ -2,16 +2,10 @@
 //! tenants that are not up, info, identity, filters.
 
 use super::*;
+use crate::alert::policy::route_findings;
+use crate::alert::policy::test_support::{DAY, SETTINGS, T0, channel_filters};
 use crate::findings::FindingKind;
 use crate::report::TenantReport;
-use time::macros::datetime;
-
-const T0: OffsetDateTime = datetime!(2026-11-23 12:00 UTC);
-const DAY: i64 = 86_400;
-const SETTINGS: Settings = Settings {
-    repeat_interval: Duration::from_secs(86_400),
-    send_resolved: true,
-};
 
 use AlertStatus::{Firing, Resolved};
 use FindingKind::{CredentialLimitReached, IdpCertificateWithdrawn, NoNextSigningKey};
@@ -392,7 +386,7 @@ fn routing_applies_severity_tenant_and_object_kind_filters() {
         )
     };
     let alerts = decide_findings(&mut e, &r, SETTINGS, T0);
-    let filters = super::tests::channel_filters();
+    let filters = channel_filters();
     let chans = filters.each_ref().map(|(n, f)| (*n, f));
     let single = route_findings(&alerts, chans, false);
     let got: Vec<(&str, &str)> = single
