@@ -291,7 +291,7 @@ impl Engine {
                 "rotation alert"
             );
         }
-        let batches = policy::route_rotations(&alerts, self.channels(), self.digest);
+        let batches = policy::route(&alerts, self.channels(), self.digest);
         let changed = before != st.ledger.rotations;
         self.commit(&mut st, batches, changed, now).await;
     }
@@ -333,7 +333,7 @@ impl Engine {
                 "finding alert"
             );
         }
-        let batches = policy::route_findings(&alerts, self.channels(), self.digest);
+        let batches = policy::route(&alerts, self.channels(), self.digest);
         let changed = before != st.ledger.findings;
         self.commit(&mut st, batches, changed, now).await;
     }

@@ -7,8 +7,8 @@
 //!   own event type (docs/rotation.md: failed, rolled back, blocked; [`decide_rotations`]);
 //! - `findings`: the report's findings (docs/findings.md; [`decide_findings`], [`seed_findings`]);
 //!
-//! and `routing`: the channels' filters and the [`Batch`]es they are sent ([`route`] and its
-//! siblings). Everything is re-exported here: callers name it `policy::X`.
+//! and `routing`: the channels' filters and the [`Batch`]es they are sent ([`route`], for any
+//! [`Routed`] sort of alert). Everything is re-exported here: callers name it `policy::X`.
 
 mod certificates;
 mod findings;
@@ -24,9 +24,7 @@ pub use rotations::{
     RotationAlert, RotationEntries, RotationEntry, RotationEvent, RotationKey, RotationOutcome,
     decide_rotations,
 };
-pub use routing::{
-    Batch, accepts, accepts_finding, accepts_rotation, route, route_findings, route_rotations,
-};
+pub use routing::{Batch, Routed, route};
 
 use serde::{Deserialize, Serialize};
 use std::time::Duration;

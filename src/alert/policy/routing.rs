@@ -6,29 +6,55 @@ use super::{Alert, FindingAlert, RotationAlert};
 use crate::config::Filter;
 use serde::{Deserialize, Serialize};
 
-/// Whether a channel's filter lets `alert` through. `resolved` is routed by the worst severity of
-/// the episode, so a channel that saw the alert fire also sees it resolve.
-pub fn accepts(filter: &Filter, alert: &Alert) -> bool {
-    let c = &alert.certificate;
-    alert.severity >= filter.min_severity
-        && (filter.tenants.is_empty() || filter.tenants.contains(&c.tenant))
-        && (filter.kinds.is_empty() || filter.kinds.iter().any(|k| k.as_str() == c.kind))
+/// A notification that channels filter and batches carry: a certificate, rotation or finding
+/// alert.
+pub trait Routed: Clone {
+    /// Whether a channel's filter lets it through (severity, tenant, kind).
+    fn accepted_by(&self, filter: &Filter) -> bool;
+    /// The batch carrying `alerts` of this sort.
+    fn batch(digest: bool, alerts: Vec<Self>) -> Batch;
 }
 
-/// Whether a channel's filter lets a rotation alert through (severity, tenant, kind).
-pub fn accepts_rotation(filter: &Filter, alert: &RotationAlert) -> bool {
-    let r = &alert.rotation;
-    alert.severity >= filter.min_severity
-        && (filter.tenants.is_empty() || filter.tenants.contains(&r.tenant))
-        && (filter.kinds.is_empty() || filter.kinds.contains(&r.kind))
+impl Routed for Alert {
+    /// `resolved` is routed by the worst severity of the episode, so a channel that saw the alert
+    /// fire also sees it resolve.
+    fn accepted_by(&self, filter: &Filter) -> bool {
+        let c = &self.certificate;
+        self.severity >= filter.min_severity
+            && (filter.tenants.is_empty() || filter.tenants.contains(&c.tenant))
+            && (filter.kinds.is_empty() || filter.kinds.iter().any(|k| k.as_str() == c.kind))
+    }
+
+    fn batch(digest: bool, alerts: Vec<Self>) -> Batch {
+        Batch::of_alerts(digest, alerts)
+    }
 }
 
-/// Whether a channel's filter lets a finding alert through (severity, tenant, and the kind of
-/// the object the finding is about).
-pub fn accepts_finding(filter: &Filter, alert: &FindingAlert) -> bool {
-    alert.severity >= filter.min_severity
-        && (filter.tenants.is_empty() || filter.tenants.contains(&alert.finding.tenant))
-        && (filter.kinds.is_empty() || filter.kinds.iter().any(|k| k.as_str() == alert.object_kind))
+impl Routed for RotationAlert {
+    fn accepted_by(&self, filter: &Filter) -> bool {
+        let r = &self.rotation;
+        self.severity >= filter.min_severity
+            && (filter.tenants.is_empty() || filter.tenants.contains(&r.tenant))
+            && (filter.kinds.is_empty() || filter.kinds.contains(&r.kind))
+    }
+
+    fn batch(digest: bool, alerts: Vec<Self>) -> Batch {
+        Batch::of_rotations(digest, alerts)
+    }
+}
+
+impl Routed for FindingAlert {
+    /// The kind is that of the object the finding is about.
+    fn accepted_by(&self, filter: &Filter) -> bool {
+        self.severity >= filter.min_severity
+            && (filter.tenants.is_empty() || filter.tenants.contains(&self.finding.tenant))
+            && (filter.kinds.is_empty()
+                || filter.kinds.iter().any(|k| k.as_str() == self.object_kind))
+    }
+
+    fn batch(digest: bool, alerts: Vec<Self>) -> Batch {
+        Batch::of_findings(digest, alerts)
+    }
 }
 
 /// One message for one channel: a single alert, or (digest mode) all the alerts of one poll, one
@@ -89,70 +115,30 @@ impl Batch {
     }
 }
 
-/// Route alerts to channels `(name, filter)`: one batch per alert and channel, or with `digest`
-/// one batch per channel. Channels that accept nothing get nothing.
-pub fn route<'a>(
-    alerts: &[Alert],
+/// Route alerts of one sort to channels `(name, filter)`: one batch per alert and channel, or
+/// with `digest` one batch per channel. Channels that accept nothing get nothing.
+pub fn route<'a, T: Routed>(
+    alerts: &[T],
     channels: impl IntoIterator<Item = (&'a str, &'a Filter)>,
     digest: bool,
-) -> Vec<(String, Batch)> {
-    route_with(alerts, channels, digest, accepts, Batch::of_alerts)
-}
-
-/// `route` for rotation alerts.
-pub fn route_rotations<'a>(
-    alerts: &[RotationAlert],
-    channels: impl IntoIterator<Item = (&'a str, &'a Filter)>,
-    digest: bool,
-) -> Vec<(String, Batch)> {
-    route_with(
-        alerts,
-        channels,
-        digest,
-        accepts_rotation,
-        Batch::of_rotations,
-    )
-}
-
-/// `route` for finding alerts.
-pub fn route_findings<'a>(
-    alerts: &[FindingAlert],
-    channels: impl IntoIterator<Item = (&'a str, &'a Filter)>,
-    digest: bool,
-) -> Vec<(String, Batch)> {
-    route_with(
-        alerts,
-        channels,
-        digest,
-        accepts_finding,
-        Batch::of_findings,
-    )
-}
-
-fn route_with<'a, T: Clone>(
-    items: &[T],
-    channels: impl IntoIterator<Item = (&'a str, &'a Filter)>,
-    digest: bool,
-    accepts: impl Fn(&Filter, &T) -> bool,
-    batch: impl Fn(bool, Vec<T>) -> Batch,
 ) -> Vec<(String, Batch)> {
     let mut out = Vec::new();
     for (name, filter) in channels {
-        let accepted: Vec<T> = items
+        let accepted: Vec<T> = alerts
             .iter()
-            .filter(|a| accepts(filter, a))
+            .filter(|a| a.accepted_by(filter))
             .cloned()
             .collect();
         if accepted.is_empty() {
             continue;
         }
         if digest {
-            out.push((name.to_string(), batch(true, accepted)));
+            out.push((name.to_string(), T::batch(true, accepted)));
         } else {
             out.extend(
                 accepted
                     .into_iter()
-                    .map(|a| (name.to_string(), batch(false, vec![a]))),
+                    .map(|a| (name.to_string(), T::batch(false, vec![a]))),
             );
         }
     }

@@ -1,8 +1,8 @@
-//! `decide_findings`, `seed_findings` and `route_findings`: new, escalation, reminder, resolve,
-//! tenants that are not up, info, identity, filters.
+//! `decide_findings`, `seed_findings` and `route` of finding alerts: new, escalation, reminder,
+//! resolve, tenants that are not up, info, identity, filters.
 
 use super::*;
-use crate::alert::policy::route_findings;
+use crate::alert::policy::route;
 use crate::alert::policy::test_support::{DAY, SETTINGS, T0, channel_filters};
 use crate::findings::FindingKind;
 use crate::report::TenantReport;
@@ -388,7 +388,7 @@ fn routing_applies_severity_tenant_and_object_kind_filters() {
     let alerts = decide_findings(&mut e, &r, SETTINGS, T0);
     let filters = channel_filters();
     let chans = filters.each_ref().map(|(n, f)| (*n, f));
-    let single = route_findings(&alerts, chans, false);
+    let single = route(&alerts, chans, false);
     let got: Vec<(&str, &str)> = single
         .iter()
         .map(|(n, b)| (n.as_str(), b.findings[0].finding.object_id.as_str()))
@@ -411,7 +411,7 @@ fn routing_applies_severity_tenant_and_object_kind_filters() {
             .iter()
             .all(|(_, b)| b.alerts.is_empty() && b.rotations.is_empty() && !b.digest)
     );
-    let digest = route_findings(&alerts, chans, true);
+    let digest = route(&alerts, chans, true);
     assert_eq!(digest.len(), 4);
     assert_eq!(digest[0].1.findings.len(), 4);
     assert!(digest.iter().all(|(_, b)| b.digest));
@@ -431,7 +431,7 @@ fn routing_applies_severity_tenant_and_object_kind_filters() {
         at(60),
     );
     let resolved = decide_findings(&mut e, &report(true, vec![]), SETTINGS, at(120));
-    let routed = route_findings(&resolved, [chans[1]], false);
+    let routed = route(&resolved, [chans[1]], false);
     assert_eq!(routed[0].0, "crit");
     assert_eq!(routed.len(), 1);
     assert_eq!(routed[0].1.findings[0].status, Resolved);

@@ -1,8 +1,8 @@
-//! `decide_rotations` and `route_rotations`: new problems, reminders, forgetting, identity and
-//! channel filters.
+//! `decide_rotations` and `route` of rotation alerts: new problems, reminders, forgetting,
+//! identity and channel filters.
 
 use super::*;
-use crate::alert::policy::route_rotations;
+use crate::alert::policy::route;
 use crate::alert::policy::test_support::{DAY, SETTINGS, T0, channel_filters};
 use crate::config::Severity::{Critical, Warning};
 
@@ -150,7 +150,7 @@ fn rotation_routing_applies_severity_tenant_and_kind_filters() {
     );
     let filters = channel_filters();
     let chans = filters.each_ref().map(|(n, f)| (*n, f));
-    let single = route_rotations(&alerts, chans, false);
+    let single = route(&alerts, chans, false);
     let got: Vec<(&str, &str)> = single
         .iter()
         .map(|(n, b)| (n.as_str(), b.rotations[0].rotation.object_id.as_str()))
@@ -168,7 +168,7 @@ fn rotation_routing_applies_severity_tenant_and_kind_filters() {
         ]
     );
     assert!(single.iter().all(|(_, b)| b.alerts.is_empty() && !b.digest));
-    let digest = route_rotations(&alerts, chans, true);
+    let digest = route(&alerts, chans, true);
     assert_eq!(digest.len(), 4);
     assert_eq!(digest[0].1.rotations.len(), 3);
     assert!(digest.iter().all(|(_, b)| b.digest));
