@@ -13,6 +13,7 @@
 //!   carries out (`connection`, `credential`, `signing_key`) and `recover` (interrupted runs).
 //! - `pass`: [`pass()`], one pass over every tenant (the daemon's and `certwatch rotate`'s).
 //! - `outcome`: [`PassReport`] and what it holds; `table`: the report as a terminal table.
+//! - `alert_event`: a step that alerts, as the alert engine's own `RotationEvent`.
 //!
 //! Rules this module keeps: nothing is written to Auth0 in a dry run (reads only, and the exact
 //! bodies that would be sent are logged with secrets masked); every write is preceded by an
@@ -20,7 +21,6 @@
 //! timeout the object is re-read to learn what happened; a change that does not verify is undone.
 //! Steps of one tenant run one at a time, under that tenant's lock.
 
-mod alert_event;
 pub mod audit;
 pub mod context;
 pub mod flow;
@@ -28,6 +28,7 @@ pub mod lock;
 pub mod plan;
 pub mod store;
 
+mod alert_event;
 mod connection;
 mod credential;
 mod outcome;
