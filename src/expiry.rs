@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use time::OffsetDateTime;
 
-/// The status of one certificate at one instant (SPEC §4, first match wins).
+/// The status of one certificate at one instant (docs/status-policy.md, first match wins).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -102,7 +102,7 @@ pub enum Validity {
     },
 }
 
-/// Evaluate the status of a certificate at `now` (SPEC §4).
+/// Evaluate the status of a certificate at `now` (docs/status-policy.md).
 pub fn evaluate(validity: Validity, thresholds: Thresholds, now: OffsetDateTime) -> Status {
     let (not_before, not_after) = match validity {
         Validity::Unknown => return Status::Unknown,

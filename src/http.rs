@@ -1,4 +1,4 @@
-//! The HTTP surface (SPEC §9): `/metrics`, `/healthz`, `/readyz`, `/api/v1/certificates`,
+//! The HTTP surface (docs/http.md): `/metrics`, `/healthz`, `/readyz`, `/api/v1/certificates`,
 //! `/api/v1/findings` and the `/` status page. `router(state)` is a plain function so tests can
 //! drive it without a socket.
 //! Nothing here calls Auth0: every response is rendered from the latest snapshot.
@@ -307,7 +307,7 @@ pub fn render_status_page(report: &Report) -> String {
     h
 }
 
-/// The IdP documents and custom domains behind the SPEC §11 findings.
+/// The IdP documents and custom domains behind the findings (docs/findings.md).
 fn remote_sections(report: &Report, h: &mut String) {
     let date = |t: Option<time::OffsetDateTime>| t.map(rfc3339).unwrap_or_else(|| "—".into());
     let opt = |v: &Option<String>| escape_html(v.as_deref().unwrap_or("—"));

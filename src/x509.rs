@@ -1,10 +1,11 @@
 //! Pure certificate decoding: every encoding Auth0 returns → `CertInfo` (dates, names, thumbprints).
 //!
-//! Accepted inputs (API.md §5.3): PEM with `\n` or `\r\n`, PEM whose line breaks arrive as literal
-//! `\n` escapes, base64 of a PEM text (what Auth0 stores for metadata-derived `signingCert`),
-//! base64 of DER, and chains (the first certificate, the leaf, counts). Thumbprints are computed
-//! over the leaf's DER the way Auth0 shows them: lowercase hex SHA-1 / SHA-256, no colons.
-//! Nothing here panics on hostile input; every failure is an `Error` with a human message.
+//! Accepted inputs (docs/inventory.md, docs/auth0-api.md): PEM with `\n` or `\r\n`, PEM whose
+//! line breaks arrive as literal `\n` escapes, base64 of a PEM text (what Auth0 stores for
+//! metadata-derived `signingCert`), base64 of DER, and chains (the first certificate, the leaf,
+//! counts). Thumbprints are computed over the leaf's DER the way Auth0 shows them: lowercase hex
+//! SHA-1 / SHA-256, no colons. Nothing here panics on hostile input; every failure is an `Error`
+//! with a human message.
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Baseline for benches/poll.rs: the certificate inventory certwatch takes (SPEC §3), written the
+"""Baseline for benches/poll.rs: the certificate inventory certwatch takes (docs/inventory.md), written the
 way a Python developer would with the official SDK, auth0-python 6.8.0 (PyPI, Fern-generated
 Management client) and `cryptography`.
 

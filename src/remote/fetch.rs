@@ -27,7 +27,7 @@ pub trait Fetcher: Send + Sync {
     async fn get(&self, url: &Url) -> Result<Bytes, FetchError>;
 }
 
-/// How [`HttpFetcher`] fetches (SPEC §11 `[metadata]`).
+/// How [`HttpFetcher`] fetches (`[metadata]`, docs/configuration.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchSettings {
     /// Allow plain `http` URLs and redirects to them.

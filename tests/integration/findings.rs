@@ -1,6 +1,6 @@
-//! Findings beyond expiry end to end (SPEC §11): the simulator's IdP metadata server, tenant
-//! JWKS, custom domains and TLS listener, polled by the daemon with `[metadata]` enabled, seen
-//! in the snapshot, the JSON, `/metrics`, the status page — and what a failing IdP does.
+//! Findings beyond expiry end to end (docs/findings.md): the simulator's IdP metadata server,
+//! tenant JWKS, custom domains and TLS listener, polled by the daemon with `[metadata]` enabled,
+//! seen in the snapshot, the JSON, `/metrics`, the status page — and what a failing IdP does.
 
 use crate::helpers::*;
 use certwatch::findings::{Finding, FindingKind, FindingSeverity};
@@ -170,7 +170,7 @@ async fn every_remote_check_reports_through_json_metrics_and_status_page() {
     assert!(of(f, FindingKind::CustomDomainCertificateExpiring, "cd_ok").is_empty());
     assert!(of(f, FindingKind::CustomDomainProbeFailed, "cd_self").is_empty());
 
-    // JSON (SPEC §11 record shape).
+    // JSON (the record shape of docs/json.md).
     let (code, body) = app.get("/api/v1/certificates").await;
     assert_eq!(code, 200);
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -187,7 +187,8 @@ async fn every_remote_check_reports_through_json_metrics_and_status_page() {
     assert_eq!(rec["sha1"], s.withdrawn.sha1_hex.as_str());
 
     // The context behind the findings (what each IdP publishes, each custom domain's state) is
-    // in /api/v1/findings, next to the findings; the SPEC §5 document keeps its keys.
+    // in /api/v1/findings, next to the findings; the certificates document (docs/json.md) keeps
+    // its keys.
     let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
     assert_eq!(
         keys,

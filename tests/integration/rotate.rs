@@ -1,7 +1,7 @@
-//! Rotation against the simulator (SPEC §8): dry run sends no write, apply rotates and the next
-//! poll sees it, a bad PATCH answer is rolled back, a 5xx leaves the connection untouched and is
-//! audited, an interrupted change is resolved at the next start, one rotator per tenant, client
-//! credentials with overlap and the two-credential limit, tenant signing keys, and the
+//! Rotation against the simulator (docs/rotation.md): dry run sends no write, apply rotates and
+//! the next poll sees it, a bad PATCH answer is rolled back, a 5xx leaves the connection untouched
+//! and is audited, an interrupted change is resolved at the next start, one rotator per tenant,
+//! client credentials with overlap and the two-credential limit, tenant signing keys, and the
 //! `certwatch rotate` binary's exit codes.
 
 use crate::helpers::*;
