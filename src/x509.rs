@@ -12,12 +12,15 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use sha1::Digest as _;
 use time::OffsetDateTime;
 
+mod dn;
+
 /// What certwatch needs to know about one certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertInfo {
-    /// Subject distinguished name, RFC 4514 style (`CN=…, O=…`).
+    /// Subject distinguished name as openssl prints it (`CN=…, O=…`, in certificate order; see
+    /// docs/findings.md).
     pub subject: String,
-    /// Issuer distinguished name.
+    /// Issuer distinguished name, likewise.
     pub issuer: String,
     /// Serial number, lowercase hex.
     pub serial: String,
@@ -95,8 +98,8 @@ pub fn decode_der(der: &[u8]) -> Result<CertInfo, Error> {
         x509_parser::parse_x509_certificate(der).map_err(|e| Error::Der(der_error(&e)))?;
     let validity = cert.validity();
     Ok(CertInfo {
-        subject: cert.subject().to_string(),
-        issuer: cert.issuer().to_string(),
+        subject: dn::format(cert.subject()),
+        issuer: dn::format(cert.issuer()),
         serial: hex::encode(cert.raw_serial()),
         not_before: validity.not_before.to_datetime(),
         not_after: validity.not_after.to_datetime(),

@@ -143,7 +143,7 @@ fn idp_document(
         ),
         now,
     };
-    if doc.kind.pinned() {
+    if !check.unusable(out) && doc.kind.pinned() {
         check.drift(&trusted, out);
     }
     check.valid_until(out);
@@ -193,29 +193,38 @@ struct IdpCheck<'a> {
 }
 
 impl IdpCheck<'_> {
+    /// A document with no signing certificate, or none that parses (the parser side says
+    /// which), gives nothing to trust and no drift to judge (docs/findings.md): reported, and
+    /// `true`.
+    fn unusable(&self, out: &mut Vec<Finding>) -> bool {
+        let Some(problem) = self.published.unusable(self.doc.kind) else {
+            return false;
+        };
+        out.push(self.o.finding(
+            FindingKind::MetadataUnavailable,
+            FindingSeverity::Warning,
+            format!("{} at {} {problem}", self.what, self.doc.url),
+            None,
+            None,
+        ));
+        true
+    }
+
     /// Drift between what the IdP publishes and what the connection trusts: certificates not
     /// trusted yet, and trusted ones no longer published (critical when none is left).
     fn drift(&self, trusted: &[&CertRecord], out: &mut Vec<Finding>) {
-        let (o, p, what) = (&self.o, self.published, self.what);
-        if p.certs.is_empty() {
-            out.push(o.finding(
-                FindingKind::MetadataUnavailable,
-                FindingSeverity::Warning,
-                format!(
-                    "{what} at {} publishes no signing certificate",
-                    self.doc.url
-                ),
-                None,
-                None,
-            ));
-            return;
-        }
+        let (o, p) = (&self.o, self.published);
         if trusted.is_empty() {
             return;
         }
         let published = |sha1: &str| p.certs.iter().any(|c| c.sha1 == sha1);
         let trusts = |sha1: &str| trusted.iter().any(|r| r.sha1.as_deref() == Some(sha1));
-        for c in p.certs.iter().filter(|c| !trusts(&c.sha1)) {
+        // A value that does not parse is never proposed as a certificate to trust.
+        for c in p
+            .certs
+            .iter()
+            .filter(|c| c.cert.is_some() && !trusts(&c.sha1))
+        {
             out.push(o.finding(
                 FindingKind::IdpNewCertificate,
                 FindingSeverity::Warning,

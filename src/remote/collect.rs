@@ -189,15 +189,9 @@ async fn fetch_published(
                 Err(_) => body,
             };
             let keys = jwks::parse(&body).map_err(|e| format!("not a JWKS: {e}"))?;
-            let mut certs: Vec<super::PublishedCert> = Vec::new();
-            for cert in keys.keys.into_iter().filter_map(|k| k.cert) {
-                if !certs.iter().any(|c| c.sha1 == cert.sha1) {
-                    certs.push(cert);
-                }
-            }
             Ok(Published {
                 valid_until: None,
-                certs,
+                certs: jwks::signing_certs(keys),
             })
         }
     }

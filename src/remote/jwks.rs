@@ -5,6 +5,11 @@
 //! skipped and counted in [`Parsed::skipped`]; a member of the wrong type reads as absent; an
 //! `x5c[0]` that does not decode is a [`PublishedCert`] with `error`. Only a document that is not
 //! JSON, or has no `keys` array, is an [`Error`].
+//!
+//! Only signing keys are an IdP's signing certificates ([`signing_certs`], docs/findings.md):
+//! a key with `use: "enc"` never counts, nor, without a `use`, one whose `key_ops` name neither
+//! `sign` nor `verify` or whose `alg` is a JWE key-management algorithm (Keycloak publishes an
+//! `RSA-OAEP` encryption key, with its certificate, beside its signing key).
 
 use super::PublishedCert;
 use base64::Engine as _;
@@ -19,6 +24,10 @@ pub struct JwksKey {
     pub kty: Option<String>,
     /// `use` (`sig`, `enc`).
     pub use_: Option<String>,
+    /// `alg` (`RS256`, `RSA-OAEP`, …).
+    pub alg: Option<String>,
+    /// `key_ops` (`verify`, `encrypt`, …); `None` when absent or not an array of strings.
+    pub key_ops: Option<Vec<String>>,
     /// `x5t` as published (base64url; see [`x5t_sha1_hex`]).
     pub x5t: Option<String>,
     /// The certificate `x5c[0]` (standard base64 DER); `None` when the key has no `x5c`.
@@ -78,13 +87,66 @@ fn read_key(key: &serde_json::Map<String, Value>) -> JwksKey {
         }),
         Some(_) => Some(not_a_cert("x5c is not an array")),
     };
+    let key_ops = key
+        .get("key_ops")
+        .and_then(Value::as_array)
+        .and_then(|ops| {
+            ops.iter()
+                .map(|op| op.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+        });
     JwksKey {
         kid: text("kid"),
         kty: text("kty"),
         use_: text("use"),
+        alg: text("alg"),
+        key_ops,
         x5t: text("x5t"),
         cert,
     }
+}
+
+impl JwksKey {
+    /// Whether this is an encryption key, never a signing certificate: `use: "enc"`; or no
+    /// `use`, and `key_ops` without `sign`/`verify`, or a JWE key-management `alg`.
+    pub fn is_encryption(&self) -> bool {
+        match self.use_.as_deref().map(str::trim) {
+            Some(use_) => use_ == "enc",
+            None => {
+                let ops_exclude_signing = self
+                    .key_ops
+                    .as_ref()
+                    .is_some_and(|ops| !ops.iter().any(|op| op == "sign" || op == "verify"));
+                ops_exclude_signing || self.alg.as_deref().is_some_and(is_key_management_alg)
+            }
+        }
+    }
+}
+
+/// A JWE key-management algorithm (RFC 7518 §4.1): the key encrypts content keys.
+fn is_key_management_alg(alg: &str) -> bool {
+    alg == "RSA1_5"
+        || alg == "dir"
+        || alg.starts_with("RSA-OAEP")
+        || alg.starts_with("ECDH-ES")
+        || alg.starts_with("PBES2-")
+        || (alg.starts_with('A') && alg.ends_with("KW"))
+}
+
+/// The signing certificates of a JWKS: `x5c[0]` of every key that is not an encryption key
+/// ([`JwksKey::is_encryption`]), deduplicated by SHA-1 in document order. A key without `x5c`
+/// publishes no certificate.
+pub fn signing_certs(parsed: Parsed) -> Vec<PublishedCert> {
+    let mut certs = Vec::new();
+    for key in parsed.keys {
+        if key.is_encryption() {
+            continue;
+        }
+        if let Some(cert) = key.cert {
+            super::push_unique(&mut certs, cert);
+        }
+    }
+    certs
 }
 
 fn not_a_cert(why: &str) -> PublishedCert {

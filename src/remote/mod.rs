@@ -59,6 +59,14 @@ impl PublishedCert {
     }
 }
 
+/// Append `cert` unless a certificate with the same SHA-1 is already in `certs` (values that are
+/// not even base64 have no SHA-1 and are all kept): how every published list is deduplicated.
+pub fn push_unique(certs: &mut Vec<PublishedCert>, cert: PublishedCert) {
+    if cert.sha1.is_empty() || !certs.iter().any(|c| c.sha1 == cert.sha1) {
+        certs.push(cert);
+    }
+}
+
 /// What kind of document an IdP publishes its certificates in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -95,6 +103,33 @@ pub struct Published {
     pub valid_until: Option<time::OffsetDateTime>,
     /// Signing certificates, deduplicated by SHA-1.
     pub certs: Vec<PublishedCert>,
+}
+
+impl Published {
+    /// Why this document gives a connection no signing certificate to trust, in words that
+    /// follow "the IdP metadata at URL" (docs/findings.md: `metadata_unavailable`): it publishes
+    /// none (SAML/ADFS; an OIDC JWKS may publish bare keys without `x5c`), or every one it
+    /// publishes fails to parse. `None` when at least one certificate parses.
+    pub fn unusable(&self, kind: DocumentKind) -> Option<String> {
+        if self.certs.iter().any(|c| c.cert.is_some()) {
+            return None;
+        }
+        let Some(first) = self.certs.first() else {
+            return kind
+                .pinned()
+                .then(|| "publishes no signing certificate".to_owned());
+        };
+        let which = if first.sha1.is_empty() {
+            "the first".to_owned()
+        } else {
+            format!("SHA-1 {}", first.sha1)
+        };
+        Some(format!(
+            "publishes {} signing certificate(s), none of which can be parsed ({which}: {}); ask the IdP to fix the document",
+            self.certs.len(),
+            first.error.as_deref().unwrap_or("not a certificate"),
+        ))
+    }
 }
 
 /// One connection's IdP document: the last good content and this poll's failure, if any.

@@ -1,19 +1,26 @@
 //! Pure parser of SAML 2.0 IdP metadata and ADFS `FederationMetadata.xml`: bytes → the IdP's
 //! entity id, `validUntil` and published signing certificates. No I/O, no clock.
 //!
-//! Rules:
-//! - Elements are matched by namespace URI and local name, never by prefix (metadata in the wild
-//!   uses `md:`, `ds:`, `saml2md:` or default namespaces).
-//! - Signing certificates are the `ds:X509Certificate` values inside `md:KeyDescriptor` elements
-//!   whose `use` is `signing` or absent, in an `md:IDPSSODescriptor` or (ADFS) an
-//!   `md:RoleDescriptor` whose `xsi:type` is `fed:SecurityTokenServiceType`. Other roles (SP,
-//!   attribute authority, `fed:ApplicationServiceType`), encryption keys and the certificate in
-//!   the document's own `ds:Signature` are ignored. Every `X509Certificate` of a matching
-//!   `KeyDescriptor` counts. Certificates are deduplicated by SHA-1 and kept in document order;
-//!   values that are not even base64 (empty SHA-1) are all kept.
-//! - Aggregates: every `md:EntityDescriptor` with an IdP role contributes (SP entities are
-//!   skipped); `entity_id` is that of the first one. `valid_until` is the earliest `validUntil` on
-//!   those entity descriptors and every enclosing `md:EntitiesDescriptor`.
+//! Rules (docs/findings.md; proven on the real documents of tests/fixtures/idp):
+//! - A UTF-8 byte order mark is skipped. Elements are matched by namespace URI and local name,
+//!   never by prefix (metadata in the wild uses `md:`, `ds:`, `dsig:`, `saml2md:`, `ns0:`/`ns2:`
+//!   or default namespaces).
+//! - The IdP is the first `md:EntityDescriptor` (document order) with an IdP role: an
+//!   `md:IDPSSODescriptor`, or (ADFS) an `md:RoleDescriptor` whose `xsi:type` is
+//!   `fed:SecurityTokenServiceType`. In an aggregate, SP entities and every later IdP entity are
+//!   ignored (an Auth0 connection trusts one IdP; unioning the federation's certificates would
+//!   propose strangers' certificates); [`Metadata::idp_entities`] says how many there were.
+//! - Signing certificates are the `X509Certificate` values (xmldsig namespace, or no namespace
+//!   when a `KeyInfo` forgot to prefix its children) inside that entity's IdP-role
+//!   `md:KeyDescriptor`s whose `use` is `signing` or absent (absent means both uses). Encryption
+//!   keys, other roles (SP, attribute authority, `fed:ApplicationServiceType`) and the
+//!   certificate in the document's own `ds:Signature` never count. Certificates are deduplicated
+//!   by SHA-1 and kept in document order; values that are not even base64 (empty SHA-1) are all
+//!   kept. A value that does not decode as an X.509 certificate (truncated, base64 of a PEM
+//!   text, a placeholder) stays in the list with its `error` and no `cert`: it is published, but
+//!   never a certificate to trust.
+//! - `valid_until` is the earliest `validUntil` of the IdP entity and its enclosing
+//!   `md:EntitiesDescriptor`s.
 //! - The XML parser (`roxmltree`) is non-validating, never fetches anything, refuses DTDs (so no
 //!   entity expansion) and caps the node count. Hostile input gives an `Error`, never a panic.
 //!   The document's signature is not verified: this module reports what the IdP publishes.
@@ -37,12 +44,16 @@ const MAX_NODES: u32 = 2_000_000;
 /// What an IdP's metadata says about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metadata {
-    /// `entityID` of the (first) IdP entity.
+    /// `entityID` of the IdP entity (the first one of an aggregate).
     pub entity_id: Option<String>,
     /// Earliest `validUntil` of the IdP entity and its enclosing `EntitiesDescriptor`s.
     pub valid_until: Option<OffsetDateTime>,
-    /// Signing certificates the IdP publishes, deduplicated by SHA-1, in document order.
+    /// Signing certificates the IdP publishes, deduplicated by SHA-1, in document order (those
+    /// that do not parse carry their `error`).
     pub signing: Vec<PublishedCert>,
+    /// How many entities of the document have an IdP role (more than 1: an aggregate, of which
+    /// only the first IdP is read).
+    pub idp_entities: usize,
 }
 
 /// Why a document is not usable IdP metadata.
@@ -92,38 +103,28 @@ pub fn parse(xml: &[u8]) -> Result<Metadata, Error> {
         .into_iter()
         .filter(|e| e.children().any(|r| is_idp_role(&r)))
         .collect();
-    let Some(first) = idps.first() else {
+    let Some(entity) = idps.first() else {
         return Err(Error::NoIdpRole);
     };
 
+    // The entity itself, then each enclosing EntitiesDescriptor.
     let mut valid_until: Option<OffsetDateTime> = None;
-    let mut seen_descriptors = std::collections::HashSet::new();
-    for entity in &idps {
-        // The entity itself, then each enclosing EntitiesDescriptor (once each).
-        let holders = entity.ancestors().filter(|n| {
-            n.has_tag_name((MD_NS, "EntityDescriptor"))
-                || n.has_tag_name((MD_NS, "EntitiesDescriptor"))
-        });
-        for holder in holders {
-            if !seen_descriptors.insert(holder.id()) {
-                continue;
-            }
-            if let Some(value) = holder.attribute("validUntil") {
-                let at = parse_date_time(value)?;
-                valid_until = Some(valid_until.map_or(at, |v| v.min(at)));
-            }
+    let holders = entity.ancestors().filter(|n| {
+        n.has_tag_name((MD_NS, "EntityDescriptor")) || n.has_tag_name((MD_NS, "EntitiesDescriptor"))
+    });
+    for holder in holders {
+        if let Some(value) = holder.attribute("validUntil") {
+            let at = parse_date_time(value)?;
+            valid_until = Some(valid_until.map_or(at, |v| v.min(at)));
         }
     }
 
     let mut signing: Vec<PublishedCert> = Vec::new();
-    let values = idps
-        .iter()
-        .flat_map(|e| e.children().filter(is_idp_role))
+    let values = entity
+        .children()
+        .filter(is_idp_role)
         .flat_map(|role| role.children().filter(is_signing_key))
-        .flat_map(|key| {
-            key.descendants()
-                .filter(|n| n.has_tag_name((DS_NS, "X509Certificate")))
-        });
+        .flat_map(|key| key.descendants().filter(is_certificate_value));
     for value in values {
         // Every text chunk: a comment or CDATA section may split the value.
         let text: String = value
@@ -131,16 +132,14 @@ pub fn parse(xml: &[u8]) -> Result<Metadata, Error> {
             .filter(|n| n.is_text())
             .filter_map(|n| n.text())
             .collect();
-        let cert = PublishedCert::from_base64_der(&text);
-        if cert.sha1.is_empty() || !signing.iter().any(|c| c.sha1 == cert.sha1) {
-            signing.push(cert);
-        }
+        super::push_unique(&mut signing, PublishedCert::from_base64_der(&text));
     }
 
     Ok(Metadata {
-        entity_id: first.attribute("entityID").map(str::to_owned),
+        entity_id: entity.attribute("entityID").map(str::to_owned),
         valid_until,
         signing,
+        idp_entities: idps.len(),
     })
 }
 
@@ -167,6 +166,15 @@ fn is_idp_role(node: &roxmltree::Node<'_, '_>) -> bool {
 fn is_signing_key(node: &roxmltree::Node<'_, '_>) -> bool {
     node.has_tag_name((MD_NS, "KeyDescriptor"))
         && node.attribute("use").is_none_or(|u| u.trim() == "signing")
+}
+
+/// `ds:X509Certificate`, or an `X509Certificate` in no namespace (a `ds:KeyInfo` whose children
+/// were written without the prefix).
+fn is_certificate_value(node: &roxmltree::Node<'_, '_>) -> bool {
+    let name = node.tag_name();
+    node.is_element()
+        && name.name() == "X509Certificate"
+        && matches!(name.namespace(), None | Some(DS_NS))
 }
 
 /// An `xs:dateTime`: RFC 3339 with or without fractional seconds; a value without a zone is
