@@ -94,8 +94,15 @@ pub fn decode_der(der: &[u8]) -> Result<CertInfo, Error> {
     if der.is_empty() {
         return Err(Error::Empty);
     }
-    let (_, cert) =
-        x509_parser::parse_x509_certificate(der).map_err(|e| Error::Der(der_error(&e)))?;
+    let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| {
+        Error::Der(match announced_length(der) {
+            Some(total) if total > der.len() => format!(
+                "truncated: the certificate announces {total} bytes of DER, {} are there",
+                der.len()
+            ),
+            _ => der_error(&e),
+        })
+    })?;
     let validity = cert.validity();
     Ok(CertInfo {
         subject: dn::format(cert.subject()),
@@ -140,6 +147,26 @@ fn der_error(e: &x509_parser::nom::Err<x509_parser::error::X509Error>) -> String
         x509_parser::nom::Err::Incomplete(_) => "truncated".to_string(),
         x509_parser::nom::Err::Error(e) | x509_parser::nom::Err::Failure(e) => e.to_string(),
     }
+}
+
+/// The total length (header included) the outer DER SEQUENCE of `der` announces.
+fn announced_length(der: &[u8]) -> Option<usize> {
+    let (&tag, rest) = der.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    if tag != 0x30 {
+        return None;
+    }
+    if first < 0x80 {
+        return Some(2 + usize::from(first));
+    }
+    let n = usize::from(first & 0x7f);
+    if n == 0 || n > 4 || rest.len() < n {
+        return None;
+    }
+    let len = rest[..n]
+        .iter()
+        .fold(0usize, |acc, &b| acc << 8 | usize::from(b));
+    Some(2 + n + len)
 }
 
 /// Turn literal `\r\n` / `\n` escapes (a JSON value that was escaped twice) into line breaks.

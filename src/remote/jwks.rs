@@ -282,6 +282,56 @@ mod tests {
     }
 
     #[test]
+    fn encryption_keys_are_never_signing_certificates() {
+        let cert = |cn: &str| {
+            generate_cert(
+                cn,
+                datetime!(2024-01-01 00:00 UTC),
+                datetime!(2034-01-01 00:00 UTC),
+            )
+        };
+        let (sig, enc, ops, alg, bare) = (
+            cert("sig"),
+            cert("enc"),
+            cert("ops"),
+            cert("alg"),
+            cert("bare"),
+        );
+        let doc = serde_json::json!({"keys": [
+            {"kid": "sig", "use": "sig", "alg": "RS256", "x5c": [sig.base64_der()]},
+            {"kid": "enc", "use": "enc", "alg": "RSA-OAEP", "x5c": [enc.base64_der()]},
+            {"kid": "ops", "key_ops": ["encrypt", "wrapKey"], "x5c": [ops.base64_der()]},
+            {"kid": "alg", "alg": "ECDH-ES+A256KW", "x5c": [alg.base64_der()]},
+            {"kid": "bare", "key_ops": ["verify"], "alg": "RS256", "x5c": [bare.base64_der()]},
+            {"kid": "dup", "x5c": [sig.base64_der()]},
+            {"kid": "no-x5c", "use": "sig"},
+        ]});
+        let parsed = parse(doc.to_string().as_bytes()).unwrap();
+        let enc_kids: Vec<_> = parsed
+            .keys
+            .iter()
+            .filter(|k| k.is_encryption())
+            .filter_map(|k| k.kid.as_deref())
+            .collect();
+        assert_eq!(enc_kids, ["enc", "ops", "alg"]);
+        let sha1s: Vec<_> = signing_certs(parsed).into_iter().map(|c| c.sha1).collect();
+        assert_eq!(sha1s, [sig.sha1_hex.clone(), bare.sha1_hex.clone()]);
+        for (alg, enc) in [
+            ("RSA1_5", true),
+            ("RSA-OAEP-256", true),
+            ("A128KW", true),
+            ("A256GCMKW", true),
+            ("dir", true),
+            ("PBES2-HS256+A128KW", true),
+            ("RS256", false),
+            ("ES256", false),
+            ("A256GCM", false),
+        ] {
+            assert_eq!(is_key_management_alg(alg), enc, "{alg}");
+        }
+    }
+
+    #[test]
     fn not_a_jwks_is_an_error() {
         assert!(matches!(parse(b"<html/>"), Err(Error::NotJson(_))));
         assert!(matches!(parse(b""), Err(Error::NotJson(_))));

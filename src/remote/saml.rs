@@ -174,7 +174,7 @@ fn is_certificate_value(node: &roxmltree::Node<'_, '_>) -> bool {
     let name = node.tag_name();
     node.is_element()
         && name.name() == "X509Certificate"
-        && matches!(name.namespace(), None | Some(DS_NS))
+        && matches!(name.namespace(), None | Some("" | DS_NS))
 }
 
 /// An `xs:dateTime`: RFC 3339 with or without fractional seconds; a value without a zone is
@@ -404,6 +404,34 @@ mod tests {
     }
 
     #[test]
+    fn an_aggregate_of_several_idps_reads_the_first_one_only() {
+        let (first, second) = (cert("first", 2027), cert("second", 2028));
+        let entity = |id: &str, c: &GeneratedCert| {
+            format!(
+                r#"<md:EntityDescriptor entityID="{id}"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:KeyDescriptor><X509Certificate xmlns="">{}</X509Certificate></md:KeyDescriptor></md:IDPSSODescriptor></md:EntityDescriptor>"#,
+                c.base64_der()
+            )
+        };
+        let doc = format!(
+            r#"<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">{}{}</md:EntitiesDescriptor>"#,
+            entity("urn:first", &first),
+            // The second IdP's (invalid) validUntil is not even read.
+            entity("urn:second", &second).replace(
+                r#"entityID="urn:second""#,
+                r#"entityID="urn:second" validUntil="garbage""#
+            )
+        );
+        let m = parse(doc.as_bytes()).unwrap();
+        assert_eq!(m.entity_id.as_deref(), Some("urn:first"));
+        assert_eq!(m.idp_entities, 2);
+        // An X509Certificate in no namespace (a KeyInfo without its prefix) still counts.
+        assert_eq!(sha1s(&m), [first.sha1_hex.as_str()]);
+        // One in a foreign namespace does not.
+        let foreign = doc.replace(r#"xmlns="""#, r#"xmlns="urn:other""#);
+        assert_eq!(parse(foreign.as_bytes()).unwrap().signing, []);
+    }
+
+    #[test]
     fn valid_until_forms() {
         let c = cert("v", 2027);
         for (value, expected) in [
@@ -445,6 +473,38 @@ mod tests {
         assert!(m.signing[2].error.is_some());
         assert_eq!(m.signing[3].sha1, good.sha1_hex);
         assert!(m.signing[3].cert.is_some());
+    }
+
+    #[test]
+    fn a_truncated_certificate_is_published_but_never_usable() {
+        use crate::remote::{DocumentKind, Published};
+        use base64::Engine as _;
+        let good = cert("good", 2028);
+        let truncated = &good.der[..good.der.len() - 6];
+        let b64 = base64::engine::general_purpose::STANDARD.encode(truncated);
+        let doc = okta(&[&good]).replace(&good.base64_der(), &b64);
+        let m = parse(doc.as_bytes()).unwrap();
+        assert_eq!(m.signing.len(), 1);
+        assert!(m.signing[0].cert.is_none());
+        let error = m.signing[0].error.clone().unwrap();
+        assert!(error.contains("truncated"), "{error}");
+        let mut published = Published {
+            valid_until: None,
+            certs: m.signing,
+        };
+        for kind in [DocumentKind::SamlMetadata, DocumentKind::OidcJwks] {
+            let problem = published.unusable(kind).unwrap();
+            assert!(problem.contains("none of which can be parsed"), "{problem}");
+            assert!(problem.contains("truncated"), "{problem}");
+        }
+        published.certs.push(PublishedCert::from_der(&good.der));
+        assert_eq!(published.unusable(DocumentKind::SamlMetadata), None);
+        published.certs.clear();
+        assert_eq!(
+            published.unusable(DocumentKind::AdfsMetadata).as_deref(),
+            Some("publishes no signing certificate")
+        );
+        assert_eq!(published.unusable(DocumentKind::OidcJwks), None);
     }
 
     #[test]

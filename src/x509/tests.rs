@@ -158,6 +158,7 @@ fn truncated_der_is_an_error() {
     for cut in [1, 10, der.len() / 2, der.len() - 1] {
         let err = decode_der(&der[..cut]).unwrap_err();
         assert!(matches!(err, Error::Der(_)), "cut {cut}: {err:?}");
+        assert!(err.to_string().contains("truncated"), "cut {cut}: {err}");
         let err = decode(&STANDARD.encode(&der[..cut])).unwrap_err();
         assert!(matches!(err, Error::Der(_)), "cut {cut}: {err:?}");
     }

@@ -11,6 +11,7 @@
 //! - the daemon as a process, with `daemon` and `loopback` as its harness: `tls` (HTTPS, Auth0's
 //!   certificate verified), `secrets` (never in any output), `crash_safety` (`kill -9`),
 //!   `auth0_outage` (Auth0 unreachable for hours).
+//! - `idp_corpus`: real IdP documents and the system CA store against what openssl reads in them.
 //! - `prometheus_e2e`: a real Prometheus scraping `certwatch demo` with the shipped rules and
 //!   dashboard (needs the `prometheus` server: ignored unless asked for).
 
@@ -26,6 +27,7 @@ mod findings;
 mod generators;
 mod helpers;
 mod http;
+mod idp_corpus;
 mod loopback;
 mod poll;
 mod prometheus_e2e;
