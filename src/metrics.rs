@@ -1,7 +1,8 @@
 //! Prometheus metrics (docs/metrics.md): one owned `Registry`, counters that live for the process,
 //! and a collector whose per-certificate and per-tenant series are rebuilt from each poll's
 //! snapshot, so a certificate that disappears from Auth0 disappears from `/metrics` (no stale
-//! series). The Auth0 client feeds its request counters through `ApiObserver`, defined here.
+//! series). The Auth0 client's request counters arrive through plain methods that `app` adapts
+//! to the client's `auth0::Observer`, so this module never imports the client.
 
 use crate::inventory::{PollError, Snapshot};
 use crate::policy::Policy;

@@ -1,3 +1,5 @@
+//! Tests of the rate-limit decisions: pacing, the governor, 429 handling.
+
 use super::*;
 
 fn state(remaining: Option<u64>, reset: Option<i64>) -> RateState {

@@ -1,3 +1,5 @@
+//! Tests of the judgements on remote documents: drift, withdrawal, validUntil, unusable documents.
+
 use super::*;
 use crate::remote::{CustomDomain, Probe, TenantJwk};
 use crate::x509::CertInfo;
