@@ -356,7 +356,10 @@ def check_k8s_config(tmp):
     with open(config, "w") as f:
         f.write(text)
     say(f"{binary} check-config --config <configmap certwatch.toml>")
-    env = dict(os.environ, AUTH0_PROD_CLIENT_SECRET="check-deploy-placeholder")
+    # certwatch reads every CERTWATCH_* variable as configuration: this script's own settings
+    # (CERTWATCH_BIN, CERTWATCH_TOOLS_DIR) must not reach it.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CERTWATCH_")}
+    env["AUTH0_PROD_CLIENT_SECRET"] = "check-deploy-placeholder"
     run(os.path.join(ROOT, binary), "check-config", "--config", config, quiet=True, env=env)
 
 
