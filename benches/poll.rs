@@ -387,6 +387,8 @@ fn minimum_calls(t: &SimTenant) -> u64 {
                 signed_request_object: c.signed_request_object.clone(),
                 encryption_key: None,
                 signing_keys: None,
+                token_vault_privileged_access: c.extra.get("token_vault_privileged_access").cloned(),
+                addons: None,
             };
             !sources::credential_refs(&dto).is_empty()
         })
@@ -411,6 +413,8 @@ fn minimum_calls(t: &SimTenant) -> u64 {
         + min_requests(connections.len() as u64, MAX_PAGE_SIZE)
         + with_keys
         + min_requests(t.custom_domains.len() as u64, MAX_PAGE_SIZE)
+        // GET /api/v2/keys/custom-signing (the public JWKS and SAML certificate are not counted).
+        + 1
 }
 
 /// The lower bound on wall time set by the bucket: `(calls / rate, (calls - burst) / rate)`.

@@ -179,6 +179,12 @@ pub trait Auth0Api: Send + Sync {
     /// The tenant's public `GET /.well-known/jwks.json`, verbatim (no token; Auth0 rate-limits
     /// it apart from the Management API, so it does not draw on the Management API budget).
     async fn tenant_jwks(&self) -> Result<bytes::Bytes, Error>;
+    /// `GET /api/v2/keys/custom-signing` (`read:custom_signing_keys`); Auth0's 404 ("No custom
+    /// signing keys found for this tenant") is an empty list.
+    async fn custom_signing_keys(&self) -> Result<Vec<wire::CustomSigningKey>, Error>;
+    /// The tenant's public SAML SP certificate, `GET /pem?cert=connection` (no token, outside
+    /// the Management API budget like the JWKS); `None` on 404 (the tenant publishes none).
+    async fn tenant_saml_cert(&self) -> Result<Option<bytes::Bytes>, Error>;
 
     // --- writes and full reads, used only by rotation (never retried on 5xx/timeouts) ---
 

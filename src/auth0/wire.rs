@@ -60,10 +60,16 @@ pub struct Client {
     /// Signing keys (normally the tenant's).
     #[serde(default)]
     pub signing_keys: Option<Vec<KeyCert>>,
+    /// `{"credentials": [{"id"}], "ip_allowlist", "grants"}` (Token Vault privileged access).
+    #[serde(default)]
+    pub token_vault_privileged_access: Option<Value>,
+    /// Add-on settings; `addons.samlp.signingCert` is the SAML2 Web App's SP certificate.
+    #[serde(default)]
+    pub addons: Option<Value>,
 }
 
 /// Fields requested from `/clients`.
-pub const CLIENT_FIELDS: &str = "client_id,name,global,client_authentication_methods,signed_request_object,encryption_key,signing_keys";
+pub const CLIENT_FIELDS: &str = "client_id,name,global,client_authentication_methods,signed_request_object,encryption_key,signing_keys,token_vault_privileged_access,addons";
 
 /// An item of `GET /api/v2/clients/{id}/credentials`.
 #[derive(Debug, Clone, Deserialize)]
@@ -134,6 +140,23 @@ pub struct ConnectionKey {
     /// Previous key.
     #[serde(default)]
     pub previous: Option<bool>,
+    /// `signing` | `encryption`.
+    #[serde(default)]
+    pub key_use: Option<String>,
+}
+
+/// A JWK of `GET /api/v2/keys/custom-signing` (`{"keys": [JWK…]}`; docs/auth0-api.md).
+#[derive(Debug, Clone, Deserialize)]
+pub struct CustomSigningKey {
+    /// Key id.
+    #[serde(default)]
+    pub kid: Option<String>,
+    /// `RSA` | `EC`.
+    #[serde(default)]
+    pub kty: Option<String>,
+    /// Certificate chain, base64 DER; a key without it has no expiry to watch.
+    #[serde(default)]
+    pub x5c: Option<Vec<String>>,
 }
 
 /// An item of `GET /api/v2/custom-domains` (docs/auth0-api.md, custom domains).

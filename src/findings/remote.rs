@@ -327,7 +327,7 @@ fn withdrawn(o: &Object<'_>, r: &CertRecord, any_current: bool) -> Finding {
 }
 
 /// The tenant's public JWKS against `/keys/signing`: the current and next keys must be
-/// published, and nothing else but the previous key.
+/// published, and nothing else but the previous key and the custom signing keys.
 pub(super) fn jwks(t: &TenantSnapshot, out: &mut Vec<Finding>) {
     let Some(jwks) = &t.facts.jwks else { return };
     if t.errors.iter().any(|e| e.source == Source::SigningKeys) {
@@ -378,7 +378,19 @@ pub(super) fn jwks(t: &TenantSnapshot, out: &mut Vec<Finding>) {
             message,
         ));
     }
+    // Custom signing keys are published beside the tenant's own (docs/inventory.md).
+    let custom: Vec<&CertRecord> = t
+        .records
+        .iter()
+        .filter(|r| r.kind == Kind::CustomSigningKey)
+        .collect();
     for k in jwks {
+        if custom
+            .iter()
+            .any(|r| same(r, k.kid.as_deref(), k.sha1.as_deref()))
+        {
+            continue;
+        }
         let matched = keys
             .iter()
             .find(|r| same(r, k.kid.as_deref(), k.sha1.as_deref()));

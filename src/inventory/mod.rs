@@ -41,11 +41,17 @@ pub enum Kind {
     ClientEncryptionKey,
     /// `client.signing_keys[].cert` that is not a tenant signing key.
     ClientSigningKey,
+    /// `client.addons.samlp.signingCert`: the SAML2 Web App's SP request-signing certificate.
+    ClientSamlSpCert,
+    /// The tenant's own SAML SP certificate (`/pem?cert=connection`).
+    TenantSamlCert,
+    /// A custom signing key with a certificate (`/keys/custom-signing`, `x5c[0]`).
+    CustomSigningKey,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 12] = [
         Kind::TenantSigningKey,
         Kind::ConnectionSigningCert,
         Kind::ConnectionThumbprint,
@@ -55,6 +61,9 @@ impl Kind {
         Kind::ClientCredential,
         Kind::ClientEncryptionKey,
         Kind::ClientSigningKey,
+        Kind::ClientSamlSpCert,
+        Kind::TenantSamlCert,
+        Kind::CustomSigningKey,
     ];
 
     /// The label / JSON value.
@@ -69,6 +78,9 @@ impl Kind {
             Kind::ClientCredential => "client_credential",
             Kind::ClientEncryptionKey => "client_encryption_key",
             Kind::ClientSigningKey => "client_signing_key",
+            Kind::ClientSamlSpCert => "client_saml_sp_cert",
+            Kind::TenantSamlCert => "tenant_saml_cert",
+            Kind::CustomSigningKey => "custom_signing_key",
         }
     }
 
@@ -165,11 +177,15 @@ pub enum Source {
     CustomDomains,
     /// `GET https://{domain}/.well-known/jwks.json` (public).
     Jwks,
+    /// `GET /api/v2/keys/custom-signing` (scope `read:custom_signing_keys`).
+    CustomSigningKeys,
+    /// `GET https://{domain}/pem?cert=connection` (public).
+    TenantSaml,
 }
 
 impl Source {
     /// Every source, in declaration order (a test checks it against the enum itself).
-    pub const ALL: [Source; 8] = [
+    pub const ALL: [Source; 10] = [
         Source::Token,
         Source::SigningKeys,
         Source::Clients,
@@ -178,6 +194,8 @@ impl Source {
         Source::ConnectionKeys,
         Source::CustomDomains,
         Source::Jwks,
+        Source::CustomSigningKeys,
+        Source::TenantSaml,
     ];
 
     /// The sources a poll reads, in order: every source but the token grant, which a poll
@@ -209,7 +227,9 @@ impl Source {
             | Source::Connections
             | Source::ConnectionKeys
             | Source::CustomDomains
-            | Source::Jwks => true,
+            | Source::Jwks
+            | Source::CustomSigningKeys
+            | Source::TenantSaml => true,
         }
     }
 
@@ -232,6 +252,8 @@ impl Source {
             Source::ConnectionKeys => "connection_keys",
             Source::CustomDomains => "custom_domains",
             Source::Jwks => "jwks",
+            Source::CustomSigningKeys => "custom_signing_keys",
+            Source::TenantSaml => "tenant_saml",
         }
     }
 

@@ -17,6 +17,8 @@ use futures::stream::FuturesUnordered;
 use std::collections::{BTreeSet, HashSet, VecDeque};
 use tracing::{debug, warn};
 
+mod surfaces;
+
 /// What to poll and how hard.
 #[derive(Debug, Clone)]
 pub struct PollSettings {
@@ -172,7 +174,19 @@ pub async fn poll_tenant(
     let mut connections = p.strand();
     let mut domains = p.strand();
     let mut jwks = p.strand();
+    let mut custom_signing = p.strand();
+    let mut tenant_saml = p.strand();
     futures::join!(
+        async {
+            if custom_signing.enabled(Source::CustomSigningKeys) {
+                surfaces::custom_signing_keys(&mut custom_signing, domain).await;
+            }
+        },
+        async {
+            if tenant_saml.enabled(Source::TenantSaml) {
+                surfaces::tenant_saml(&mut tenant_saml, domain).await;
+            }
+        },
         async {
             if domains.enabled(Source::CustomDomains) {
                 poll_custom_domains(&mut domains).await;
@@ -200,6 +214,8 @@ pub async fn poll_tenant(
     p.merge(connections);
     p.merge(domains);
     p.merge(jwks);
+    p.merge(custom_signing);
+    p.merge(tenant_saml);
     debug!(
         tenant,
         records = p.out.records.len(),
@@ -537,6 +553,12 @@ mod tests {
             unreachable!("polled after a refused token")
         }
         async fn tenant_jwks(&self) -> Result<bytes::Bytes, Error> {
+            unreachable!("polled after a refused token")
+        }
+        async fn custom_signing_keys(&self) -> Result<Vec<wire::CustomSigningKey>, Error> {
+            unreachable!("polled after a refused token")
+        }
+        async fn tenant_saml_cert(&self) -> Result<Option<bytes::Bytes>, Error> {
             unreachable!("polled after a refused token")
         }
         async fn get_connection(&self, _: &str) -> Result<Value, Error> {

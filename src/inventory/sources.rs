@@ -145,11 +145,54 @@ pub fn client(
             out.push(r);
         }
     }
+    if let Some(cert) = saml_addon_cert(c) {
+        let owner = Owner {
+            tenant,
+            kind: Kind::ClientSamlSpCert,
+            role: Role::Active,
+            object_id: &c.client_id,
+            object_name: name,
+            source: Source::Clients,
+        };
+        out.push(owner.certificate(cert, None));
+    }
     (out, credential_refs(c))
 }
 
-/// Credential ids referenced by `client_authentication_methods` (any method) and
-/// `signed_request_object`.
+/// `addons.samlp.signingCert` when it holds a certificate: Auth0 also accepts a bare public key
+/// there, which has no expiry and so is not a record (docs/inventory.md).
+fn saml_addon_cert(c: &wire::Client) -> Option<&str> {
+    let cert = c
+        .addons
+        .as_ref()?
+        .get("samlp")?
+        .get("signingCert")?
+        .as_str()
+        .filter(|s| !s.trim().is_empty())?;
+    (!is_bare_public_key(cert)).then_some(cert)
+}
+
+/// Whether a PEM text (raw, or base64 of the PEM) holds a public key and no certificate.
+fn is_bare_public_key(value: &str) -> bool {
+    use base64::Engine as _;
+    let decoded;
+    let text = if value.contains("-----BEGIN") {
+        value
+    } else {
+        let compact: String = value.split_whitespace().collect();
+        match base64::engine::general_purpose::STANDARD.decode(compact) {
+            Ok(bytes) => {
+                decoded = String::from_utf8_lossy(&bytes).into_owned();
+                &decoded
+            }
+            Err(_) => return false,
+        }
+    };
+    text.contains("PUBLIC KEY-----") && !text.contains("CERTIFICATE-----")
+}
+
+/// Credential ids referenced by `client_authentication_methods` (any method),
+/// `signed_request_object` and `token_vault_privileged_access`.
 pub fn credential_refs(c: &wire::Client) -> HashSet<String> {
     fn ids(v: Option<&Value>, out: &mut HashSet<String>) {
         let Some(creds) = v
@@ -172,6 +215,7 @@ pub fn credential_refs(c: &wire::Client) -> HashSet<String> {
         }
     }
     ids(c.signed_request_object.as_ref(), &mut out);
+    ids(c.token_vault_privileged_access.as_ref(), &mut out);
     out
 }
 
@@ -356,6 +400,51 @@ pub fn connection_keys(
             .certificate(k.cert.as_deref().unwrap_or(""), Some(&k.kid))
         })
         .collect()
+}
+
+/// Custom signing keys: one record per JWK with `x5c` (its first certificate); a key without
+/// a certificate has no expiry and is not a record. The object is the key itself, like a tenant
+/// signing key (`object_id` = `cert_id` = kid, `object_name` = the tenant's domain).
+pub fn custom_signing_keys(
+    tenant: &str,
+    domain: &str,
+    keys: &[wire::CustomSigningKey],
+) -> Vec<CertRecord> {
+    keys.iter()
+        .filter_map(|k| {
+            let der = k.x5c.as_ref()?.first()?;
+            let fallback;
+            let kid = match k.kid.as_deref() {
+                Some(kid) => kid,
+                None => {
+                    fallback = x509::sha1_hex(der.as_bytes());
+                    &fallback
+                }
+            };
+            let owner = Owner {
+                tenant,
+                kind: Kind::CustomSigningKey,
+                role: Role::Active,
+                object_id: kid,
+                object_name: domain,
+                source: Source::CustomSigningKeys,
+            };
+            Some(owner.certificate(der, Some(kid)))
+        })
+        .collect()
+}
+
+/// The tenant's SAML SP certificate (`/pem?cert=connection`), owned by the tenant's domain.
+pub fn tenant_saml_cert(tenant: &str, domain: &str, pem: &[u8]) -> CertRecord {
+    Owner {
+        tenant,
+        kind: Kind::TenantSamlCert,
+        role: Role::Active,
+        object_id: domain,
+        object_name: domain,
+        source: Source::TenantSaml,
+    }
+    .certificate(&String::from_utf8_lossy(pem), None)
 }
 
 #[cfg(test)]

@@ -48,5 +48,5 @@ pub use server::{DEFAULT_TOKEN_LIFETIME, RateLimit, RecordedRequest, Sim};
 pub use tenant::{
     SIM_BASE_URL, SimClient, SimClientSigningKey, SimConnection, SimConnectionKey, SimCredential,
     SimCustomDomain, SimDomainCertificate, SimEncryptionKey, SimIdp, SimJwks, SimM2mApp,
-    SimServedChain, SimSigningKey, SimTenant,
+    SimCustomSigningKey, SimServedChain, SimSigningKey, SimTenant,
 };

@@ -18,7 +18,7 @@ use super::certs::decode_cert_text;
 use super::faults::IdpFault;
 use super::render::iso_seconds;
 use super::routes::{IdpDocument, idp_path};
-use super::tenant::{SimConnection, SimIdp, SimSigningKey, SimTenant};
+use super::tenant::{SimConnection, SimCustomSigningKey, SimIdp, SimSigningKey, SimTenant};
 use crate::escape::html as xml_escape;
 
 /// `Cache-Control` of the real tenant JWKS (recorded on `common.auth0.com`).
@@ -75,7 +75,9 @@ struct Jwk {
     #[serde(skip_serializing_if = "Option::is_none")]
     y: Option<String>,
     kid: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     x5t: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     x5c: Vec<String>,
 }
 
@@ -144,9 +146,51 @@ fn signing_key_jwk(key: &SimSigningKey) -> Option<Jwk> {
     jwk(key.kid.clone(), &der, x5t)
 }
 
-/// `GET /.well-known/jwks.json`: the current, next and previous signing keys that are not
-/// revoked, in list order, minus [`SimTenant::jwks`]'s omissions, plus its extra keys.
+/// A custom signing key's JWK (without `x5c`/`x5t` when it has no certificate).
+fn custom_signing_jwk(key: &SimCustomSigningKey) -> Option<Jwk> {
+    let mut jwk = jwk(key.kid.clone(), &key.der, x5t(&key.der))?;
+    if !key.with_x5c {
+        jwk.x5c.clear();
+        jwk.x5t.clear();
+    }
+    Some(jwk)
+}
+
+/// `GET /api/v2/keys/custom-signing`'s body `{"keys":[JWK…]}`; `None` when the tenant has none
+/// (Auth0 answers 404 then).
+pub fn custom_signing_keys(tenant: &SimTenant) -> Option<serde_json::Value> {
+    if tenant.custom_signing_keys.is_empty() {
+        return None;
+    }
+    let keys: Vec<Jwk> = tenant
+        .custom_signing_keys
+        .iter()
+        .filter_map(custom_signing_jwk)
+        .collect();
+    Some(serde_json::to_value(Jwks { keys }).expect("JWKS serializes"))
+}
+
+/// `GET /pem`: the current signing certificate, or with `cert=connection` in `query` the
+/// tenant's SAML SP certificate; 404 when the tenant has none.
+pub fn tenant_pem(tenant: &SimTenant, query: &str) -> Document {
+    let pem = if query.split('&').any(|p| p == "cert=connection") {
+        tenant.saml_sp_cert.clone()
+    } else {
+        tenant.current_signing_key().map(|k| k.cert.clone())
+    };
+    pem.map_or_else(Document::not_found, |pem| {
+        Document::ok("application/x-pem-file", pem.into_bytes())
+    })
+}
+
+/// `GET /.well-known/jwks.json`: the custom signing keys (prepended, as Auth0 does), then the
+/// current, next and previous signing keys that are not revoked, in list order, minus
+/// [`SimTenant::jwks`]'s omissions, plus its extra keys.
 pub fn tenant_jwks(tenant: &SimTenant) -> Document {
+    let custom = tenant
+        .custom_signing_keys
+        .iter()
+        .filter_map(custom_signing_jwk);
     let published = tenant
         .signing_keys
         .iter()
@@ -159,7 +203,7 @@ pub fn tenant_jwks(tenant: &SimTenant) -> Document {
         .iter()
         .filter_map(|(kid, der)| jwk(kid.clone(), der, x5t(der)));
     let body = Jwks {
-        keys: published.chain(extra).collect(),
+        keys: custom.chain(published).chain(extra).collect(),
     };
     Document {
         cache_control: Some(JWKS_CACHE_CONTROL),

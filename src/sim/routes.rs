@@ -8,6 +8,9 @@
 pub const TOKEN: &str = "/oauth/token";
 /// The route template of the tenant's public JWKS.
 pub const TENANT_JWKS: &str = "/.well-known/jwks.json";
+/// The route template of the tenant's public certificate downloads (`/pem`, `?cert=connection`
+/// for the SAML SP certificate).
+pub const TENANT_PEM: &str = "/pem";
 
 /// A document a simulated upstream IdP serves under `/idp/{connection id}/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +96,10 @@ pub enum Endpoint {
     ListConnectionKeys(String),
     /// `GET /api/v2/custom-domains`
     ListCustomDomains,
+    /// `GET /api/v2/keys/custom-signing`
+    ListCustomSigningKeys,
+    /// `GET /pem` (public; `?cert=connection` is the SAML SP certificate)
+    TenantPem,
     /// `GET /.well-known/jwks.json` (public)
     TenantJwks,
     /// `GET /idp/{id}/…` (public): a document of a connection's simulated upstream IdP.
@@ -103,7 +110,10 @@ impl Endpoint {
     /// Whether the endpoint is public: no bearer token, and not under the Management API's
     /// rate limit.
     pub fn is_public(&self) -> bool {
-        matches!(self, Endpoint::TenantJwks | Endpoint::Idp(..))
+        matches!(
+            self,
+            Endpoint::TenantJwks | Endpoint::TenantPem | Endpoint::Idp(..)
+        )
     }
 }
 
@@ -123,6 +133,11 @@ pub fn match_route(method: &str, path: &str) -> Option<Matched> {
     let owned = |s: &str| s.to_owned();
     let (template, endpoint): (&'static str, Option<Endpoint>) = match (method, segs.as_slice()) {
         (m, ["oauth", "token"]) => (TOKEN, (m == "POST").then_some(E::Token)),
+        (m, ["api", "v2", "keys", "custom-signing"]) => (
+            "/api/v2/keys/custom-signing",
+            (m == "GET").then_some(E::ListCustomSigningKeys),
+        ),
+        (m, ["pem"]) => (TENANT_PEM, (m == "GET").then_some(E::TenantPem)),
         (m, ["api", "v2", "keys", "signing"]) => (
             "/api/v2/keys/signing",
             (m == "GET").then_some(E::ListSigningKeys),

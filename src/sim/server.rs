@@ -353,7 +353,7 @@ impl Shared {
             None => Err(ApiError::method_not_allowed()),
             Some(Endpoint::Token) => self.issue_token(headers, body),
             Some(endpoint) if endpoint.is_public() => {
-                let response = document_response(self.public_document(endpoint));
+                let response = document_response(self.public_document(endpoint, raw_query));
                 return match fault {
                     Some(FaultKind::Truncated) => truncated(response).await,
                     _ => response,
@@ -540,10 +540,11 @@ impl Shared {
     }
 
     /// The tenant JWKS or a simulated IdP's document.
-    fn public_document(&self, endpoint: &Endpoint) -> Document {
+    fn public_document(&self, endpoint: &Endpoint, raw_query: &str) -> Document {
         let tenant = lock(&self.tenant);
         match endpoint {
             Endpoint::TenantJwks => public::tenant_jwks(&tenant),
+            Endpoint::TenantPem => public::tenant_pem(&tenant, raw_query),
             Endpoint::Idp(id, doc) => tenant
                 .get_connection(id)
                 .map_or_else(Document::not_found, |conn| {

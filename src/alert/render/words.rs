@@ -35,6 +35,11 @@ pub(super) fn describe_object(kind: Option<Kind>, label: &str, object_name: &str
         Some(Kind::ClientCredential) => format!("application '{name}' credential"),
         Some(Kind::ClientEncryptionKey) => format!("application '{name}' encryption certificate"),
         Some(Kind::ClientSigningKey) => format!("application '{name}' signing certificate"),
+        Some(Kind::ClientSamlSpCert) => {
+            format!("SAML2 Web App '{name}' request-signing certificate")
+        }
+        Some(Kind::TenantSamlCert) => "tenant SAML SP certificate".into(),
+        Some(Kind::CustomSigningKey) => format!("custom signing key '{name}'"),
         None => format!("{} '{name}'", text_safe(label, 40)),
     }
 }
@@ -196,6 +201,15 @@ pub(super) fn advice(a: &Alert) -> &'static str {
         }
         Some(Kind::ClientSigningKey) => {
             "Get a new signing certificate from the application owner and update the application's signing keys."
+        }
+        Some(Kind::ClientSamlSpCert) => {
+            "Get the service provider's new request-signing certificate and update the application's SAML2 Web App add-on (addons.samlp.signingCert)."
+        }
+        Some(Kind::TenantSamlCert) => {
+            "Tell the identity providers of connections without their own signing key or decryption key to trust the tenant's next SAML certificate (https://{domain}/pem?cert=connection) before this one expires, or give those connections their own keys."
+        }
+        Some(Kind::CustomSigningKey) => {
+            "Upload a new custom signing key (PUT /api/v2/keys/custom-signing) with a certificate that outlives this one, keeping the old key published until relying parties have the new one."
         }
         None => "Renew the certificate before it expires.",
     }

@@ -80,19 +80,34 @@ impl Auth0Api for Client {
     }
 
     async fn tenant_jwks(&self) -> Result<Bytes, Error> {
-        // Public endpoint: no token is fetched and no Authorization header is sent, and it runs
-        // outside the Management API budget (see `Budget::Public`). Reads are retried on
-        // 5xx/timeouts like every other read, and the body is bounded the same way.
-        let url = self.url(JWKS_ENDPOINT)?;
-        let resp = self
-            .send(JWKS_ENDPOINT, true, Budget::Public, || {
-                self.http.get(url.clone())
-            })
-            .await?;
-        if !resp.status.is_success() {
-            return Err(status_error(resp.status, &resp.body, false));
+        self.get_public(JWKS_ENDPOINT, JWKS_ENDPOINT).await
+    }
+
+    async fn custom_signing_keys(&self) -> Result<Vec<wire::CustomSigningKey>, Error> {
+        const ENDPOINT: &str = "/api/v2/keys/custom-signing";
+        let body = match self.get(ENDPOINT, "api/v2/keys/custom-signing", &[]).await {
+            Ok(body) => body,
+            // docs/auth0-api.md: "No custom signing keys found for this tenant" is a 404.
+            Err(Error::NotFound { .. }) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let (items, rejected, _) =
+            wire::decode_list(&body, "keys", "kid").map_err(Error::Decode)?;
+        if let Some(first) = rejected.first() {
+            tracing::warn!(tenant = %self.settings.tenant, endpoint = ENDPOINT, rejected = rejected.len(), first = %first.message, "keys that do not decode were skipped");
         }
-        Ok(resp.body)
+        Ok(items)
+    }
+
+    async fn tenant_saml_cert(&self) -> Result<Option<Bytes>, Error> {
+        match self
+            .get_public(TENANT_SAML_ENDPOINT, "pem?cert=connection")
+            .await
+        {
+            Ok(body) => Ok(Some(body)),
+            Err(Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     async fn get_connection(&self, id: &str) -> Result<serde_json::Value, Error> {
@@ -181,6 +196,26 @@ impl Auth0Api for Client {
             None,
         )
         .await
+    }
+}
+
+/// The route the tenant's SAML SP certificate is counted under (docs/auth0-api.md).
+pub const TENANT_SAML_ENDPOINT: &str = "/pem?cert=connection";
+
+impl Client {
+    /// A public document of the tenant's domain: no token is fetched and no Authorization
+    /// header is sent, and it runs outside the Management API budget (see `Budget::Public`).
+    /// Reads are retried on 5xx/timeouts like every other read, and the body is bounded the
+    /// same way.
+    async fn get_public(&self, endpoint: &'static str, path: &str) -> Result<Bytes, Error> {
+        let url = self.url(path)?;
+        let resp = self
+            .send(endpoint, true, Budget::Public, || self.http.get(url.clone()))
+            .await?;
+        if !resp.status.is_success() {
+            return Err(status_error(resp.status, &resp.body, false));
+        }
+        Ok(resp.body)
     }
 }
 

@@ -291,7 +291,17 @@ pub fn handle(
         }
         Endpoint::PatchConnection(id) => patch_connection(id, req, tenant),
         Endpoint::ListCustomDomains => list_custom_domains(req, tenant),
-        Endpoint::TenantJwks | Endpoint::Idp(..) => Err(ApiError::unknown_route()),
+        Endpoint::TenantJwks | Endpoint::TenantPem | Endpoint::Idp(..) => {
+            Err(ApiError::unknown_route())
+        }
+        Endpoint::ListCustomSigningKeys => {
+            req.require_any(&["read:custom_signing_keys"])?;
+            super::public::custom_signing_keys(tenant)
+                .map(Reply::ok)
+                .ok_or_else(|| {
+                    ApiError::new(404, "No custom signing keys found for this tenant", None)
+                })
+        }
         Endpoint::ListConnectionKeys(id) => {
             req.require_any(&["read:connections_keys"])?;
             let conn = tenant

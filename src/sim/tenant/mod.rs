@@ -55,6 +55,22 @@ pub struct SimTenant {
     pub custom_domains: Vec<SimCustomDomain>,
     /// How the public `/.well-known/jwks.json` departs from the signing keys (normally not).
     pub jwks: SimJwks,
+    /// Custom signing keys (`/api/v2/keys/custom-signing`, also prepended to the public JWKS).
+    pub custom_signing_keys: Vec<SimCustomSigningKey>,
+    /// The tenant's SAML SP certificate served at `/pem?cert=connection` as PEM; `None` = 404.
+    pub saml_sp_cert: Option<String>,
+}
+
+/// A custom signing key: a JWK made from a certificate's public key, with the certificate as
+/// `x5c` unless `with_x5c` is false (a bare key, which Auth0 accepts too).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimCustomSigningKey {
+    /// `kid`.
+    pub kid: String,
+    /// The certificate (DER) whose key the JWK holds.
+    pub der: Vec<u8>,
+    /// Whether the JWK carries `x5c`/`x5t`.
+    pub with_x5c: bool,
 }
 
 /// Departures of the tenant's public JWKS from `/api/v2/keys/signing`, to demonstrate a
@@ -95,6 +111,8 @@ impl SimTenant {
             connections: Vec::new(),
             custom_domains: Vec::new(),
             jwks: SimJwks::default(),
+            custom_signing_keys: Vec::new(),
+            saml_sp_cert: None,
         }
     }
 
@@ -134,6 +152,22 @@ impl SimTenant {
     /// Adds an application.
     pub fn client(mut self, client: SimClient) -> Self {
         self.add_client(client);
+        self
+    }
+
+    /// Adds a custom signing key holding `cert` (as `x5c` when `with_x5c`).
+    pub fn custom_signing_key(mut self, kid: &str, cert: &GeneratedCert, with_x5c: bool) -> Self {
+        self.custom_signing_keys.push(SimCustomSigningKey {
+            kid: kid.to_owned(),
+            der: cert.der.clone(),
+            with_x5c,
+        });
+        self
+    }
+
+    /// Sets the SAML SP certificate served at `/pem?cert=connection`.
+    pub fn saml_sp_cert(mut self, cert: &GeneratedCert) -> Self {
+        self.saml_sp_cert = Some(cert.pem_crlf());
         self
     }
 

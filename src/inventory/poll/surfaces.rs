@@ -1,0 +1,48 @@
+//! The tenant-wide sources read with one request each besides the listings (docs/inventory.md):
+//! the custom signing keys (Management API) and the tenant's public SAML SP certificate. Each
+//! fails alone, with a message that says how to fix a missing scope.
+
+use super::{Poll, PollError, Reason, Source, sources};
+use crate::auth0;
+use tracing::warn;
+
+/// `GET /api/v2/keys/custom-signing`; Auth0's 404 (none configured) is an empty list.
+pub(super) async fn custom_signing_keys(p: &mut Poll<'_>, domain: &str) {
+    match p.api.custom_signing_keys().await {
+        Ok(keys) => p
+            .out
+            .records
+            .extend(sources::custom_signing_keys(p.tenant, domain, &keys)),
+        Err(e) => {
+            p.fail(Source::CustomSigningKeys, None, &e);
+            if let auth0::Error::Forbidden { .. } = e
+                && let Some(last) = p.out.errors.last_mut()
+            {
+                last.message.push_str(
+                    " (grant read:custom_signing_keys to certwatch's application, or remove \"custom_signing_keys\" from the tenant's sources)",
+                );
+            }
+        }
+    }
+}
+
+/// The public `GET /pem?cert=connection`; a 404 means the tenant publishes none (no record).
+pub(super) async fn tenant_saml(p: &mut Poll<'_>, domain: &str) {
+    match p.api.tenant_saml_cert().await {
+        Ok(Some(pem)) => {
+            let r = sources::tenant_saml_cert(p.tenant, domain, &pem);
+            if let Some(e) = &r.error {
+                warn!(tenant = p.tenant, error = %e, "the tenant SAML certificate does not decode");
+                p.out.errors.push(PollError {
+                    source: Source::TenantSaml,
+                    reason: Reason::Decode,
+                    message: format!("the tenant SAML certificate does not decode: {e}"),
+                    object_id: None,
+                });
+            }
+            p.out.records.push(r);
+        }
+        Ok(None) => {}
+        Err(e) => p.fail(Source::TenantSaml, None, &e),
+    }
+}
