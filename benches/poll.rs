@@ -387,7 +387,10 @@ fn minimum_calls(t: &SimTenant) -> u64 {
                 signed_request_object: c.signed_request_object.clone(),
                 encryption_key: None,
                 signing_keys: None,
-                token_vault_privileged_access: c.extra.get("token_vault_privileged_access").cloned(),
+                token_vault_privileged_access: c
+                    .extra
+                    .get("token_vault_privileged_access")
+                    .cloned(),
                 addons: None,
             };
             !sources::credential_refs(&dto).is_empty()

@@ -379,16 +379,12 @@ pub(super) fn jwks(t: &TenantSnapshot, out: &mut Vec<Finding>) {
         ));
     }
     // Custom signing keys are published beside the tenant's own (docs/inventory.md).
-    let custom: Vec<&CertRecord> = t
-        .records
-        .iter()
-        .filter(|r| r.kind == Kind::CustomSigningKey)
-        .collect();
+    let custom = t.facts.custom_signing_keys.as_deref().unwrap_or_default();
     for k in jwks {
-        if custom
-            .iter()
-            .any(|r| same(r, k.kid.as_deref(), k.sha1.as_deref()))
-        {
+        let known = |c: &crate::remote::TenantJwk| {
+            (k.kid.is_some() && c.kid == k.kid) || (k.sha1.is_some() && c.sha1 == k.sha1)
+        };
+        if custom.iter().any(known) {
             continue;
         }
         let matched = keys

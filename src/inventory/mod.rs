@@ -657,6 +657,7 @@ pub(crate) mod tests {
             }]),
             custom_domains: Some(vec![]),
             idp: vec![adfs_doc(Some(vec!["aa"]), None)],
+            ..Default::default()
         };
         // This poll: the JWKS failed, the custom domain listing was not read (disabled), the
         // metadata fetch failed.

@@ -66,6 +66,12 @@ impl<'a> Poll<'a> {
         self.out.facts.jwks = self.out.facts.jwks.take().or(f.jwks);
         self.out.facts.custom_domains = self.out.facts.custom_domains.take().or(f.custom_domains);
         self.out.facts.idp.extend(f.idp);
+        self.out.facts.custom_signing_keys = self
+            .out
+            .facts
+            .custom_signing_keys
+            .take()
+            .or(f.custom_signing_keys);
     }
 
     fn fail(&mut self, source: Source, object_id: Option<&str>, err: &auth0::Error) {

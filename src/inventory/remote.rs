@@ -9,7 +9,7 @@ use crate::expiry::Validity;
 use crate::remote::{IdpDocument, TenantFacts};
 
 /// Fold this poll's facts (`now`) over the previous ones: what a failed source (`failed`) did not
-/// deliver is kept from `previous` (the JWKS, the custom domains, the IdP documents when the
+/// deliver is kept from `previous` (the JWKS, the custom domains, the custom signing keys, the IdP documents when the
 /// connection listing failed); an IdP document or probe that failed keeps its last good content
 /// next to the new error.
 pub fn merge(
@@ -41,11 +41,16 @@ pub fn merge(
         }
         (None, false) => None,
     };
+    let custom_signing_keys = match (now.custom_signing_keys, failed(Source::CustomSigningKeys)) {
+        (None, true) => previous.custom_signing_keys.clone(),
+        (k, _) => k,
+    };
     if failed(Source::Connections) && now.idp.is_empty() {
         return TenantFacts {
             jwks,
             custom_domains,
             idp: previous.idp.clone(),
+            custom_signing_keys,
         };
     }
     let idp = now
@@ -66,6 +71,7 @@ pub fn merge(
         jwks,
         custom_domains,
         idp,
+        custom_signing_keys,
     }
 }
 

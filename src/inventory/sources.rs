@@ -434,6 +434,21 @@ pub fn custom_signing_keys(
         .collect()
 }
 
+/// What the JWKS check needs of the custom signing keys: every kid, and the SHA-1 of `x5c[0]`.
+pub fn custom_signing_jwks(keys: &[wire::CustomSigningKey]) -> Vec<crate::remote::TenantJwk> {
+    keys.iter()
+        .map(|k| crate::remote::TenantJwk {
+            kid: k.kid.clone(),
+            sha1: k
+                .x5c
+                .as_ref()
+                .and_then(|c| c.first())
+                .and_then(|c| x509::decode(c).ok())
+                .map(|info| info.sha1),
+        })
+        .collect()
+}
+
 /// The tenant's SAML SP certificate (`/pem?cert=connection`), owned by the tenant's domain.
 pub fn tenant_saml_cert(tenant: &str, domain: &str, pem: &[u8]) -> CertRecord {
     Owner {

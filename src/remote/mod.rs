@@ -208,4 +208,7 @@ pub struct TenantFacts {
     pub custom_domains: Option<Vec<CustomDomain>>,
     /// IdP documents by connection (only with `[metadata] enabled`).
     pub idp: Vec<IdpDocument>,
+    /// The custom signing keys (with or without a certificate), which the public JWKS may
+    /// publish beside the tenant's own; `None` when not read.
+    pub custom_signing_keys: Option<Vec<TenantJwk>>,
 }

@@ -31,6 +31,7 @@ pub const DEMO_SCOPES: &[&str] = &[
     "read:connections_options",
     "read:connections_keys",
     "read:custom_domains",
+    "read:custom_signing_keys",
 ];
 
 /// The demo's Auth0-managed custom domain with a provisioned certificate (renews in 60 days).
@@ -143,7 +144,54 @@ pub fn tenant(now: OffsetDateTime) -> SimTenant {
     t = with_signing_keys(t, now);
     t = with_connections(t, now);
     t = with_custom_domains(t, now);
-    with_clients(t, now)
+    t = with_tenant_keys(t, now);
+    t = with_clients(t, now);
+    with_saml_apps(t, now)
+}
+
+/// The custom signing keys (one with a certificate expiring in 40 days, one bare key that is not
+/// a record) and the tenant's SAML SP certificate (`/pem?cert=connection`).
+fn with_tenant_keys(t: SimTenant, now: OffsetDateTime) -> SimTenant {
+    let custom = cert("custom-signing.acme-demo.example.com", now, 325, 40);
+    let bare = cert("custom-signing-bare.acme-demo.example.com", now, 10, 355);
+    let saml_sp = cert(DEMO_DOMAIN, now, 400, 4600);
+    t.custom_signing_key(&stable_id("", "custom-signing-2025", 21), &custom, true)
+        .custom_signing_key(&stable_id("", "custom-signing-bare", 21), &bare, false)
+        .saml_sp_cert(&saml_sp)
+}
+
+/// Applications with the SAML2 Web App add-on: `expense-saml` validates AuthnRequests with a
+/// certificate expiring in 25 days; `vendor-saml` with a bare public key (not a record). And
+/// `ai-agent`, whose only credential is referenced by `token_vault_privileged_access`.
+fn with_saml_apps(t: SimTenant, now: OffsetDateTime) -> SimTenant {
+    let expense = cert("sp.expense.example.com", now, 340, 25);
+    let vendor = cert("sp.vendor.example.com", now, 30, 700);
+    let spki = super::options::CertFacts::from_der(&vendor.der)
+        .map(|f| f.spki_der)
+        .unwrap_or_default();
+    let vendor_key = super::certs::pem_encode("PUBLIC KEY", &spki, "\n", true);
+    let vault = SimCredential::public_key(
+        &cred_id("ai-agent-token-vault"),
+        "ai-agent-token-vault",
+        now - days(30),
+        None,
+    );
+    let app = |name: &str| SimClient::new(&client_id(name), name).app_type("regular_web");
+    let addon = |pem: &str| json!({ "samlp": { "signingCert": pem, "audience": "urn:sp" } });
+    t.client(app("expense-saml").field("addons", addon(&expense.pem)))
+        .client(app("vendor-saml").field("addons", addon(&vendor_key)))
+        .client(
+            app("ai-agent")
+                .app_type("non_interactive")
+                .field(
+                    "token_vault_privileged_access",
+                    json!({
+                        "credentials": [{ "id": vault.id }],
+                        "grants": [{ "connection": "google-oauth2", "scopes": ["openid"] }],
+                    }),
+                )
+                .credential(vault.clone()),
+        )
 }
 
 fn with_custom_domains(t: SimTenant, now: OffsetDateTime) -> SimTenant {

@@ -47,6 +47,6 @@ pub use faults::{Fault, FaultKind, IdpFault};
 pub use server::{DEFAULT_TOKEN_LIFETIME, RateLimit, RecordedRequest, Sim};
 pub use tenant::{
     SIM_BASE_URL, SimClient, SimClientSigningKey, SimConnection, SimConnectionKey, SimCredential,
-    SimCustomDomain, SimDomainCertificate, SimEncryptionKey, SimIdp, SimJwks, SimM2mApp,
-    SimCustomSigningKey, SimServedChain, SimSigningKey, SimTenant,
+    SimCustomDomain, SimCustomSigningKey, SimDomainCertificate, SimEncryptionKey, SimIdp, SimJwks,
+    SimM2mApp, SimServedChain, SimSigningKey, SimTenant,
 };

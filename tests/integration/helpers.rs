@@ -15,7 +15,7 @@ use time::{Duration, OffsetDateTime};
 pub const DOMAIN: &str = "acme.sim.auth0.local";
 pub const CLIENT_ID: &str = "certwatch-m2m";
 pub const SECRET: &str = "sup3r-s3cret-client-value";
-pub const ALL_SCOPES: [&str; 8] = [
+pub const ALL_SCOPES: [&str; 9] = [
     "read:signing_keys",
     "read:clients",
     "read:client_keys",
@@ -24,6 +24,7 @@ pub const ALL_SCOPES: [&str; 8] = [
     "read:connections_options",
     "read:connections_keys",
     "read:custom_domains",
+    "read:custom_signing_keys",
 ];
 
 pub fn now() -> OffsetDateTime {

@@ -34,4 +34,5 @@ mod prometheus_e2e;
 mod remote_documents;
 mod rotate;
 mod secrets;
+mod surfaces;
 mod tls;

@@ -210,7 +210,9 @@ impl Client {
     async fn get_public(&self, endpoint: &'static str, path: &str) -> Result<Bytes, Error> {
         let url = self.url(path)?;
         let resp = self
-            .send(endpoint, true, Budget::Public, || self.http.get(url.clone()))
+            .send(endpoint, true, Budget::Public, || {
+                self.http.get(url.clone())
+            })
             .await?;
         if !resp.status.is_success() {
             return Err(status_error(resp.status, &resp.body, false));

@@ -9,10 +9,12 @@ use tracing::warn;
 /// `GET /api/v2/keys/custom-signing`; Auth0's 404 (none configured) is an empty list.
 pub(super) async fn custom_signing_keys(p: &mut Poll<'_>, domain: &str) {
     match p.api.custom_signing_keys().await {
-        Ok(keys) => p
-            .out
-            .records
-            .extend(sources::custom_signing_keys(p.tenant, domain, &keys)),
+        Ok(keys) => {
+            p.out
+                .records
+                .extend(sources::custom_signing_keys(p.tenant, domain, &keys));
+            p.out.facts.custom_signing_keys = Some(sources::custom_signing_jwks(&keys));
+        }
         Err(e) => {
             p.fail(Source::CustomSigningKeys, None, &e);
             if let auth0::Error::Forbidden { .. } = e

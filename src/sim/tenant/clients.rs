@@ -164,7 +164,8 @@ impl SimClient {
         self
     }
 
-    /// The ids referenced by `client_authentication_methods` and `signed_request_object`.
+    /// The ids referenced by `client_authentication_methods`, `signed_request_object` and
+    /// `token_vault_privileged_access`.
     pub fn referenced_credential_ids(&self) -> Vec<String> {
         let mut ids = Vec::new();
         let mut collect = |v: &Value| {
@@ -181,6 +182,9 @@ impl SimClient {
         };
         if let Some(Value::Object(methods)) = &self.client_authentication_methods {
             methods.values().for_each(&mut collect);
+        }
+        if let Some(vault) = self.extra.get("token_vault_privileged_access") {
+            collect(vault);
         }
         if let Some(sro) = &self.signed_request_object {
             collect(sro);
