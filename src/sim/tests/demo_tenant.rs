@@ -30,7 +30,8 @@ async fn demo_tenant_serves_with_demo_credentials() {
         async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
     };
     let clients = get("api/v2/clients?is_global=false&include_totals=true&per_page=100").await;
-    assert_eq!(clients["total"], 12);
+    // Nine applications, plus the SAML2 Web App and Token Vault ones (docs/inventory.md).
+    assert_eq!(clients["total"], 15);
     let tenant_cert = get("api/v2/keys/signing").await[0]["cert"].clone();
     let billing = clients["clients"]
         .as_array()
@@ -104,7 +105,8 @@ async fn demo_tenant_serves_every_remote_check() {
         .find(|k| k["next"] == true)
         .unwrap();
     assert_eq!(next["kid"], json!(demo::demo_jwks_missing_kid()));
-    assert_eq!(published.len(), 2);
+    // The current and previous keys, after the two custom signing keys Auth0 prepends.
+    assert_eq!(published.len(), 4);
     assert!(!published.contains(&demo::demo_jwks_missing_kid()));
 
     // Custom domains.
