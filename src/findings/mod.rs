@@ -6,7 +6,7 @@
 mod remote;
 pub use remote::CUSTOM_DOMAIN;
 
-use crate::expiry::Validity;
+use crate::expiry::{Status, Validity};
 use crate::inventory::{CertRecord, Kind, Role, Snapshot, Source, TenantSnapshot};
 use crate::policy::Policy;
 use serde::Serialize;
@@ -129,7 +129,7 @@ pub fn evaluate(snapshot: &Snapshot, policy: &Policy, now: OffsetDateTime) -> Ve
     for t in &snapshot.tenants {
         signing_keys(t, &mut out);
         remote::jwks(t, &mut out);
-        credentials(t, &mut out);
+        credentials(t, policy, now, &mut out);
         remote::idp(t, policy, now, &mut out);
         remote::custom_domains(t, policy, now, &mut out);
     }
@@ -198,7 +198,7 @@ fn signing_keys(t: &TenantSnapshot, out: &mut Vec<Finding>) {
     }
 }
 
-fn credentials(t: &TenantSnapshot, out: &mut Vec<Finding>) {
+fn credentials(t: &TenantSnapshot, policy: &Policy, now: OffsetDateTime, out: &mut Vec<Finding>) {
     let mut per_client: BTreeMap<&str, Vec<&CertRecord>> = BTreeMap::new();
     for r in t
         .records
@@ -225,21 +225,69 @@ fn credentials(t: &TenantSnapshot, out: &mut Vec<Finding>) {
     }
     for creds in per_client.values() {
         if creds.len() >= CREDENTIAL_LIMIT {
-            let first = creds[0];
-            out.push(Finding {
-                sha1: None,
-                not_after: None,
-                ..finding(
-                    first,
-                    FindingKind::CredentialLimitReached,
-                    FindingSeverity::Warning,
-                    format!(
-                        "the application holds {} credentials (Auth0's limit is {CREDENTIAL_LIMIT}): a new one cannot be added before one is deleted",
-                        creds.len()
-                    ),
-                )
-            });
+            out.push(credential_limit(creds, policy, now));
         }
+    }
+}
+
+/// The application holds Auth0's maximum of credentials (docs/findings.md): `info` while none is
+/// due, `warning` when a credential that alerts (its role is in `alert_roles`, not muted) is
+/// within the `warning_before` of the policy that applies to it, or past: that credential must
+/// be rotated and the rotation cannot add its successor. The message names the due credential.
+fn credential_limit(creds: &[&CertRecord], policy: &Policy, now: OffsetDateTime) -> Finding {
+    let due = creds
+        .iter()
+        .filter(|r| policy.is_alerting(r))
+        .filter(|r| {
+            matches!(
+                policy.status(r, now),
+                Status::Warning | Status::Critical | Status::Expired
+            )
+        })
+        .min_by_key(|r| r.not_after());
+    let held = format!(
+        "the application holds {} credentials (Auth0's limit is {CREDENTIAL_LIMIT})",
+        creds.len()
+    );
+    let (severity, message, not_after) = match due {
+        Some(d) => {
+            let expiry = d
+                .not_after()
+                .map_or_else(|| "-".into(), crate::timefmt::rfc3339);
+            let verb = if policy.status(d, now) == Status::Expired {
+                "expired"
+            } else {
+                "expires"
+            };
+            (
+                FindingSeverity::Warning,
+                format!(
+                    "{held} and credential {}{} {verb} {expiry}: its rotation cannot add a new credential before one is deleted",
+                    d.cert_id,
+                    d.subject
+                        .as_deref()
+                        .map_or_else(String::new, |s| format!(" (subject {s})"))
+                ),
+                d.not_after(),
+            )
+        }
+        None => (
+            FindingSeverity::Info,
+            format!(
+                "{held}: a new one cannot be added before one is deleted; no credential is due yet"
+            ),
+            None,
+        ),
+    };
+    Finding {
+        sha1: None,
+        not_after,
+        ..finding(
+            due.copied().unwrap_or(creds[0]),
+            FindingKind::CredentialLimitReached,
+            severity,
+            message,
+        )
     }
 }
 
@@ -364,5 +412,81 @@ mod tests {
         assert_eq!(json["kind"], "credential_without_expiry");
         assert_eq!(json["severity"], "info");
         assert_eq!(json["not_after"], serde_json::Value::Null);
+    }
+
+    fn limit(s: &Snapshot) -> Finding {
+        evaluate(s)
+            .into_iter()
+            .find(|f| f.finding == FindingKind::CredentialLimitReached)
+            .expect("credential_limit_reached")
+    }
+
+    #[test]
+    fn credential_limit_is_info_until_a_credential_is_due() {
+        let cred = |role, id, d| rec(Kind::ClientCredential, role, "c1", id, days(d));
+        let calm = tenant(vec![
+            cred(Role::InUse, "cred_a", 200),
+            cred(Role::Unused, "cred_b", 3),
+        ]);
+        let f = limit(&calm);
+        assert_eq!(
+            f.severity,
+            FindingSeverity::Info,
+            "an unused credential that expires blocks no rotation: {}",
+            f.message
+        );
+        assert_eq!(f.not_after, None);
+
+        let due = tenant(vec![
+            cred(Role::InUse, "cred_a", 20),
+            cred(Role::Unused, "cred_b", 300),
+        ]);
+        let f = limit(&due);
+        assert_eq!(f.severity, FindingSeverity::Warning);
+        assert!(
+            f.message.contains("credential cred_a") && f.message.contains("2026-12-13"),
+            "the message names the due credential and its expiry: {}",
+            f.message
+        );
+        assert_eq!(f.not_after, Some(NOW + time::Duration::days(20)));
+        assert_eq!(f.object_id, "c1");
+
+        let mut expired = due.clone();
+        expired.tenants[0].records[0].validity = days(-2);
+        assert!(limit(&expired).message.contains("expired"));
+
+        // The horizon is the one of the policy that applies to the credential.
+        let short = Policy {
+            overrides: vec![crate::policy::Override {
+                kind: Some(Kind::ClientCredential),
+                warning_before: Some(std::time::Duration::from_secs(10 * 86_400)),
+                critical_before: Some(std::time::Duration::from_secs(86_400)),
+                ..Default::default()
+            }],
+            ..Policy::default()
+        };
+        assert_eq!(
+            super::evaluate(&due, &short, NOW)
+                .iter()
+                .find(|f| f.finding == FindingKind::CredentialLimitReached)
+                .map(|f| f.severity),
+            Some(FindingSeverity::Info)
+        );
+        let muted = Policy {
+            overrides: vec![crate::policy::Override {
+                object_id: Some("c1".into()),
+                mute: true,
+                ..Default::default()
+            }],
+            ..Policy::default()
+        };
+        assert_eq!(
+            super::evaluate(&due, &muted, NOW)
+                .iter()
+                .find(|f| f.finding == FindingKind::CredentialLimitReached)
+                .map(|f| f.severity),
+            Some(FindingSeverity::Info),
+            "a muted credential pages nobody"
+        );
     }
 }

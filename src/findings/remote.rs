@@ -270,7 +270,8 @@ impl IdpCheck<'_> {
     }
 
     /// Published certificates no inventory record covers (a record alerts on its own) that
-    /// expire within the policy's horizons.
+    /// expire within the policy's horizons. Keys Auth0 fetches itself (an upstream OIDC JWKS)
+    /// are judged together: see `dynamic_severity`.
     fn unrecorded_expiry(&self, out: &mut Vec<Finding>) {
         let recorded =
             |sha1: &str| {
@@ -278,27 +279,93 @@ impl IdpCheck<'_> {
                     r.object_id == self.doc.connection_id && r.sha1.as_deref() == Some(sha1)
                 })
             };
-        for c in self.published.certs.iter().filter(|c| !recorded(&c.sha1)) {
+        let last = self.last_to_expire();
+        for (n, c) in self.published.certs.iter().enumerate() {
+            if recorded(&c.sha1) {
+                continue;
+            }
             let Some(info) = &c.cert else { continue };
             let Some(severity) =
                 window_status(info.not_after, self.thresholds, self.now).and_then(severity_of)
             else {
                 continue;
             };
+            let mut message = format!(
+                "{} publishes certificate {} (subject {}) that {} {}",
+                self.what,
+                c.sha1,
+                info.subject,
+                if info.not_after <= self.now {
+                    "expired"
+                } else {
+                    "expires"
+                },
+                when(info.not_after, self.now)
+            );
+            let severity = if self.doc.kind.pinned() {
+                severity
+            } else {
+                self.dynamic_severity(n, severity, last, &mut message)
+            };
             out.push(self.o.finding(
                 FindingKind::IdpCertificateExpiring,
                 severity,
-                format!(
-                    "{} publishes certificate {} (subject {}) that expires {}",
-                    self.what,
-                    c.sha1,
-                    info.subject,
-                    when(info.not_after, self.now)
-                ),
+                message,
                 Some(c.sha1.clone()),
                 Some(info.not_after),
             ));
         }
+    }
+
+    /// The position and expiry of the published certificate that stays valid longest.
+    fn last_to_expire(&self) -> Option<(usize, OffsetDateTime)> {
+        let mut last: Option<(usize, OffsetDateTime)> = None;
+        for (n, c) in self.published.certs.iter().enumerate() {
+            if let Some(i) = &c.cert
+                && last.is_none_or(|(_, t)| i.not_after > t)
+            {
+                last = Some((n, i.not_after));
+            }
+        }
+        last
+    }
+
+    /// Auth0 fetches an upstream OIDC JWKS itself and verifies tokens with whichever key the IdP
+    /// signs with, so one key's expiry breaks nothing while another stays valid
+    /// (docs/findings.md): such a certificate is `info`. Only the key that stays valid longest
+    /// keeps its expiry severity — when even it is within the horizons no valid signing key will
+    /// remain, and logins fail once the IdP has none left to sign with. Completes `message`.
+    fn dynamic_severity(
+        &self,
+        n: usize,
+        severity: FindingSeverity,
+        last: Option<(usize, OffsetDateTime)>,
+        message: &mut String,
+    ) -> FindingSeverity {
+        let Some((last_n, last_after)) = last else {
+            return severity;
+        };
+        if n == last_n {
+            message.push_str(&format!(
+                ", and no key it publishes stays valid longer: once none is valid, tokens the IdP signs cannot be verified and logins through this connection fail; ask the IdP to publish a new key{}",
+                if last_after <= self.now { " now" } else { " before then" }
+            ));
+            return severity;
+        }
+        let remains = window_status(last_after, self.thresholds, self.now)
+            .is_some_and(|s| severity_of(s).is_none());
+        message.push_str(&if remains {
+            format!(
+                "; Auth0 fetches this JWKS itself and the IdP also publishes a key valid until {}, so logins keep working",
+                rfc3339(last_after)
+            )
+        } else {
+            format!(
+                "; the key it publishes that stays valid longest, {}, is reported on its own",
+                self.published.certs[last_n].sha1
+            )
+        });
+        FindingSeverity::Info
     }
 }
 

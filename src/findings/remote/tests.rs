@@ -258,16 +258,86 @@ fn oidc_jwks_certificates_alert_on_expiry_not_on_drift() {
         vec![
             (
                 FindingKind::IdpCertificateExpiring,
-                FindingSeverity::Warning,
+                FindingSeverity::Info,
                 Some("aa".into())
             ),
             (
                 FindingKind::IdpCertificateExpiring,
-                FindingSeverity::Critical,
+                FindingSeverity::Info,
                 Some("cc".into())
             ),
+        ],
+        "bb stays valid: Auth0 keeps verifying with it"
+    );
+}
+
+#[test]
+fn an_expired_upstream_key_beside_a_valid_one_pages_nobody() {
+    let t = tenant(
+        vec![],
+        vec![doc(
+            DocumentKind::OidcJwks,
+            vec![published("old", -30), published("new", 300)],
+            None,
+        )],
+    );
+    let mut out = Vec::new();
+    idp(&t, &Policy::default(), NOW, &mut out);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].severity, FindingSeverity::Info);
+    assert!(
+        out[0].message.contains("expired") && out[0].message.contains("logins keep working"),
+        "{}",
+        out[0].message
+    );
+}
+
+#[test]
+fn upstream_keys_page_only_when_no_valid_key_remains() {
+    let at = |certs| {
+        let t = tenant(vec![], vec![doc(DocumentKind::OidcJwks, certs, None)]);
+        let mut out = Vec::new();
+        idp(&t, &Policy::default(), NOW, &mut out);
+        out
+    };
+    // Every key expires within the horizons: the one that lasts longest carries the severity.
+    let out = at(vec![published("aa", -3), published("bb", 20)]);
+    let got: Vec<_> = out
+        .iter()
+        .map(|f| (f.sha1.as_deref().unwrap(), f.severity))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("aa", FindingSeverity::Info),
+            ("bb", FindingSeverity::Warning)
         ]
     );
+    assert!(
+        out[1]
+            .message
+            .contains("logins through this connection fail")
+    );
+    assert!(out[0].message.contains("bb, is reported on its own"));
+    // Nothing valid left at all: critical, on one finding only.
+    let out = at(vec![published("aa", -3), published("bb", -1)]);
+    let sev: Vec<_> = out.iter().map(|f| f.severity).collect();
+    assert_eq!(sev, vec![FindingSeverity::Info, FindingSeverity::Critical]);
+    assert!(out[1].message.contains("new key now"), "{}", out[1].message);
+    // SAML certificates the connection does not trust keep their expiry severity.
+    let t = tenant(
+        vec![saml_cert("aa")],
+        vec![doc(
+            DocumentKind::SamlMetadata,
+            vec![published("aa", 300), published("bb", -1)],
+            None,
+        )],
+    );
+    assert!(run(&t).contains(&(
+        FindingKind::IdpCertificateExpiring,
+        FindingSeverity::Critical,
+        Some("bb".into())
+    )));
 }
 
 #[test]
