@@ -216,6 +216,7 @@ pub fn render_status_page(report: &Report) -> String {
         "body{font:14px system-ui,sans-serif;margin:2em;color:#222}",
         "table{border-collapse:collapse;width:100%}th,td{padding:4px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}",
         ".s{color:#fff;border-radius:3px;padding:1px 6px;font-weight:600}.muted{color:#888}.err{color:#c62828}",
+        "tr.muted .s{background:#bdbdbd!important}",
         "td.name{max-width:28em;overflow-wrap:anywhere}",
         "</style></head><body><h1>certwatch</h1>"
     ));
@@ -284,15 +285,33 @@ pub fn render_status_page(report: &Report) -> String {
         ));
     }
     h.push_str("</table>");
-    if !report.findings.is_empty() {
-        h.push_str("<h2>Findings</h2><table><tr><th>Severity</th><th>Finding</th><th>Tenant</th><th>Object</th><th>Message</th></tr>");
-        for f in &report.findings {
+    findings_section(report, &mut h);
+    remote_sections(report, &mut h);
+    h.push_str("</body></html>\n");
+    h
+}
+
+/// The findings, warning and critical first; `info` ones folded in a `<details>`.
+fn findings_section(report: &Report, h: &mut String) {
+    use crate::findings::FindingSeverity;
+    if report.findings.is_empty() {
+        return;
+    }
+    let mut sorted: Vec<&crate::findings::Finding> = report.findings.iter().collect();
+    sorted.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    let (alerting, info): (Vec<_>, Vec<_>) = sorted
+        .into_iter()
+        .partition(|f| f.severity != FindingSeverity::Info);
+    let head = "<table><tr><th>Severity</th><th>Finding</th><th>Tenant</th><th>Object</th><th>Message</th></tr>";
+    let rows = |h: &mut String, list: &[&crate::findings::Finding]| {
+        for f in list {
             h.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"name\">{}</td><td class=\"name\">{}</td></tr>",
+                "<tr{}><td>{}</td><td>{}</td><td>{}</td><td class=\"name\">{}</td><td class=\"name\">{}</td></tr>",
+                if f.severity == FindingSeverity::Info { " class=\"muted\"" } else { "" },
                 match f.severity {
-                    crate::findings::FindingSeverity::Critical => "<b class=\"err\">critical</b>",
-                    crate::findings::FindingSeverity::Warning => "<b class=\"err\">warning</b>",
-                    crate::findings::FindingSeverity::Info => "info",
+                    FindingSeverity::Critical => "<b class=\"err\">critical</b>",
+                    FindingSeverity::Warning => "<b class=\"err\">warning</b>",
+                    FindingSeverity::Info => "info",
                 },
                 f.finding.as_str(),
                 escape_html(&f.tenant),
@@ -300,11 +319,21 @@ pub fn render_status_page(report: &Report) -> String {
                 escape_html(&f.message),
             ));
         }
+    };
+    h.push_str("<h2>Findings</h2>");
+    if !alerting.is_empty() {
+        h.push_str(head);
+        rows(h, &alerting);
         h.push_str("</table>");
     }
-    remote_sections(report, &mut h);
-    h.push_str("</body></html>\n");
-    h
+    if !info.is_empty() {
+        h.push_str(&format!(
+            "<details class=\"muted\"><summary>{} info finding(s): nothing breaks</summary>{head}",
+            info.len()
+        ));
+        rows(h, &info);
+        h.push_str("</table></details>");
+    }
 }
 
 /// The IdP documents and custom domains behind the findings (docs/findings.md).
@@ -413,6 +442,67 @@ mod tests {
         assert!(authorized(&basic, Some("Basic dTpw")));
         assert!(!authorized(&basic, Some("Basic dTpx")));
         assert!(!authorized(&basic, Some("Bearer dTpw")));
+    }
+
+    #[test]
+    fn status_page_puts_alerting_rows_first_and_folds_info() {
+        use crate::expiry::Validity;
+        use crate::inventory::{CertRecord, Kind, Role, Snapshot, Source, TenantSnapshot};
+        let now = time::macros::datetime!(2026-11-23 0:00 UTC);
+        let rec = |kind, role, id: &str, validity| CertRecord {
+            tenant: "prod".into(),
+            kind,
+            role,
+            object_id: id.into(),
+            object_name: id.into(),
+            cert_id: id.into(),
+            subject: None,
+            issuer: None,
+            serial: None,
+            sha1: None,
+            sha256: None,
+            validity,
+            error: None,
+            source: Source::SigningKeys,
+        };
+        let mut t = TenantSnapshot::pending("prod", "acme.auth0.com");
+        t.records = vec![
+            rec(Kind::ClientCredential, Role::InUse, "app", Validity::Never),
+            rec(
+                Kind::TenantSigningKey,
+                Role::Current,
+                "kid-1",
+                Validity::Window {
+                    not_before: None,
+                    not_after: now + time::Duration::days(400),
+                },
+            ),
+            rec(
+                Kind::TenantSigningKey,
+                Role::Previous,
+                "kid-0",
+                Validity::Window {
+                    not_before: None,
+                    not_after: now - time::Duration::days(4),
+                },
+            ),
+        ];
+        let page = render_status_page(&Report::new(
+            &Snapshot { tenants: vec![t] },
+            &crate::policy::Policy::default(),
+            now,
+        ));
+        let warning = page.find("no_next_signing_key").unwrap();
+        let details = page
+            .find("<details class=\"muted\"><summary>1 info finding(s)")
+            .unwrap();
+        let info = page.find("credential_without_expiry").unwrap();
+        assert!(warning < details && details < info, "{page}");
+        assert!(
+            page.contains("<tr class=\"muted\"><td><span class=\"s\" style=\"background:#6a1b1b\">expired</span>"),
+            "the expired previous key is dimmed: {page}"
+        );
+        assert!(page.contains("tr.muted .s{background:#bdbdbd!important}"));
     }
 
     #[test]

@@ -244,9 +244,18 @@ impl Report {
             .collect()
     }
 
-    /// The terminal table (optionally with ANSI colours); values from Auth0 go through
-    /// `escape::one_line`, so nothing they hold reaches the terminal as control.
+    /// The terminal table (optionally with ANSI colours), `info` findings counted only; see
+    /// `to_table_with`.
     pub fn to_table(&self, colour: bool) -> String {
+        self.to_table_with(colour, false)
+    }
+
+    /// The terminal table (optionally with ANSI colours); values from Auth0 go through
+    /// `escape::one_line`, so nothing they hold reaches the terminal as control. Rows that do
+    /// not alert (role outside `alert_roles`, or muted) are grey and their role is in brackets;
+    /// findings come most severe first, and `info` ones are listed only when `verbose`
+    /// (docs/cli.md), else counted.
+    pub fn to_table_with(&self, colour: bool, verbose: bool) -> String {
         let mut table = Table::new(
             [
                 "STATUS",
@@ -271,13 +280,21 @@ impl Report {
                 &c.tenant,
                 &c.kind,
                 &c.object_name,
-                &c.role,
+                &if c.alerting {
+                    c.role.clone()
+                } else {
+                    format!("({})", c.role)
+                },
             ]);
         }
         let mut out = String::new();
         for (n, line) in table.lines().into_iter().enumerate() {
-            let status = (n > 0).then(|| self.certificates[n - 1].status);
-            match status.and_then(colour_code).filter(|_| colour) {
+            let row = (n > 0).then(|| &self.certificates[n - 1]);
+            let code = row.and_then(|c| match c.alerting {
+                true => colour_code(c.status),
+                false => Some(MUTED),
+            });
+            match code.filter(|_| colour) {
                 Some(code) => out.push_str(&format!("\x1b[{code}m{line}\x1b[0m\n")),
                 None => {
                     out.push_str(&line);
@@ -285,19 +302,7 @@ impl Report {
                 }
             }
         }
-        if !self.findings.is_empty() {
-            out.push_str("\nFINDINGS\n");
-        }
-        for f in &self.findings {
-            out.push_str(&format!(
-                "{:<8}  {}  {}  {}: {}\n",
-                f.severity.as_str().to_ascii_uppercase(),
-                f.finding.as_str(),
-                one_line(&f.tenant, 40),
-                one_line(&f.object_name, 60),
-                one_line(&f.message, 300)
-            ));
-        }
+        self.findings_table(verbose, &mut out);
         for t in &self.tenants {
             for e in &t.errors {
                 out.push_str(&format!(
@@ -311,7 +316,39 @@ impl Report {
         }
         out
     }
+
+    /// The `FINDINGS` section: most severe first; `info` listed when `verbose`, else counted.
+    fn findings_table(&self, verbose: bool, out: &mut String) {
+        let mut shown: Vec<&crate::findings::Finding> = self
+            .findings
+            .iter()
+            .filter(|f| verbose || f.severity != crate::findings::FindingSeverity::Info)
+            .collect();
+        shown.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        let hidden = self.findings.len() - shown.len();
+        if !self.findings.is_empty() {
+            out.push_str("\nFINDINGS\n");
+        }
+        for f in shown {
+            out.push_str(&format!(
+                "{:<8}  {}  {}  {}: {}\n",
+                f.severity.as_str().to_ascii_uppercase(),
+                f.finding.as_str(),
+                one_line(&f.tenant, 40),
+                one_line(&f.object_name, 60),
+                one_line(&f.message, 300)
+            ));
+        }
+        if hidden > 0 {
+            out.push_str(&format!(
+                "INFO      {hidden} more finding(s) of severity info; --verbose lists them\n"
+            ));
+        }
+    }
 }
+
+/// The colour of a row that does not alert (grey).
+const MUTED: &str = "90";
 
 fn colour_code(s: Status) -> Option<&'static str> {
     match s {

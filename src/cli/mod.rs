@@ -62,6 +62,9 @@ pub enum Command {
         /// Only these tenants (repeatable).
         #[arg(long = "tenant")]
         tenants: Vec<String>,
+        /// Table: list `info` findings too (by default they are only counted).
+        #[arg(long)]
+        verbose: bool,
     },
     /// One rotation pass (dry run unless --apply).
     Rotate {
@@ -122,8 +125,12 @@ async fn dispatch(cli: Cli) -> u8 {
             }
             Err(code) => code,
         },
-        Command::Scan { output, tenants } => match load(&cli.config) {
-            Ok(c) => scan(c, output, &tenants).await,
+        Command::Scan {
+            output,
+            tenants,
+            verbose,
+        } => match load(&cli.config) {
+            Ok(c) => scan(c, output, &tenants, verbose).await,
             Err(code) => code,
         },
         Command::Run { listen } => match load(&cli.config) {
@@ -143,7 +150,7 @@ async fn dispatch(cli: Cli) -> u8 {
     }
 }
 
-async fn scan(mut c: Config, output: Option<Output>, only: &[String]) -> u8 {
+async fn scan(mut c: Config, output: Option<Output>, only: &[String], verbose: bool) -> u8 {
     if !only.is_empty() {
         if let Some(missing) = only
             .iter()
@@ -167,7 +174,7 @@ async fn scan(mut c: Config, output: Option<Output>, only: &[String]) -> u8 {
     });
     match output {
         Output::Json => println!("{}", report.to_json()),
-        Output::Table => print!("{}", report.to_table(stdout.is_terminal())),
+        Output::Table => print!("{}", report.to_table_with(stdout.is_terminal(), verbose)),
     }
     report.exit_code()
 }

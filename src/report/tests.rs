@@ -154,3 +154,56 @@ fn table_lists_findings_after_the_certificates() {
     );
     assert!(!table.contains('\x1b'));
 }
+
+#[test]
+fn table_dims_rows_that_do_not_alert() {
+    let r = report(
+        vec![
+            rec("old", Role::Previous, Some(-3)),
+            rec("live", Role::Active, Some(3)),
+        ],
+        true,
+    );
+    let table = r.to_table(true);
+    let row = |name: &str| table.lines().find(|l| l.contains(name)).unwrap();
+    assert!(row("live").starts_with("\x1b[31m"), "{table:?}");
+    assert!(
+        row("old").starts_with("\x1b[90m") && !row("old").contains("\x1b[31m"),
+        "an expired previous key is grey, not red: {table:?}"
+    );
+    let plain = r.to_table(false);
+    assert!(plain.contains("(previous)"), "{plain}");
+    assert!(!plain.contains("(active)"), "{plain}");
+}
+
+#[test]
+fn table_lists_alerting_findings_first_and_counts_info_unless_verbose() {
+    let mut cred = rec("app", Role::InUse, Some(300));
+    cred.kind = Kind::ClientCredential;
+    cred.cert_id = "cred_1".into();
+    cred.validity = Validity::Never;
+    let mut key = rec("key", Role::Current, Some(400));
+    key.kind = Kind::TenantSigningKey;
+    key.source = Source::SigningKeys;
+    // credential_without_expiry (info) comes before no_next_signing_key (warning) in the report.
+    let r = report(vec![cred, key], true);
+    let quiet = r.to_table(false);
+    let findings: Vec<&str> = quiet.lines().skip_while(|l| *l != "FINDINGS").collect();
+    assert!(
+        findings[1].starts_with("WARNING   no_next_signing_key"),
+        "{quiet}"
+    );
+    assert!(!quiet.contains("credential_without_expiry"), "{quiet}");
+    assert!(
+        findings[2].contains("1 more finding(s) of severity info; --verbose"),
+        "{quiet}"
+    );
+    let verbose = r.to_table_with(false, true);
+    let findings: Vec<&str> = verbose.lines().skip_while(|l| *l != "FINDINGS").collect();
+    assert!(findings[1].starts_with("WARNING "), "{verbose}");
+    assert!(
+        findings[2].starts_with("INFO      credential_without_expiry"),
+        "{verbose}"
+    );
+    assert!(!verbose.contains("--verbose"));
+}
