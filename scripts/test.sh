@@ -31,6 +31,9 @@ if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2
 fi
 prometheus --version 2>&1 | head -1
 
+# The real-IdP corpus test compares the system CA store with `openssl x509` (--include-ignored).
+command -v openssl >/dev/null && [ -d /usr/share/ca-certificates ] || apt_install openssl ca-certificates
+
 if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
   log "installing aiosmtpd (real SMTP server for the alert tests)"
   python3 -m pip install -q 'aiosmtpd==1.4.6'
