@@ -465,13 +465,13 @@ mod tests {
             }],
             ..Policy::default()
         };
-        assert_eq!(
-            super::evaluate(&due, &short, NOW)
-                .iter()
+        let severity_under = |policy: &Policy| {
+            super::evaluate(&due, policy, NOW)
+                .into_iter()
                 .find(|f| f.finding == FindingKind::CredentialLimitReached)
-                .map(|f| f.severity),
-            Some(FindingSeverity::Info)
-        );
+                .map(|f| f.severity)
+        };
+        assert_eq!(severity_under(&short), Some(FindingSeverity::Info));
         let muted = Policy {
             overrides: vec![crate::policy::Override {
                 object_id: Some("c1".into()),
@@ -481,10 +481,7 @@ mod tests {
             ..Policy::default()
         };
         assert_eq!(
-            super::evaluate(&due, &muted, NOW)
-                .iter()
-                .find(|f| f.finding == FindingKind::CredentialLimitReached)
-                .map(|f| f.severity),
+            severity_under(&muted),
             Some(FindingSeverity::Info),
             "a muted credential pages nobody"
         );
