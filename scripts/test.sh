@@ -32,7 +32,9 @@ fi
 prometheus --version 2>&1 | head -1
 
 # The real-IdP corpus test compares the system CA store with `openssl x509` (--include-ignored).
-command -v openssl >/dev/null && [ -d /usr/share/ca-certificates ] || apt_install openssl ca-certificates
+if ! command -v openssl >/dev/null || [ ! -d /usr/share/ca-certificates ]; then
+  apt_install openssl ca-certificates
+fi
 
 if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
   log "installing aiosmtpd (real SMTP server for the alert tests)"
