@@ -137,7 +137,7 @@ impl App {
     /// ledger from `state_dir`; does nothing when no channel is configured.
     pub fn with_alerts(mut self) -> anyhow::Result<Self> {
         let a = &self.config.alerts;
-        if a.email.is_empty() && a.webhook.is_empty() {
+        if !a.has_channels() {
             return Ok(self);
         }
         let engine = crate::alert::Engine::new(
@@ -146,7 +146,8 @@ impl App {
             self.metrics.clone(),
             self.clock.clone(),
         )
-        .context("starting the alert engine")?;
+        .context("starting the alert engine")?
+        .with_polls(self.config.policy.clone(), self.config.schedule.interval());
         self.alerts = Some(engine);
         Ok(self)
     }

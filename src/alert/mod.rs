@@ -8,10 +8,15 @@
 //! [`Engine::notify_findings`]). Time comes in: `now` arguments and the injected `Clock`; the
 //! engine never reads the wall clock.
 //!
+//! The Alertmanager channel (`alertmanager`) is the exception to the ledger: it is state-based,
+//! posting the full current set after each poll from every replica ([`Engine::post_alertmanager`],
+//! part of [`Engine::process`]), and Alertmanager deduplicates.
+//!
 //! Delivery is at-least-once: the ledger is written before a message is sent and again after, so a
 //! crash between a successful send and the second write can repeat that one message; a restart at
 //! any other point sends nothing twice.
 
+pub mod alertmanager;
 pub mod email;
 pub mod ledger;
 pub mod policy;
@@ -87,6 +92,7 @@ pub struct Engine {
     state: tokio::sync::Mutex<State>,
     pending: AtomicUsize,
     metrics: Arc<Metrics>,
+    alertmanager: Option<alertmanager::Alertmanager>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -98,6 +104,7 @@ impl std::fmt::Debug for Engine {
                 &self.notifiers.iter().map(|n| n.name()).collect::<Vec<_>>(),
             )
             .field("pending", &self.pending())
+            .field("alertmanager", &self.alertmanager)
             .finish_non_exhaustive()
     }
 }
@@ -169,8 +176,8 @@ impl Engine {
         Engine::with_notifiers(cfg, state_dir, metrics, clock, notifiers)
     }
 
-    /// Like `new`, with the notifiers given (tests, or channels built elsewhere); the channel lists
-    /// in `cfg` are ignored.
+    /// Like `new`, with the notifiers given (tests, or channels built elsewhere); the email and
+    /// webhook lists in `cfg` are ignored (its Alertmanager channels are built here).
     pub fn with_notifiers(
         cfg: Alerts,
         state_dir: &Path,
@@ -179,10 +186,11 @@ impl Engine {
         notifiers: Vec<Arc<dyn Notifier>>,
     ) -> Result<Engine, Error> {
         let mut names = BTreeSet::new();
-        for n in &notifiers {
-            if !names.insert(n.name().to_string()) {
+        let am_names = cfg.alertmanager.iter().map(|c| c.name.as_str());
+        for name in notifiers.iter().map(|n| n.name()).chain(am_names) {
+            if !names.insert(name.to_string()) {
                 return Err(Error::Channel {
-                    channel: n.name().into(),
+                    channel: name.into(),
                     message: "two alert channels have this name; give each a unique `name`".into(),
                 });
             }
@@ -217,6 +225,8 @@ impl Engine {
             );
         }
         let pending = AtomicUsize::new(ledger.pending.len());
+        let alertmanager =
+            alertmanager::Alertmanager::new(&cfg.alertmanager, state_dir, metrics.clone())?;
         Ok(Engine {
             settings: Settings {
                 repeat_interval: cfg.repeat_interval,
@@ -233,12 +243,44 @@ impl Engine {
             }),
             pending,
             metrics,
+            alertmanager,
         })
     }
 
+    /// Give the Alertmanager channels the daemon's policy (which dates `startsAt`) and poll
+    /// interval (alerts fire until now + 4 × it); without this call, the default policy and
+    /// 15 minutes.
+    pub fn with_polls(mut self, policy: crate::policy::Policy, interval: Duration) -> Self {
+        if let Some(am) = &mut self.alertmanager {
+            am.set_polls(policy, interval);
+        }
+        self
+    }
+
+    /// The Alertmanager channels, if any (tests tune their backoff).
+    pub fn alertmanager_mut(&mut self) -> Option<&mut alertmanager::Alertmanager> {
+        self.alertmanager.as_mut()
+    }
+
+    /// After each poll, on every replica (leader or not: Alertmanager deduplicates): post the
+    /// report's full alert state to every Alertmanager channel. Nothing without such a channel.
+    pub async fn post_alertmanager(&self, report: &Report, now: OffsetDateTime) {
+        if let Some(am) = &self.alertmanager {
+            am.post(report, now).await;
+        }
+    }
+
     /// After each poll: decide notifications (pure policy), persist the ledger atomically before
-    /// delivering, deliver, record outcomes and persist again.
+    /// delivering, deliver, record outcomes and persist again; meanwhile post the full state to
+    /// the Alertmanager channels ([`Engine::post_alertmanager`]).
     pub async fn process(&self, report: &Report, now: OffsetDateTime) {
+        futures::join!(
+            self.process_ledger(report, now),
+            self.post_alertmanager(report, now)
+        );
+    }
+
+    async fn process_ledger(&self, report: &Report, now: OffsetDateTime) {
         let mut st = self.state.lock().await;
         if st.seed {
             let n = policy::seed(&mut st.ledger.entries, report, now);

@@ -24,7 +24,7 @@ pub use rotations::{
     RotationAlert, RotationEntries, RotationEntry, RotationEvent, RotationKey, RotationOutcome,
     decide_rotations,
 };
-pub use routing::{Batch, Routed, route};
+pub use routing::{Batch, Routed, admits, route};
 
 use serde::{Deserialize, Serialize};
 use std::time::Duration;

@@ -1,10 +1,11 @@
-//! `[alerts]`: re-notification and delivery bounds, and the channels: `[[alerts.email]]` (SMTP)
-//! and `[[alerts.webhook]]` (JSON, Slack or Teams; the URL is a secret), each with its filters
-//! (lowest severity, tenants, kinds). See docs/alerts.md.
+//! `[alerts]`: re-notification and delivery bounds, and the channels: `[[alerts.email]]` (SMTP),
+//! `[[alerts.webhook]]` (JSON, Slack or Teams; the URL is a secret) and
+//! `[[alerts.alertmanager]]` (every Alertmanager of a cluster, bearer or basic auth), each with its
+//! filters (lowest severity, tenants, kinds). See docs/alerts.md.
 
 use super::Error;
 use super::context::Ctx;
-use super::raw::{RawAlerts, RawEmail, RawFilter, RawWebhook};
+use super::raw::{RawAlertmanager, RawAlerts, RawEmail, RawFilter, RawWebhook};
 use crate::inventory::Kind;
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
@@ -109,6 +110,40 @@ pub struct WebhookChannel {
     pub timeout: Duration,
 }
 
+/// How certwatch authenticates to Alertmanager.
+#[derive(Debug, Clone)]
+pub enum AlertmanagerAuth {
+    /// No `Authorization` header.
+    None,
+    /// `Authorization: Bearer <token>`.
+    Bearer(Secret),
+    /// `Authorization: Basic …`.
+    Basic {
+        /// User.
+        username: String,
+        /// Password.
+        password: Secret,
+    },
+}
+
+/// `[[alerts.alertmanager]]`, validated.
+#[derive(Debug, Clone)]
+pub struct AlertmanagerChannel {
+    /// Name (the `channel` label), default `alertmanager-N`.
+    pub name: String,
+    /// Each Alertmanager of the cluster, posted to one by one.
+    pub urls: Vec<Url>,
+    /// Only objects of these owners (empty = all). Records carry no owner yet, so a channel
+    /// that sets owners receives nothing until they do (docs/alerts.md).
+    pub owners: Vec<String>,
+    /// Credentials.
+    pub auth: AlertmanagerAuth,
+    /// Filters.
+    pub filter: Filter,
+    /// Timeout of one request.
+    pub timeout: Duration,
+}
+
 /// `[alerts]`, validated.
 #[derive(Debug, Clone)]
 pub struct Alerts {
@@ -124,6 +159,15 @@ pub struct Alerts {
     pub email: Vec<EmailChannel>,
     /// Webhook channels.
     pub webhook: Vec<WebhookChannel>,
+    /// Alertmanager channels (state-based: the full current set after each poll).
+    pub alertmanager: Vec<AlertmanagerChannel>,
+}
+
+impl Alerts {
+    /// Whether any channel is configured (the daemon starts the alert engine only then).
+    pub fn has_channels(&self) -> bool {
+        !(self.email.is_empty() && self.webhook.is_empty() && self.alertmanager.is_empty())
+    }
 }
 
 /// `[alerts]`: every channel, then the engine's intervals (24h by default).
@@ -140,6 +184,12 @@ pub(super) fn validate(cx: &Ctx<'_>, a: &RawAlerts) -> Result<Alerts, Error> {
         .enumerate()
         .map(|(i, w)| webhook(cx, i, w))
         .collect::<Result<_, _>>()?;
+    let alertmanager = a
+        .alertmanager
+        .iter()
+        .enumerate()
+        .map(|(i, m)| alertmanager(cx, i, m))
+        .collect::<Result<_, _>>()?;
     Ok(Alerts {
         repeat_interval: cx.duration(
             "alerts.repeat_interval",
@@ -155,6 +205,7 @@ pub(super) fn validate(cx: &Ctx<'_>, a: &RawAlerts) -> Result<Alerts, Error> {
         )?,
         email,
         webhook,
+        alertmanager,
     })
 }
 
@@ -257,6 +308,76 @@ fn webhook(cx: &Ctx<'_>, i: usize, w: &RawWebhook) -> Result<WebhookChannel, Err
         timeout: cx.duration(
             &format!("{key}.timeout"),
             w.timeout.as_deref(),
+            Duration::from_secs(10),
+        )?,
+    })
+}
+
+/// `alerts.alertmanager[i]`: at least one http(s) URL, and bearer or basic auth (not both).
+fn alertmanager(cx: &Ctx<'_>, i: usize, m: &RawAlertmanager) -> Result<AlertmanagerChannel, Error> {
+    let key = format!("alerts.alertmanager[{i}]");
+    if m.urls.is_empty() {
+        return Err(cx.err(
+            format!("{key}.urls"),
+            "needs at least one Alertmanager URL (list every replica, not a load balancer)",
+        ));
+    }
+    let urls = m
+        .urls
+        .iter()
+        .map(|u| {
+            let parsed = Url::parse(u.0.trim())
+                .map_err(|e| cx.err(format!("{key}.urls"), format!("not a URL: {e}")))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(cx.err(format!("{key}.urls"), "must be http(s)"));
+            }
+            Ok(parsed)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let bearer = cx.secret(
+        &format!("{key}.bearer_token"),
+        &m.bearer_token,
+        &m.bearer_token_env,
+        &m.bearer_token_file,
+    )?;
+    let password = cx.secret(
+        &format!("{key}.password"),
+        &m.password,
+        &m.password_env,
+        &m.password_file,
+    )?;
+    let auth = match (bearer, &m.username, password) {
+        (Some(t), None, None) => AlertmanagerAuth::Bearer(t),
+        (None, Some(u), Some(p)) => AlertmanagerAuth::Basic {
+            username: u.clone(),
+            password: p,
+        },
+        (None, None, None) => AlertmanagerAuth::None,
+        (Some(_), _, _) => {
+            return Err(cx.err(
+                format!("{key}.bearer_token"),
+                "set either a bearer token or username + password, not both",
+            ));
+        }
+        (None, Some(_), None) => {
+            return Err(cx.err(format!("{key}.password"), "is required with username"));
+        }
+        (None, None, Some(_)) => {
+            return Err(cx.err(format!("{key}.username"), "is required with a password"));
+        }
+    };
+    Ok(AlertmanagerChannel {
+        name: m
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("alertmanager-{i}")),
+        urls,
+        owners: m.owners.clone().unwrap_or_default(),
+        auth,
+        filter: filter(cx, &key, &m.filter)?,
+        timeout: cx.duration(
+            &format!("{key}.timeout"),
+            m.timeout.as_deref(),
             Duration::from_secs(10),
         )?,
     })

@@ -108,6 +108,16 @@ impl Config {
             r.timeout = dur(w.timeout);
             r.filter.min_severity = Some(w.filter.min_severity.as_str().to_string());
         }
+        for (r, m) in raw
+            .alerts
+            .alertmanager
+            .iter_mut()
+            .zip(&self.alerts.alertmanager)
+        {
+            r.name = Some(m.name.clone());
+            r.timeout = dur(m.timeout);
+            r.filter.min_severity = Some(m.filter.min_severity.as_str().to_string());
+        }
         raw.rotation.enabled = Some(self.rotation.enabled);
         raw.rotation.apply = Some(self.rotation.apply);
         raw.rotation.rotate_before = dur(self.rotation.rotate_before);

@@ -24,7 +24,10 @@ mod secrets;
 mod server;
 mod tenants;
 
-pub use alerts::{Alerts, EmailChannel, Filter, Severity, SmtpTls, WebhookChannel, WebhookFormat};
+pub use alerts::{
+    AlertmanagerAuth, AlertmanagerChannel, Alerts, EmailChannel, Filter, Severity, SmtpTls,
+    WebhookChannel, WebhookFormat,
+};
 pub use context::MAX_DURATION;
 pub use masked::MetadataUrl;
 pub use metadata::Metadata;

@@ -191,6 +191,8 @@ pub struct RawAlerts {
     pub email: Vec<RawEmail>,
     /// `[[alerts.webhook]]`.
     pub webhook: Vec<RawWebhook>,
+    /// `[[alerts.alertmanager]]`.
+    pub alertmanager: Vec<RawAlertmanager>,
 }
 
 /// Shared channel filters.
@@ -256,6 +258,38 @@ pub struct RawWebhook {
     pub hmac_secret_env: Option<String>,
     /// File with the HMAC key.
     pub hmac_secret_file: Option<PathBuf>,
+    /// Filters.
+    #[serde(flatten)]
+    pub filter: RawFilter,
+    /// Request timeout, default `10s`.
+    pub timeout: Option<String>,
+}
+
+/// `[[alerts.alertmanager]]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawAlertmanager {
+    /// Channel name (metrics, logs), default `alertmanager-N`.
+    pub name: Option<String>,
+    /// Every Alertmanager of the cluster (each is posted to; never a load balancer). Printed
+    /// without query and user info.
+    pub urls: Vec<RawUrl>,
+    /// Only objects of these owners (records' `owner`).
+    pub owners: Option<Vec<String>>,
+    /// Bearer token.
+    pub bearer_token: Option<Secret>,
+    /// Env var with the bearer token.
+    pub bearer_token_env: Option<String>,
+    /// File with the bearer token.
+    pub bearer_token_file: Option<PathBuf>,
+    /// Basic auth user.
+    pub username: Option<String>,
+    /// Basic auth password.
+    pub password: Option<Secret>,
+    /// Env var with the password.
+    pub password_env: Option<String>,
+    /// File with the password.
+    pub password_file: Option<PathBuf>,
     /// Filters.
     #[serde(flatten)]
     pub filter: RawFilter,

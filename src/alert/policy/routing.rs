@@ -1,10 +1,19 @@
 //! Routing (docs/alerts.md): which channel gets which notification — each channel's filter on
 //! severity, tenant and kind — and how notifications are grouped into [`Batch`]es, the messages
 //! the ledger queues and the notifiers send (one per alert, or with `digest` one per channel).
+//! The Alertmanager channel, which posts state rather than notifications, filters with [`admits`].
 
 use super::{Alert, FindingAlert, RotationAlert};
-use crate::config::Filter;
+use crate::config::{Filter, Severity};
 use serde::{Deserialize, Serialize};
+
+/// Whether `filter` lets through something of `severity` in `tenant` about an object of `kind`
+/// (its `Kind::as_str`, or `custom_domain`).
+pub fn admits(filter: &Filter, severity: Severity, tenant: &str, kind: &str) -> bool {
+    severity >= filter.min_severity
+        && (filter.tenants.is_empty() || filter.tenants.iter().any(|t| t == tenant))
+        && (filter.kinds.is_empty() || filter.kinds.iter().any(|k| k.as_str() == kind))
+}
 
 /// A notification that channels filter and batches carry: a certificate, rotation or finding
 /// alert.
@@ -20,9 +29,7 @@ impl Routed for Alert {
     /// fire also sees it resolve.
     fn accepted_by(&self, filter: &Filter) -> bool {
         let c = &self.certificate;
-        self.severity >= filter.min_severity
-            && (filter.tenants.is_empty() || filter.tenants.contains(&c.tenant))
-            && (filter.kinds.is_empty() || filter.kinds.iter().any(|k| k.as_str() == c.kind))
+        admits(filter, self.severity, &c.tenant, &c.kind)
     }
 
     fn batch(digest: bool, alerts: Vec<Self>) -> Batch {
@@ -46,10 +53,12 @@ impl Routed for RotationAlert {
 impl Routed for FindingAlert {
     /// The kind is that of the object the finding is about.
     fn accepted_by(&self, filter: &Filter) -> bool {
-        self.severity >= filter.min_severity
-            && (filter.tenants.is_empty() || filter.tenants.contains(&self.finding.tenant))
-            && (filter.kinds.is_empty()
-                || filter.kinds.iter().any(|k| k.as_str() == self.object_kind))
+        admits(
+            filter,
+            self.severity,
+            &self.finding.tenant,
+            &self.object_kind,
+        )
     }
 
     fn batch(digest: bool, alerts: Vec<Self>) -> Batch {

@@ -39,6 +39,7 @@ pub(super) fn alerts_cfg(digest: bool) -> Alerts {
         give_up_after: DAY,
         email: vec![],
         webhook: vec![],
+        alertmanager: vec![],
     }
 }
 
