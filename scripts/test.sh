@@ -29,6 +29,10 @@ if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2
   log "installing Debian's prometheus package (promtool + server)"
   apt_install prometheus
 fi
+if ! command -v prometheus-alertmanager >/dev/null 2>&1; then
+  log "installing Debian's prometheus-alertmanager (the clustered Alertmanager test)"
+  apt_install prometheus-alertmanager
+fi
 prometheus --version 2>&1 | head -1
 
 # The real-IdP corpus test compares the system CA store with `openssl x509` (--include-ignored).

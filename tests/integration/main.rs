@@ -15,6 +15,7 @@
 //! - `prometheus_e2e`: a real Prometheus scraping `certwatch demo` with the shipped rules and
 //!   dashboard (needs the `prometheus` server: ignored unless asked for).
 
+mod alertmanager;
 mod alerts;
 mod auth0_bodies;
 mod auth0_outage;
