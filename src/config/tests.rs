@@ -192,6 +192,7 @@ fn shipped_examples_are_valid() {
             "https://hooks.slack.com/services/T/B/X",
         );
         jail.set_env("WEBHOOK_HMAC_KEY", "k");
+        jail.set_env("ALERTMANAGER_TOKEN", "t");
         for name in ["certwatch.example.toml", "demo.toml"] {
             let path = Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("config")
@@ -266,4 +267,27 @@ fn metadata_urls_must_be_https_unless_allowed() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("surprise"), "{err}");
+}
+
+#[test]
+fn alertmanager_channels_need_urls_and_one_kind_of_auth() {
+    let am = |keys: &str| from_toml(&format!("[[alerts.alertmanager]]\n{keys}\n{MINIMAL}"));
+    let ok = am("urls = [\"http://am-0:9093\", \"http://am-1:9093/prefix/\"]\nbearer_token = \"tok-secret\"").unwrap();
+    let c = &ok.alerts.alertmanager[0];
+    assert_eq!((c.name.as_str(), c.urls.len()), ("alertmanager-0", 2));
+    assert!(ok.alerts.has_channels());
+    assert!(!format!("{ok:?}").contains("tok-secret"));
+    assert!(!ok.render_masked().contains("tok-secret"));
+    let err = am("urls = []").unwrap_err().to_string();
+    assert!(err.contains("alerts.alertmanager[0].urls"), "{err}");
+    let err = am("urls = [\"ftp://x\"]").unwrap_err().to_string();
+    assert!(err.contains("http(s)"), "{err}");
+    let both = "urls = [\"http://a\"]\nbearer_token = \"t\"\nusername = \"u\"\npassword = \"p\"";
+    assert!(am(both).unwrap_err().to_string().contains("not both"));
+    let user = am("urls = [\"http://a\"]\nusername = \"u\"")
+        .unwrap_err()
+        .to_string();
+    assert!(user.contains("password"), "{user}");
+    let owners = am("urls = [\"http://a\"]\nowners = [\"team-a\"]").unwrap();
+    assert_eq!(owners.alerts.alertmanager[0].owners, ["team-a"]);
 }
