@@ -72,15 +72,7 @@ enum Posted {
 
 impl Channel {
     fn new(c: &AlertmanagerChannel) -> Result<Channel, Error> {
-        let client = reqwest::Client::builder()
-            .timeout(c.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("certwatch/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Channel {
-                channel: c.name.clone(),
-                message: format!("cannot build the HTTP client: {}", e.without_url()),
-            })?;
+        let client = super::webhook::http_client(&c.name, c.timeout)?;
         let endpoints = c
             .urls
             .iter()
@@ -117,7 +109,7 @@ impl Channel {
         };
         let resp = match req.send().await {
             Ok(r) => r,
-            Err(e) => return Posted::Retry(scrub(e)),
+            Err(e) => return Posted::Retry(super::webhook::transport_error(e)),
         };
         let status = resp.status();
         if status.is_success() {
@@ -130,26 +122,6 @@ impl Channel {
             Posted::Rejected(msg)
         }
     }
-}
-
-/// A transport error as text, without the URL (it may carry user info).
-fn scrub(e: reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timeout"
-    } else if e.is_connect() {
-        "connect error"
-    } else {
-        "request error"
-    };
-    let e = e.without_url();
-    let mut msg = format!("{kind}: {e}");
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        source = s.source();
-    }
-    msg
 }
 
 /// Every Alertmanager channel, and the state they post.
@@ -322,12 +294,8 @@ impl Alertmanager {
 
     async fn persist(&self, st: &State) {
         let bytes = serde_json::to_vec_pretty(st).unwrap_or_default();
-        let path = self.path.clone();
-        let res = tokio::task::spawn_blocking(move || ledger::write_atomic(&path, &bytes)).await;
-        let err = match res {
-            Ok(Ok(())) => return,
-            Ok(Err(e)) => e.to_string(),
-            Err(e) => e.to_string(),
+        let Err(err) = ledger::write_in_background(&self.path, bytes).await else {
+            return;
         };
         tracing::error!(path = %self.path.display(), error = %err, "cannot write the alertmanager state");
     }

@@ -216,6 +216,16 @@ pub fn move_aside(path: &Path, now: OffsetDateTime) -> std::io::Result<PathBuf> 
     Ok(to)
 }
 
+/// [`write_atomic`] on the blocking pool; the error as text.
+pub async fn write_in_background(path: &Path, bytes: Vec<u8>) -> Result<(), String> {
+    let path = path.to_path_buf();
+    match tokio::task::spawn_blocking(move || write_atomic(&path, &bytes)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Write `bytes` to `path` atomically: a temp file next to it, fsync, rename over, fsync the dir.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path

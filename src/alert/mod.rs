@@ -421,13 +421,8 @@ impl Engine {
 
     async fn persist(&self, ledger: &Ledger) {
         self.pending.store(ledger.pending.len(), Ordering::Relaxed);
-        let bytes = ledger.to_json();
-        let path = self.path.clone();
-        let res = tokio::task::spawn_blocking(move || ledger::write_atomic(&path, &bytes)).await;
-        let err = match res {
-            Ok(Ok(())) => return,
-            Ok(Err(e)) => e.to_string(),
-            Err(e) => e.to_string(),
+        let Err(err) = ledger::write_in_background(&self.path, ledger.to_json()).await else {
+            return;
         };
         // Delivering anyway: a possible repeat after a crash beats silence on a full disk.
         tracing::error!(path = %self.path.display(), error = %err, "cannot write the alert ledger");

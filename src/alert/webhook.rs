@@ -52,15 +52,7 @@ impl WebhookNotifier {
     /// Build the HTTP client (no redirects: a redirect would replay the body, and the signature,
     /// to a URL nobody configured). `clock` dates the signature.
     pub fn new(c: &WebhookChannel, clock: Arc<dyn Clock>) -> Result<Self, Error> {
-        let client = reqwest::Client::builder()
-            .timeout(c.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("certwatch/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Channel {
-                channel: c.name.clone(),
-                message: format!("cannot build the HTTP client: {}", e.without_url()),
-            })?;
+        let client = http_client(&c.name, c.timeout)?;
         Ok(Self {
             name: c.name.clone(),
             filter: c.filter.clone(),
@@ -83,22 +75,7 @@ impl WebhookNotifier {
 
     /// An error message with the URL masked, whatever the error printed.
     fn scrub(&self, e: reqwest::Error) -> String {
-        let kind = if e.is_timeout() {
-            "timeout"
-        } else if e.is_connect() {
-            "connect error"
-        } else {
-            "request error"
-        };
-        let e = e.without_url();
-        let mut msg = format!("{kind}: {e}");
-        // The source chain (hyper, io) carries the useful part ("Connection refused").
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            msg.push_str(": ");
-            msg.push_str(&s.to_string());
-            source = s.source();
-        }
+        let msg = transport_error(e);
         let url = self.url.expose();
         if url.is_empty() {
             msg
@@ -106,6 +83,44 @@ impl WebhookNotifier {
             msg.replace(url, MASK)
         }
     }
+}
+
+/// The HTTP client of a channel: `timeout` per request, no redirects (a redirect would replay
+/// the body, and any signature or credentials, to a URL nobody configured).
+pub(super) fn http_client(
+    channel: &str,
+    timeout: std::time::Duration,
+) -> Result<reqwest::Client, Error> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("certwatch/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Error::Channel {
+            channel: channel.into(),
+            message: format!("cannot build the HTTP client: {}", e.without_url()),
+        })
+}
+
+/// A transport error as text without its URL: its kind, then the source chain (hyper, io: the
+/// useful part, "Connection refused").
+pub(super) fn transport_error(e: reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connect error"
+    } else {
+        "request error"
+    };
+    let e = e.without_url();
+    let mut msg = format!("{kind}: {e}");
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
 }
 
 #[async_trait::async_trait]
