@@ -20,7 +20,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{Instrument as _, error, info, info_span, warn};
+use tracing::{Instrument as _, info, info_span, warn};
 
 /// How often pending alert deliveries are retried (each has its own backoff on top).
 pub const ALERT_RETRY_EVERY: Duration = Duration::from_secs(30);
@@ -77,6 +77,17 @@ impl App {
     /// Build the app: one Auth0 client per tenant (no request is made yet).
     pub fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let metrics = Arc::new(Metrics::new(config.expires_in_metric));
+        Self::build_with_metrics(config, clock, metrics)
+    }
+
+    /// Like [`App::build`], counting into `metrics` (the daemon keeps one across reloads, so
+    /// its counters do not reset).
+    pub fn build_with_metrics(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        metrics: Arc<Metrics>,
+    ) -> anyhow::Result<Self> {
+        metrics.set_expires_in(config.expires_in_metric);
         let seams = remote_seams(&config.metadata)?;
         let mut tenants = Vec::new();
         for t in &config.tenants {
@@ -303,54 +314,62 @@ impl App {
         }
     }
 
+    /// Where to serve on `listener`: with TLS when `[server] cert_file` is set. The certificate
+    /// is read at every start and reload, so SIGHUP picks up a renewed one.
+    pub fn endpoint(
+        &self,
+        listener: Arc<tokio::net::TcpListener>,
+    ) -> anyhow::Result<crate::http::Endpoint> {
+        let tls = match &self.config.server_tls {
+            Some(t) => Some(tokio_rustls::TlsAcceptor::from(
+                crate::tls::server_config(&t.cert_file, &t.key_file)
+                    .context("loading the HTTP server's TLS certificate")?,
+            )),
+            None => None,
+        };
+        Ok(crate::http::Endpoint { listener, tls })
+    }
+
     /// Serve HTTP on `listener` and poll on the schedule until `shutdown` resolves.
     pub async fn run(
         self: Arc<Self>,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()>,
     ) -> anyhow::Result<()> {
+        let endpoint = self.endpoint(Arc::new(listener))?;
+        self.serve(endpoint, shutdown).await
+    }
+
+    /// Serve HTTP on `endpoint` and poll on the schedule until `shutdown` resolves; then stop
+    /// accepting, let in-flight work finish (at most [`SHUTDOWN_GRACE`]) and return. The
+    /// listener itself stays open for its other owners (the daemon reuses it on a reload).
+    pub async fn serve(
+        self: Arc<Self>,
+        endpoint: crate::http::Endpoint,
+        shutdown: impl Future<Output = ()>,
+    ) -> anyhow::Result<()> {
         let token = CancellationToken::new();
         let tracker = TaskTracker::new();
-        let addr = listener.local_addr()?;
-        let router = crate::http::router(self.http_state());
-        // Read the certificate at every start and reload, so SIGHUP picks up a renewed one.
-        enum Serving {
-            Plain(tokio::net::TcpListener),
-            Tls(crate::tls::TlsListener),
-        }
-        let serving = match &self.config.server_tls {
-            Some(t) => {
-                let config = crate::tls::server_config(&t.cert_file, &t.key_file)
-                    .context("loading the HTTP server's TLS certificate")?;
-                Serving::Tls(crate::tls::TlsListener::new(listener, config)?)
-            }
-            None => Serving::Plain(listener),
-        };
-        let scheme = match serving {
-            Serving::Plain(_) => "http",
-            Serving::Tls(_) => "https",
-        };
-        let http_token = token.clone();
+        let addr = endpoint.listener.local_addr()?;
+        let scheme = endpoint.scheme();
+        let served = crate::http::serve(
+            endpoint,
+            crate::http::router(self.http_state()),
+            crate::http::Limits::default(), // TODO(reload-server): self.config.server_limits
+            self.metrics.clone(),
+            token.clone(),
+        );
         tracker.spawn(
             async move {
-                let stop = async move { http_token.cancelled().await };
-                let served = match serving {
-                    Serving::Plain(l) => axum::serve(l, router).with_graceful_shutdown(stop).await,
-                    Serving::Tls(l) => axum::serve(l, router).with_graceful_shutdown(stop).await,
-                };
-                match served {
-                    Ok(()) => info!("HTTP server stopped"),
-                    Err(e) => error!(error = %e, "HTTP server failed"),
-                }
+                served.await;
+                info!("HTTP server stopped");
             }
             .instrument(info_span!("http", %addr, scheme)),
         );
         info!(%addr, scheme, tenants = self.tenants.len(), "certwatch listening");
 
-        let mut scheduler =
-            crate::scheduler::start(self.tick(), &self.config.schedule, token.clone(), &tracker)
-                .await
-                .context("starting the scheduler")?;
+        crate::scheduler::start(self.tick(), &self.config.schedule, token.clone(), &tracker)
+            .context("starting the scheduler")?;
         if self.config.schedule.run_on_start {
             let app = self.clone();
             let t = token.clone();
@@ -375,9 +394,6 @@ impl App {
         shutdown.await;
         info!("shutting down");
         token.cancel();
-        if let Err(e) = scheduler.shutdown().await {
-            warn!(error = %e, "scheduler shutdown");
-        }
         tracker.close();
         if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait())
             .await

@@ -1,14 +1,27 @@
-//! The daemon's life: build the app, serve and poll until a signal; on SIGHUP with a valid new
-//! configuration, stop and start again on it, keeping the last snapshot. Used by `certwatch run`
-//! and `certwatch demo`.
+//! The daemon's life: build the app, serve and poll until SIGINT/SIGTERM. Used by `certwatch
+//! run` and `certwatch demo` (docs/cli.md).
+//!
+//! A reload (SIGHUP, docs/configuration.md) is all or nothing: the new configuration is read
+//! and validated, then its replacement is built in full — the state directory checked, the app
+//! and its alert channels built, the listener bound (or the running one kept when the address
+//! is unchanged), the TLS certificate loaded — before the running app is touched. Only then is
+//! the running app stopped and the new one started on the last snapshot, so metrics and
+//! readiness do not reset. Any failure keeps the running app as it was, logs why and counts
+//! `certwatch_config_reloads_total{outcome="failed"}` (docs/metrics.md).
 
 use crate::app::App;
-use crate::clock::SystemClock;
+use crate::clock::{Clock as _, SystemClock};
 use crate::config::Config;
+use crate::http::Endpoint;
 use crate::inventory::Snapshot;
+use crate::metrics::Metrics;
+use crate::shutdown::Event;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tracing::{error, info};
 
 /// Exit status when the app cannot be built from the configuration (docs/cli.md).
 const EXIT_CONFIG: u8 = 3;
@@ -18,60 +31,232 @@ const EXIT_FAILED: u8 = 1;
 /// What a SIGHUP re-reads: the config path (`None`: the default) and the `--listen` override.
 pub type Reload = (Option<PathBuf>, Option<SocketAddr>);
 
+/// Reads the configuration again for a reload.
+pub type Loader = Box<dyn Fn() -> Result<Config, crate::config::Error> + Send + Sync>;
+
 /// Run the daemon until SIGINT/SIGTERM; the exit status. With `reload`, SIGHUP re-reads the
-/// configuration: a valid one replaces the running daemon (the last snapshot is kept, so
-/// metrics and readiness do not reset); an invalid one is rejected with a log line and the old
-/// configuration keeps running.
-pub async fn run(c: Config, reload: Option<Reload>) -> u8 {
-    let mut config = c;
-    let mut previous: Option<Arc<Snapshot>> = None;
+/// configuration (see the module documentation); without, SIGHUP is not handled.
+pub async fn run(config: Config, reload: Option<Reload>) -> u8 {
+    let (tx, events) = mpsc::channel(4);
+    let signals = tokio::spawn(crate::shutdown::forward(tx, reload.is_some()));
+    let loader = reload.map(|(path, listen)| {
+        Box::new(move || {
+            let mut c = crate::config::load(path.as_deref())?;
+            if let Some(l) = listen {
+                c.listen = l;
+            }
+            Ok(c)
+        }) as Loader
+    });
+    let code = run_until(config, loader, events).await;
+    signals.abort();
+    code
+}
+
+/// Run the daemon on `config` until `events` says stop or ends; `Reload` events read the
+/// configuration with `loader` (ignored without one). The seam behind [`run`] for tests.
+pub async fn run_until(
+    config: Config,
+    loader: Option<Loader>,
+    mut events: mpsc::Receiver<Event>,
+) -> u8 {
+    let metrics = Arc::new(Metrics::new(config.expires_in_metric));
+    let mut running = match Prepared::new(config, None, &metrics).await {
+        Ok(p) => p.start(None),
+        Err(Failure::Listen(addr, e)) => {
+            eprintln!("certwatch: cannot listen on {addr}: {e}");
+            return EXIT_FAILED;
+        }
+        Err(Failure::Config(e)) => {
+            eprintln!("certwatch: {e:#}");
+            return EXIT_CONFIG;
+        }
+    };
+    metrics
+        .server()
+        .config_loaded(false, SystemClock.now().unix_timestamp());
     loop {
-        let listener = match bind(config.listen).await {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("certwatch: cannot listen on {}: {e}", config.listen);
+        let event = tokio::select! {
+            event = events.recv() => event,
+            ended = &mut running.task => {
+                // The app stops only when told to; on its own, serving failed.
+                let why = ended.map_err(anyhow::Error::from).and_then(|r| r).err();
+                eprintln!("certwatch: {:#}", why.unwrap_or_else(|| anyhow::anyhow!("stopped serving")));
                 return EXIT_FAILED;
             }
         };
-        let app = match App::build(config.clone(), Arc::new(SystemClock)).and_then(App::with_alerts)
-        {
-            Ok(app) => Arc::new(app),
-            Err(e) => {
-                eprintln!("certwatch: {e:#}");
-                return EXIT_CONFIG;
+        match event {
+            Some(Event::Reload) => match &loader {
+                Some(load) => match reload(running, load, &metrics).await {
+                    Ok(r) => running = r,
+                    Err(code) => return code,
+                },
+                None => info!("SIGHUP ignored: this daemon does not reload"),
+            },
+            Some(Event::Stop) | None => {
+                running.stop().await;
+                return 0;
             }
-        };
-        if let Some(snapshot) = previous.take() {
-            app.restore(&snapshot);
-        }
-        let next: Arc<Mutex<Option<Config>>> = Arc::default();
-        let stop = crate::shutdown::stop_or_reload(reload.clone(), next.clone());
-        if let Err(e) = app.clone().run(listener, stop).await {
-            eprintln!("certwatch: {e:#}");
-            return EXIT_FAILED;
-        }
-        match next.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            Some(new) => {
-                tracing::info!("configuration reloaded");
-                previous = Some(app.snapshot());
-                config = new;
-            }
-            None => return 0,
         }
     }
 }
 
-/// Bind, retrying briefly: after a reload the previous listener may take a moment to close.
-async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
-    let mut attempt = 0;
-    loop {
-        match tokio::net::TcpListener::bind(addr).await {
-            Ok(l) => return Ok(l),
-            Err(e) if attempt < 20 && e.kind() == std::io::ErrorKind::AddrInUse => {
-                attempt += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+/// Replace `running` by an app on the configuration `load` returns; keep it on any failure.
+/// `Err` (an exit status) only when the new app could not start after the old one stopped
+/// and the old one could not be started again either.
+async fn reload(running: Running, load: &Loader, metrics: &Arc<Metrics>) -> Result<Running, u8> {
+    let prepared = match load() {
+        Ok(config) => Prepared::new(config, Some(&running), metrics).await,
+        Err(e) => Err(Failure::Config(e.into())),
+    };
+    let next = match prepared {
+        Ok(next) => next,
+        Err(e) => {
+            error!(error = %e, "new configuration rejected; keeping the running one");
+            metrics.server().reload_failed();
+            return Ok(running);
+        }
+    };
+    let (snapshot, old) = running.stop().await;
+    // The alert ledger is read again now that the old app has written its last entries.
+    let restarted = next.app.with_alerts().map(|app| Prepared {
+        app,
+        endpoint: next.endpoint,
+    });
+    match restarted {
+        Ok(p) => {
+            metrics
+                .server()
+                .config_loaded(true, SystemClock.now().unix_timestamp());
+            info!("configuration reloaded");
+            Ok(p.start(Some(&snapshot)))
+        }
+        Err(e) => {
+            error!(error = %format!("{e:#}"), "new configuration failed to start; restarting the previous one");
+            metrics.server().reload_failed();
+            let again = App::build_with_metrics(old.config, Arc::new(SystemClock), metrics.clone())
+                .and_then(App::with_alerts);
+            match again {
+                Ok(app) => Ok(Prepared {
+                    app,
+                    endpoint: old.endpoint,
+                }
+                .start(Some(&snapshot))),
+                Err(e) => {
+                    eprintln!("certwatch: the previous configuration cannot start again: {e:#}");
+                    Err(EXIT_CONFIG)
+                }
             }
-            Err(e) => return Err(e),
         }
     }
+}
+
+/// Why a configuration cannot be served.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    /// The app cannot be built (state directory, alert channels, TLS files, …).
+    #[error("{0:#}")]
+    Config(anyhow::Error),
+    /// The listen address cannot be bound.
+    #[error("cannot listen on {0}: {1}")]
+    Listen(SocketAddr, std::io::Error),
+}
+
+/// An app built and ready to serve, not started.
+struct Prepared {
+    app: App,
+    endpoint: Endpoint,
+}
+
+impl Prepared {
+    /// Build everything `config` needs. With `running`, its listener is kept when the address
+    /// is the same (binding it again would fail while it is open).
+    async fn new(
+        config: Config,
+        running: Option<&Running>,
+        metrics: &Arc<Metrics>,
+    ) -> Result<Self, Failure> {
+        let listen = config.listen;
+        check_state_dir(&config.state_dir).map_err(Failure::Config)?;
+        let app = App::build_with_metrics(config, Arc::new(SystemClock), metrics.clone())
+            .and_then(App::with_alerts)
+            .map_err(Failure::Config)?;
+        let listener = match running {
+            Some(r) if r.app.config().listen == listen => r.endpoint.listener.clone(),
+            _ => Arc::new(
+                tokio::net::TcpListener::bind(listen)
+                    .await
+                    .map_err(|e| Failure::Listen(listen, e))?,
+            ),
+        };
+        let endpoint = app.endpoint(listener).map_err(Failure::Config)?;
+        Ok(Self { app, endpoint })
+    }
+
+    /// Start serving, seeded with `previous` (after a reload).
+    fn start(self, previous: Option<&Snapshot>) -> Running {
+        let app = Arc::new(self.app);
+        if let Some(snapshot) = previous {
+            app.restore(snapshot);
+        }
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(app.clone().serve(self.endpoint.clone(), async {
+            let _ = stopped.await;
+        }));
+        Running {
+            app,
+            endpoint: self.endpoint,
+            stop,
+            task,
+        }
+    }
+}
+
+/// The app being served.
+struct Running {
+    app: Arc<App>,
+    endpoint: Endpoint,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+/// What remains of a stopped app: enough to start it again.
+struct Stopped {
+    config: Config,
+    endpoint: Endpoint,
+}
+
+impl Running {
+    /// Stop serving and polling (in-flight work gets the app's grace period); the last
+    /// snapshot, and what it takes to start the same configuration again.
+    async fn stop(self) -> (Arc<Snapshot>, Stopped) {
+        let _ = self.stop.send(());
+        match self.task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => error!(error = %format!("{e:#}"), "the app stopped with an error"),
+            Err(e) => error!(error = %e, "the app's task failed"),
+        }
+        let snapshot = self.app.snapshot();
+        let config = self.app.config().clone();
+        (
+            snapshot,
+            Stopped {
+                config,
+                endpoint: self.endpoint,
+            },
+        )
+    }
+}
+
+/// The state directory must be a writable directory (created when missing): the alert ledger,
+/// the rotation audit log and locks live there.
+fn check_state_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("state_dir {} cannot be created", dir.display()))?;
+    let probe = dir.join(format!(".certwatch-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("state_dir {} is not writable", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }

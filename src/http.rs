@@ -1,6 +1,7 @@
 //! The HTTP surface (docs/http.md): `/metrics`, `/healthz`, `/readyz`, `/api/v1/certificates`,
 //! `/api/v1/findings` and the `/` status page. `router(state)` is a plain function so tests can
-//! drive it without a socket.
+//! drive it without a socket; `serve` runs it on a socket within the connection limits of
+//! `conns`.
 //! Nothing here calls Auth0: every response is rendered from the latest snapshot.
 
 use crate::clock::Clock;
@@ -19,6 +20,11 @@ use axum::routing::get;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+
+pub mod conns;
+pub mod serve;
+pub use conns::Limits;
+pub use serve::{Endpoint, serve};
 
 /// What the handlers read.
 #[derive(Clone)]

@@ -9,8 +9,12 @@ use crate::policy::Policy;
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 use prometheus::{Encoder, GaugeVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use time::OffsetDateTime;
+
+pub mod server;
+pub use server::ServerMetrics;
 
 /// Label values longer than this are cut (docs/metrics.md).
 pub const MAX_LABEL_LEN: usize = 256;
@@ -39,6 +43,8 @@ pub struct Metrics {
     alerts_sent: IntCounterVec,
     /// `certwatch_rotations_total{tenant,kind,outcome}`.
     rotations: IntCounterVec,
+    /// Reloads and HTTP connections.
+    server: ServerMetrics,
     snapshot: Arc<SnapshotCollector>,
 }
 
@@ -110,6 +116,7 @@ impl Metrics {
         registry
             .register(Box::new(build))
             .expect("unique metric name");
+        let server = ServerMetrics::register(&registry);
         let snapshot = Arc::new(SnapshotCollector::new(expires_in_metric));
         registry
             .register(Box::new(SharedCollector(snapshot.clone())))
@@ -127,8 +134,20 @@ impl Metrics {
             ratelimit_remaining,
             alerts_sent,
             rotations,
+            server,
             snapshot,
         }
+    }
+
+    /// The reload and HTTP-connection metrics.
+    pub fn server(&self) -> &ServerMetrics {
+        &self.server
+    }
+
+    /// Turn `certwatch_certificate_expires_in_seconds` on or off (a reload may change
+    /// `[metrics] expires_in_seconds`); takes effect at the next `apply`.
+    pub fn set_expires_in(&self, on: bool) {
+        self.snapshot.expires_in.store(on, Ordering::Relaxed);
     }
 
     /// Rebuild the per-certificate and per-tenant series from a snapshot.
@@ -192,7 +211,7 @@ impl Metrics {
 /// The snapshot-derived families, swapped as a whole after each poll.
 struct SnapshotCollector {
     descs: Vec<Desc>,
-    expires_in: bool,
+    expires_in: AtomicBool,
     families: RwLock<Vec<MetricFamily>>,
 }
 
@@ -363,7 +382,8 @@ impl Families {
 
 impl SnapshotCollector {
     fn new(expires_in: bool) -> Self {
-        let f = Families::new(expires_in);
+        // Every family is described, so `expires_in` can be switched on later.
+        let f = Families::new(true);
         let descs = f
             .all()
             .iter()
@@ -371,13 +391,13 @@ impl SnapshotCollector {
             .collect();
         Self {
             descs,
-            expires_in,
+            expires_in: AtomicBool::new(expires_in),
             families: RwLock::new(Vec::new()),
         }
     }
 
     fn rebuild(&self, snapshot: &Snapshot, policy: &Policy, now: OffsetDateTime) {
-        let f = Families::new(self.expires_in);
+        let f = Families::new(self.expires_in.load(Ordering::Relaxed));
         for t in &snapshot.tenants {
             let tenant = bound(&t.name);
             f.up.with_label_values(&[tenant])

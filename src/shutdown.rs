@@ -29,43 +29,65 @@ pub async fn signal() {
     }
 }
 
-/// Resolve on SIGINT/SIGTERM (leaving `next` empty), or on a SIGHUP whose new configuration is
-/// valid (storing it in `next`). An invalid configuration is logged and ignored: the running
-/// one stays. `reload` is the config path and `--listen` override; `None` disables reloading.
-pub async fn stop_or_reload(
-    reload: Option<(Option<std::path::PathBuf>, Option<std::net::SocketAddr>)>,
-    next: std::sync::Arc<std::sync::Mutex<Option<crate::config::Config>>>,
-) {
-    #[cfg(unix)]
-    if let Some((path, listen)) = reload {
-        let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGHUP; reload disabled");
-                return signal().await;
+/// What the process is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// SIGINT or SIGTERM: stop.
+    Stop,
+    /// SIGHUP: reload the configuration.
+    Reload,
+}
+
+/// Send process signals to `events` until a stop signal or until its receiver is gone:
+/// SIGINT/SIGTERM as [`Event::Stop`], and with `reload` SIGHUP as [`Event::Reload`] (without,
+/// SIGHUP keeps its default action).
+pub async fn forward(events: tokio::sync::mpsc::Sender<Event>, reload: bool) {
+    let mut hup = if reload { hangups() } else { None };
+    // Registered once, so a stop signal that arrives while a reload is handed over is not lost.
+    let stop = signal();
+    tokio::pin!(stop);
+    loop {
+        let event = tokio::select! {
+            _ = &mut stop => Event::Stop,
+            // `recv` is cancel-safe: a SIGHUP is not lost when another branch wins.
+            Some(()) = next_hangup(&mut hup) => {
+                tracing::info!("SIGHUP received, reloading the configuration");
+                Event::Reload
             }
+            _ = events.closed() => return,
         };
-        let stop = signal();
-        tokio::pin!(stop);
-        loop {
-            tokio::select! {
-                _ = &mut stop => return,
-                _ = hup.recv() => {
-                    tracing::info!("SIGHUP received, reloading the configuration");
-                    match crate::config::load(path.as_deref()) {
-                        Ok(mut c) => {
-                            if let Some(l) = listen {
-                                c.listen = l;
-                            }
-                            *next.lock().unwrap_or_else(|e| e.into_inner()) = Some(c);
-                            return;
-                        }
-                        Err(e) => tracing::error!(error = %e, "new configuration rejected; keeping the running one"),
-                    }
-                }
-            }
+        if events.send(event).await.is_err() || event == Event::Stop {
+            return;
         }
     }
-    let _ = (reload, next);
-    signal().await
+}
+
+#[cfg(unix)]
+type Hangups = tokio::signal::unix::Signal;
+#[cfg(not(unix))]
+type Hangups = ();
+
+#[cfg(unix)]
+fn hangups() -> Option<Hangups> {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen for SIGHUP; reload disabled");
+            None
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn hangups() -> Option<Hangups> {
+    None
+}
+
+async fn next_hangup(hup: &mut Option<Hangups>) -> Option<()> {
+    #[cfg(unix)]
+    if let Some(h) = hup.as_mut() {
+        return h.recv().await;
+    }
+    let _ = hup;
+    std::future::pending().await
 }

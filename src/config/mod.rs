@@ -36,7 +36,7 @@ pub use raw::{
     RawRotation, RawSchedule, RawServer, RawStore, RawTarget, RawTenant, RawUrl, RawWebhook,
 };
 pub use rotation::{Rotation, Target};
-pub use schedule::{Schedule, Trigger, cron_interval};
+pub use schedule::{Schedule, Trigger, cron_interval, parse_cron};
 pub use secrets::{EnvSource, MAX_SECRET_FILE_BYTES, ProcessEnv};
 pub use server::{HttpAuth, ServerTls};
 pub use tenants::Tenant;

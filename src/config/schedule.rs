@@ -34,14 +34,19 @@ impl Schedule {
     }
 }
 
-/// Parse a 6-field cron expression and return the gap between its next two firings.
-pub fn cron_interval(expr: &str) -> Result<Duration, String> {
-    let cron = croner::parser::CronParser::builder()
+/// Parse a 6-field cron expression (seconds first; day of month and day of week both apply).
+pub fn parse_cron(expr: &str) -> Result<croner::Cron, String> {
+    croner::parser::CronParser::builder()
         .seconds(croner::parser::Seconds::Required)
         .dom_and_dow(true)
         .build()
         .parse(expr.trim())
-        .map_err(|e| format!("{expr:?} is not a 6-field cron expression with seconds: {e}"))?;
+        .map_err(|e| format!("{expr:?} is not a 6-field cron expression with seconds: {e}"))
+}
+
+/// Parse a 6-field cron expression and return the gap between its next two firings.
+pub fn cron_interval(expr: &str) -> Result<Duration, String> {
+    let cron = parse_cron(expr)?;
     let now = crate::clock::Clock::now(&crate::clock::SystemClock);
     let now = chrono::DateTime::from_timestamp(now.unix_timestamp(), 0).unwrap_or_default();
     let a = cron
