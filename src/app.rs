@@ -355,7 +355,7 @@ impl App {
         let served = crate::http::serve(
             endpoint,
             crate::http::router(self.http_state()),
-            crate::http::Limits::default(), // TODO(reload-server): self.config.server_limits
+            self.config.server_limits,
             self.metrics.clone(),
             token.clone(),
         );

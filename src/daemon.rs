@@ -177,7 +177,9 @@ impl Prepared {
         metrics: &Arc<Metrics>,
     ) -> Result<Self, Failure> {
         let listen = config.listen;
-        check_state_dir(&config.state_dir).map_err(Failure::Config)?;
+        config
+            .check_state_dir(true)
+            .map_err(|e| Failure::Config(e.into()))?;
         let app = App::build_with_metrics(config, Arc::new(SystemClock), metrics.clone())
             .and_then(App::with_alerts)
             .map_err(Failure::Config)?;
@@ -246,17 +248,4 @@ impl Running {
             },
         )
     }
-}
-
-/// The state directory must be a writable directory (created when missing): the alert ledger,
-/// the rotation audit log and locks live there.
-fn check_state_dir(dir: &std::path::Path) -> anyhow::Result<()> {
-    use anyhow::Context as _;
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("state_dir {} cannot be created", dir.display()))?;
-    let probe = dir.join(format!(".certwatch-write-test-{}", std::process::id()));
-    std::fs::write(&probe, b"")
-        .with_context(|| format!("state_dir {} is not writable", dir.display()))?;
-    let _ = std::fs::remove_file(&probe);
-    Ok(())
 }

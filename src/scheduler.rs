@@ -90,8 +90,7 @@ async fn run(
 /// Now on the wall clock, as cron needs it.
 fn wall_now() -> chrono::DateTime<chrono::Utc> {
     let now = crate::clock::SystemClock.now();
-    chrono::DateTime::from_timestamp(now.unix_timestamp(), now.nanosecond())
-        .unwrap_or_default()
+    chrono::DateTime::from_timestamp(now.unix_timestamp(), now.nanosecond()).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -111,6 +111,11 @@ fn load(path: &Option<PathBuf>) -> Result<Config, u8> {
 async fn dispatch(cli: Cli) -> u8 {
     match cli.command {
         Command::CheckConfig => match load(&cli.config) {
+            // Everything a reload checks but binding the port (docs/cli.md).
+            Ok(c) if let Err(e) = c.check_state_dir(false) => {
+                eprintln!("certwatch: invalid configuration: {e}");
+                EXIT_UNKNOWN
+            }
             Ok(c) => {
                 print!("{}", c.render_masked());
                 eprintln!(

@@ -172,13 +172,13 @@ impl Alerts {
 
 /// `[alerts]`: every channel, then the engine's intervals (24h by default).
 pub(super) fn validate(cx: &Ctx<'_>, a: &RawAlerts) -> Result<Alerts, Error> {
-    let email = a
+    let email: Vec<EmailChannel> = a
         .email
         .iter()
         .enumerate()
         .map(|(i, e)| email(cx, i, e))
         .collect::<Result<_, _>>()?;
-    let webhook = a
+    let webhook: Vec<WebhookChannel> = a
         .webhook
         .iter()
         .enumerate()
@@ -190,6 +190,7 @@ pub(super) fn validate(cx: &Ctx<'_>, a: &RawAlerts) -> Result<Alerts, Error> {
         .enumerate()
         .map(|(i, m)| alertmanager(cx, i, m))
         .collect::<Result<_, _>>()?;
+    unique_names(cx, &email, &webhook, &alertmanager)?;
     Ok(Alerts {
         repeat_interval: cx.duration(
             "alerts.repeat_interval",
@@ -207,6 +208,44 @@ pub(super) fn validate(cx: &Ctx<'_>, a: &RawAlerts) -> Result<Alerts, Error> {
         webhook,
         alertmanager,
     })
+}
+
+/// Channel names label metrics and key the alert ledger: no two channels (email or webhook)
+/// may share one.
+fn unique_names(
+    cx: &Ctx<'_>,
+    email: &[EmailChannel],
+    webhook: &[WebhookChannel],
+    alertmanager: &[AlertmanagerChannel],
+) -> Result<(), Error> {
+    let mut seen = std::collections::BTreeMap::new();
+    let keys = email
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (format!("alerts.email[{i}].name"), &e.name))
+        .chain(
+            webhook
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (format!("alerts.webhook[{i}].name"), &w.name)),
+        )
+        .chain(
+            alertmanager
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (format!("alerts.alertmanager[{i}].name"), &m.name)),
+        );
+    for (key, name) in keys {
+        if let Some(first) = seen.insert(name.as_str(), key.clone()) {
+            return Err(cx.err(
+                key,
+                format!(
+                    "{name:?} is already the name of {first}; give each channel a unique `name`"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `alerts.email[i]`: host, from and at least one recipient; the port follows `tls`.

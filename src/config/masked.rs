@@ -62,6 +62,9 @@ impl Config {
         let mut raw = self.raw.clone();
         raw.state_dir = Some(self.state_dir.clone());
         raw.server.listen = Some(self.listen.to_string());
+        raw.server.max_connections = Some(self.server_limits.max_connections);
+        raw.server.header_read_timeout = dur(self.server_limits.header_read_timeout);
+        raw.server.idle_timeout = dur(self.server_limits.idle_timeout);
         match &self.schedule.trigger {
             Trigger::Cron(c) => raw.schedule.cron = Some(c.clone()),
             Trigger::Interval(d) => raw.schedule.interval = dur(*d),

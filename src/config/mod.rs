@@ -11,6 +11,8 @@
 //! - `context`: what the validators share (the file named in errors, durations, kinds).
 //! - `secrets`: `X` / `X_env` / `X_file` resolution through the [`EnvSource`] seam.
 //! - `masked`: `Debug` of URLs that may carry tokens, and the effective configuration as TOML.
+//! - `state_dir`: [`Config::check_state_dir`], the filesystem check `run`, reloads and
+//!   `check-config` add to validation.
 
 mod alerts;
 mod context;
@@ -22,6 +24,7 @@ mod rotation;
 mod schedule;
 mod secrets;
 mod server;
+mod state_dir;
 mod tenants;
 
 pub use alerts::{
@@ -83,6 +86,8 @@ pub struct Config {
     pub http_auth: HttpAuth,
     /// Serve HTTPS instead of HTTP.
     pub server_tls: Option<ServerTls>,
+    /// What a client may hold: connections, header and idle timeouts.
+    pub server_limits: crate::http::Limits,
     /// Schedule.
     pub schedule: Schedule,
     /// Policy.
@@ -118,6 +123,16 @@ pub fn load(path: Option<&Path>) -> Result<Config, Error> {
         .merge(Toml::file(&path))
         .merge(Env::prefixed("CERTWATCH_").split("__").ignore(&["config"]));
     let raw: RawConfig = figment.extract().map_err(|e| Error::Parse(Box::new(e)))?;
+    if !path.exists() && raw.tenants.is_empty() {
+        return Err(Error::Invalid {
+            key: "tenants".into(),
+            message: format!(
+                "no tenant configured and {} does not exist: give --config (or CERTWATCH_CONFIG)",
+                path.display()
+            ),
+            file: None,
+        });
+    }
     validate(raw, path.exists().then_some(path), &ProcessEnv)
 }
 
@@ -141,6 +156,7 @@ pub fn validate(
     let listen = server::listen(&cx, &raw.server)?;
     let http_auth = server::http_auth(&cx, &raw.server)?;
     let server_tls = server::tls(&cx, &raw.server)?;
+    let server_limits = server::limits(&cx, &raw.server)?;
     let schedule = schedule::validate(&cx, &raw.schedule)?;
     let policy = policy::validate(&cx, &raw.policy)?;
     let metadata = metadata::validate(&cx, &raw.metadata)?;
@@ -157,6 +173,7 @@ pub fn validate(
         listen,
         http_auth,
         server_tls,
+        server_limits,
         schedule,
         policy,
         expires_in_metric: raw.metrics.expires_in_seconds.unwrap_or(false),

@@ -56,6 +56,12 @@ pub struct RawServer {
     pub cert_file: Option<PathBuf>,
     /// PEM private key (PKCS#8, PKCS#1 or SEC1) of `cert_file`.
     pub key_file: Option<PathBuf>,
+    /// Connections open at once, default 1024 (at the limit the longest-idle one is closed).
+    pub max_connections: Option<usize>,
+    /// Time to receive a complete request head, default `10s`.
+    pub header_read_timeout: Option<String>,
+    /// Time a kept-alive connection may stay without traffic, default `90s`.
+    pub idle_timeout: Option<String>,
 }
 
 /// `[schedule]`.

@@ -1,10 +1,12 @@
 //! `[server]`: the listen address, access control of the HTTP server (bearer token or basic
-//! auth, never both) and its optional TLS (certificate and key loaded at validation, so a
-//! broken pair is refused by `check-config` and by a reload). See docs/http.md.
+//! auth, never both), its optional TLS (certificate and key loaded at validation, so a
+//! broken pair is refused by `check-config` and by a reload) and what a client may hold
+//! (connections, header and idle timeouts). See docs/http.md.
 
 use super::context::Ctx;
 use super::raw::RawServer;
 use super::{DEFAULT_LISTEN, Error};
+use crate::http::Limits;
 use crate::secret::Secret;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -95,4 +97,41 @@ pub(super) fn tls(cx: &Ctx<'_>, srv: &RawServer) -> Result<Option<ServerTls>, Er
             }))
         }
     }
+}
+
+/// The largest `server.max_connections` accepted: far beyond any file-descriptor limit.
+pub const MAX_CONNECTIONS_LIMIT: usize = 1 << 20;
+
+/// `server.max_connections`, `server.header_read_timeout`, `server.idle_timeout`.
+pub(super) fn limits(cx: &Ctx<'_>, srv: &RawServer) -> Result<Limits, Error> {
+    let max_connections = match srv.max_connections {
+        None => Limits::MAX_CONNECTIONS,
+        Some(n) if (1..=MAX_CONNECTIONS_LIMIT).contains(&n) => n,
+        Some(n) => {
+            return Err(cx.err(
+                "server.max_connections",
+                format!("{n} is not between 1 and {MAX_CONNECTIONS_LIMIT}"),
+            ));
+        }
+    };
+    let positive = |key: &str, v: &Option<String>, default| {
+        let d = cx.duration(key, v.as_deref(), default)?;
+        if d.is_zero() {
+            return Err(cx.err(key, "must be longer than zero"));
+        }
+        Ok(d)
+    };
+    Ok(Limits {
+        max_connections,
+        header_read_timeout: positive(
+            "server.header_read_timeout",
+            &srv.header_read_timeout,
+            Limits::HEADER_READ_TIMEOUT,
+        )?,
+        idle_timeout: positive(
+            "server.idle_timeout",
+            &srv.idle_timeout,
+            Limits::IDLE_TIMEOUT,
+        )?,
+    })
 }

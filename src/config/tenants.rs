@@ -43,12 +43,19 @@ pub struct Tenant {
     pub probe_addresses: BTreeMap<String, String>,
 }
 
-/// Every `[[tenants]]` entry, names unique.
+/// Every `[[tenants]]` entry (at least one), names unique.
 pub(super) fn validate(
     cx: &Ctx<'_>,
     raw: &[RawTenant],
     metadata: &Metadata,
 ) -> Result<Vec<Tenant>, Error> {
+    if raw.is_empty() {
+        // Nothing to watch is a mistake (a wrong path, an emptied file), never a valid daemon.
+        return Err(cx.err(
+            "tenants",
+            "no tenant configured: add at least one [[tenants]] entry",
+        ));
+    }
     let mut tenants = Vec::new();
     let mut names = BTreeSet::new();
     for (i, t) in raw.iter().enumerate() {
