@@ -17,15 +17,16 @@ impl Config {
             message,
             file: self.file.clone(),
         };
+        use std::io::ErrorKind::{NotADirectory, NotFound};
         match std::fs::metadata(dir) {
             Ok(m) if !m.is_dir() => Err(err(format!("{} is not a directory", dir.display()))),
             Ok(_) => probe(dir).map_err(|e| err(format!("{} is not writable: {e}", dir.display()))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+            Err(e) if matches!(e.kind(), NotFound | NotADirectory) && create => {
                 std::fs::create_dir_all(dir)
                     .and_then(|()| probe(dir))
                     .map_err(|e| err(format!("{} cannot be created: {e}", dir.display())))
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(e) if matches!(e.kind(), NotFound | NotADirectory) => {
                 let parent = dir
                     .ancestors()
                     .skip(1)

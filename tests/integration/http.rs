@@ -290,3 +290,193 @@ async fn basic_auth_protects_metrics() {
     assert_eq!(ok.status(), 200);
     app.stop().await;
 }
+
+// ===== what a client may hold (docs/http.md, "Connection limits") =====
+
+/// How many idle connections this process can open for a hoarding test: `want`, or fewer when
+/// the open-files limit is low (each connection costs this process one descriptor).
+fn hoard_budget(want: usize) -> usize {
+    let soft = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|l| {
+            l.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3)?.parse::<usize>().ok())
+        })
+        .unwrap_or(1024);
+    want.min(soft.saturating_sub(300) / 2).max(100)
+}
+
+/// Open `n` TCP connections to `addr` that never send a byte.
+async fn hoard(addr: std::net::SocketAddr, n: usize) -> Vec<tokio::net::TcpStream> {
+    let mut held = Vec::with_capacity(n);
+    for _ in 0..n {
+        held.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    held
+}
+
+/// How many of `held` the server has closed (a read returns end of file or an error).
+async fn closed_by_server(held: &mut [tokio::net::TcpStream]) -> usize {
+    use tokio::io::AsyncReadExt as _;
+    let mut closed = 0;
+    for s in held.iter_mut() {
+        let mut b = [0u8; 1];
+        let read = tokio::time::timeout(std::time::Duration::from_millis(20), s.read(&mut b));
+        if matches!(read.await, Ok(Ok(0) | Err(_))) {
+            closed += 1;
+        }
+    }
+    closed
+}
+
+fn sample(metrics: &str, series: &str) -> f64 {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(series))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in\n{metrics}"))
+}
+
+/// A client hoarding idle connections cannot starve the probes: past `max_connections` the
+/// longest-idle connections are closed, so `/healthz` and `/metrics` answer at once and the
+/// server never holds more than the limit (on today's unbounded server, thousands of idle
+/// connections exhaust the unit's file descriptors and the probes time out).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hoarded_connections_never_starve_the_probes() {
+    let app = TestApp::spawn_with(
+        base_tenant(),
+        "max_connections = 16\nheader_read_timeout = \"5m\"\nidle_timeout = \"5m\"",
+    )
+    .await;
+    let n = hoard_budget(2_000);
+    let mut held = hoard(app.addr, n).await;
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let base = format!("http://{}", app.addr);
+    for path in ["/healthz", "/metrics"] {
+        let started = std::time::Instant::now();
+        let r = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        // Generous: the point is "answers", not a benchmark (well under 1 s when measured).
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{path} took {:?} behind {n} idle connections",
+            started.elapsed()
+        );
+    }
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        sample(&metrics, "certwatch_http_connections ") <= 16.0,
+        "{metrics}"
+    );
+    let evicted = sample(
+        &metrics,
+        "certwatch_http_connections_rejected_total{reason=\"evicted\"}",
+    );
+    assert!(evicted >= (n - 16) as f64, "{evicted} evicted of {n}");
+    let closed = closed_by_server(&mut held).await;
+    assert!(
+        closed >= n - 16,
+        "the server closed {closed} of {n} idle connections"
+    );
+    app.stop().await;
+}
+
+/// The same over HTTPS: connections that never start their TLS handshake take a place each,
+/// and are evicted like any idle connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hoarded_tls_handshakes_never_starve_the_probes() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = crate::loopback::tls_files(dir.path(), "hoard");
+    let app = TestApp::spawn_with(
+        base_tenant(),
+        &format!(
+            "max_connections = 8\ncert_file = {}\nkey_file = {}",
+            crate::daemon::toml_str(&files.cert.display().to_string()),
+            crate::daemon::toml_str(&files.key.display().to_string()),
+        ),
+    )
+    .await;
+    let n = hoard_budget(500);
+    let _held = hoard(app.addr, n).await;
+    let client = crate::loopback::https_client(&files.cert_pem);
+    let url = format!("https://127.0.0.1:{}/healthz", app.addr.port());
+    let (code, body) = crate::loopback::get(&client, &url, None).await;
+    assert_eq!((code, body.as_str()), (200, "ok\n"));
+    app.stop().await;
+}
+
+/// A connection that never sends its request head is closed after `header_read_timeout`; one
+/// left idle after a request, after `idle_timeout`. Both are counted.
+#[tokio::test]
+async fn silent_and_idle_connections_are_closed_by_their_timeouts() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let app = TestApp::spawn_with(
+        base_tenant(),
+        "header_read_timeout = \"1s\"\nidle_timeout = \"2s\"",
+    )
+    .await;
+    let until_closed = async |s: &mut tokio::net::TcpStream| {
+        let started = std::time::Instant::now();
+        let mut buf = vec![0u8; 4096];
+        loop {
+            let n = tokio::time::timeout(std::time::Duration::from_secs(10), s.read(&mut buf))
+                .await
+                .expect("closed by the server within 10 s")
+                .unwrap_or(0);
+            if n == 0 {
+                return started.elapsed();
+            }
+        }
+    };
+    // Silent: closed by header_read_timeout.
+    let mut silent = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let waited = until_closed(&mut silent).await;
+    assert!(
+        waited >= std::time::Duration::from_millis(900),
+        "{waited:?}"
+    );
+    // A slow head (a byte a while) is held to the same deadline.
+    let mut slow = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    slow.write_all(b"Host: x\r\n").await.unwrap();
+    until_closed(&mut slow).await;
+    // Kept alive after a request: closed by idle_timeout, not header_read_timeout.
+    let mut kept = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let waited = until_closed(&mut kept).await;
+    assert!(
+        waited >= std::time::Duration::from_millis(1_900),
+        "{waited:?}"
+    );
+    let (_, metrics) = app.get("/metrics").await;
+    assert_eq!(
+        sample(
+            &metrics,
+            "certwatch_http_connections_timed_out_total{timeout=\"header_read\"}"
+        ),
+        2.0,
+        "{metrics}"
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            "certwatch_http_connections_timed_out_total{timeout=\"idle\"}"
+        ),
+        1.0
+    );
+    app.stop().await;
+}

@@ -10,7 +10,8 @@
 //!   JWKS, OIDC discovery), sharing `generators`.
 //! - the daemon as a process, with `daemon` and `loopback` as its harness: `tls` (HTTPS, Auth0's
 //!   certificate verified), `secrets` (never in any output), `crash_safety` (`kill -9`),
-//!   `auth0_outage` (Auth0 unreachable for hours).
+//!   `auth0_outage` (Auth0 unreachable for hours), `reload` (SIGHUP with a configuration that
+//!   cannot be served, check-config, no leak across reloads).
 //! - `idp_corpus`: real IdP documents and the system CA store against what openssl reads in them.
 //! - `prometheus_e2e`: a real Prometheus scraping `certwatch demo` with the shipped rules and
 //!   dashboard (needs the `prometheus` server: ignored unless asked for).
@@ -32,6 +33,7 @@ mod idp_corpus;
 mod loopback;
 mod poll;
 mod prometheus_e2e;
+mod reload;
 mod remote_documents;
 mod rotate;
 mod secrets;
