@@ -10,12 +10,26 @@
 #        scripts/bench.sh --quick      a smoke run (~1 min)
 #        scripts/bench.sh --no-baseline  certwatch only (no Python venv needed)
 #        M+idp runs (in every matrix) add [metadata] fetches for 300 SAML connections
+#        scripts/bench.sh --soak [--reloads N] [--connections N] [--hold SECS] [--fd-limit N]
+#                                       soak instead: fds and RSS of a `certwatch run` child across
+#                                       200 SIGHUP reloads, then /healthz and /metrics latency
+#                                       while 1,000 idle connections are held for 10 min, under
+#                                       the systemd unit's LimitNOFILE=8192 (~15 min; no Python)
 # Needs: cargo, python3 (with venv) — the venv with auth0-python 6.8.0 and cryptography is
 # created under target/bench/venv on first use (override with CERTWATCH_BENCH_VENV).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log() { printf '==> %s\n' "$*" >&2; }
+
+if [[ "${1:-}" == "--soak" ]]; then
+  log "building (release)"
+  cargo build --release --locked --bin certwatch
+  mkdir -p target/bench
+  log "soaking"
+  exec cargo bench --locked --bench soak -- --certwatch-bin target/release/certwatch \
+    --markdown target/bench/soak.md "$@"
+fi
 
 command -v python3 >/dev/null || { echo "bench: python3 is required (it measures CPU per child)" >&2; exit 2; }
 
