@@ -95,7 +95,9 @@ async fn run(o: Options) -> anyhow::Result<()> {
     std::fs::write(&cfg, config(&sim, dir.path(), port))?;
     let logs = dir.path().join("certwatch.log");
     let mut child = spawn(&o, &cfg, &logs)?;
-    let pid = child.id().ok_or_else(|| anyhow::anyhow!("the child has no pid"))?;
+    let pid = child
+        .id()
+        .ok_or_else(|| anyhow::anyhow!("the child has no pid"))?;
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
@@ -163,16 +165,17 @@ async fn reload(
     for i in 1..=o.reloads {
         signal(pid, "-HUP")?;
         wait_until("a reload", Duration::from_secs(30), async || {
-            logged(logs, "configuration reloaded") >= i
-                && logged(logs, "certwatch listening") > i
+            logged(logs, "configuration reloaded") >= i && logged(logs, "certwatch listening") > i
         })
         .await?;
         // A build that registers its SIGHUP handler only once serving would miss a signal
         // sent at once (and the runs would not compare).
         tokio::time::sleep(Duration::from_millis(100)).await;
-        wait_until("ready after the reload", Duration::from_secs(30), async || {
-            status(client, &format!("{base}/readyz")).await == Some(200)
-        })
+        wait_until(
+            "ready after the reload",
+            Duration::from_secs(30),
+            async || status(client, &format!("{base}/readyz")).await == Some(200),
+        )
         .await?;
     }
     Ok(started.elapsed())
@@ -200,7 +203,10 @@ fn spawn(o: &Options, cfg: &Path, logs: &Path) -> anyhow::Result<tokio::process:
     let log = std::fs::File::create(logs)?;
     let child = tokio::process::Command::new("sh")
         .arg("-c")
-        .arg(format!("ulimit -n {} && exec \"$0\" run --config \"$1\"", o.fd_limit))
+        .arg(format!(
+            "ulimit -n {} && exec \"$0\" run --config \"$1\"",
+            o.fd_limit
+        ))
         .arg(&o.bin)
         .arg(cfg)
         .env_remove("RUST_LOG")
@@ -224,10 +230,14 @@ async fn hold(
     let reopened = Arc::new(AtomicU64::new(0));
     let stop = tokio_util::sync::CancellationToken::new();
     let mut hoarders = tokio::task::JoinSet::new();
-    for _ in 0..o.connections {
+    for i in 0..o.connections {
         let (reopened, stop) = (reopened.clone(), stop.clone());
+        // Paced, so the listen backlog never overflows (dropped SYNs are retried only after
+        // seconds, and the connections would trickle in instead of being held).
+        let start = Duration::from_micros(500) * i as u32;
         hoarders.spawn(async move {
             use tokio::io::AsyncReadExt as _;
+            tokio::time::sleep(start).await;
             let mut first = true;
             while !stop.is_cancelled() {
                 if let Ok(mut s) = tokio::net::TcpStream::connect(addr).await {
@@ -247,7 +257,7 @@ async fn hold(
     let mut healthz = Vec::new();
     let mut metrics = Vec::new();
     let (mut max_fds, mut max_rss) = (0, 0);
-    let until = Instant::now() + o.hold;
+    let until = Instant::now() + o.hold + Duration::from_micros(500) * o.connections as u32;
     while Instant::now() < until {
         tokio::time::sleep(Duration::from_secs(3)).await;
         healthz.push(timed(client, &format!("{base}/healthz")).await);
@@ -284,7 +294,8 @@ fn summary(samples: &[Option<Duration>]) -> String {
     let mut ok: Vec<Duration> = samples.iter().flatten().copied().collect();
     ok.sort();
     let failed = samples.len() - ok.len();
-    let ms = |d: Option<&Duration>| d.map_or("-".into(), |d| format!("{:.1} ms", d.as_secs_f64() * 1e3));
+    let ms =
+        |d: Option<&Duration>| d.map_or("-".into(), |d| format!("{:.1} ms", d.as_secs_f64() * 1e3));
     format!(
         "{} requests, {failed} failed or over 5 s; median {}, max {}",
         samples.len(),

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 /// Exit status when the app cannot be built from the configuration (docs/cli.md).
 const EXIT_CONFIG: u8 = 3;
@@ -180,6 +180,7 @@ impl Prepared {
         config
             .check_state_dir(true)
             .map_err(|e| Failure::Config(e.into()))?;
+        warn_if_few_descriptors(config.server_limits.max_connections);
         let app = App::build_with_metrics(config, Arc::new(SystemClock), metrics.clone())
             .and_then(App::with_alerts)
             .map_err(Failure::Config)?;
@@ -247,5 +248,52 @@ impl Running {
                 endpoint: self.endpoint,
             },
         )
+    }
+}
+
+/// File descriptors kept for everything but HTTP connections: the listener, Auth0, webhook,
+/// SMTP and metadata connections, the state files, the runtime.
+const RESERVED_DESCRIPTORS: u64 = 256;
+
+/// Warn when `server.max_connections` could use up the open-files limit (Linux).
+fn warn_if_few_descriptors(max_connections: usize) {
+    let limit = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|l| open_files_limit(&l));
+    if let Some(limit) = limit
+        && max_connections as u64 + RESERVED_DESCRIPTORS > limit
+    {
+        warn!(
+            max_connections,
+            open_files_limit = limit,
+            "server.max_connections leaves fewer than {RESERVED_DESCRIPTORS} file descriptors for \
+             everything else: lower it or raise the limit"
+        );
+    }
+}
+
+/// The soft "Max open files" limit in the text of `/proc/self/limits`.
+fn open_files_limit(limits: &str) -> Option<u64> {
+    limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))?
+        .split_whitespace()
+        .nth(3)?
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_the_soft_open_files_limit() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units     \n\
+                      Max processes             127574               127574               processes \n\
+                      Max open files            8192                 524288               files     \n";
+        assert_eq!(super::open_files_limit(limits), Some(8192));
+        assert_eq!(
+            super::open_files_limit("Max open files  unlimited unlimited files"),
+            None
+        );
     }
 }

@@ -1,13 +1,15 @@
-//! Optional TLS for the HTTP server (`[server] cert_file`, `key_file`): PEM files → a
-//! rustls `ServerConfig` (aws-lc-rs, TLS 1.2 and 1.3, ALPN `http/1.1`), and [`TlsListener`],
-//! an `axum::serve` listener that performs handshakes off the accept loop.
+//! Optional TLS for the HTTP server (`[server] cert_file`, `key_file`; docs/http.md): PEM files
+//! → a rustls `ServerConfig` (aws-lc-rs, TLS 1.2 and 1.3, ALPN `http/1.1`). The daemon serves it
+//! through `http::serve`, where a handshake is one of the bounded connections and must finish
+//! within the header-read deadline. [`TlsListener`] is a plain `axum::serve` listener on the same
+//! configuration, for fakes that need HTTPS (tests of the Auth0 client and the metadata fetcher).
 //!
 //! Rules: key material never appears in errors, logs or `Debug` output (errors name the file,
-//! never its contents); a client that connects and never finishes its handshake costs one task
-//! for at most [`HANDSHAKE_TIMEOUT`] and never blocks other clients; at most
-//! [`MAX_HANDSHAKES`] handshakes run at once (beyond that, connections wait in the kernel's
-//! backlog). Certificates are read once per start or reload (SIGHUP), so a renewed certificate
-//! is picked up by sending SIGHUP.
+//! never its contents). With [`TlsListener`], a client that connects and never finishes its
+//! handshake costs one task for at most [`HANDSHAKE_TIMEOUT`] and never blocks other clients, and
+//! at most [`MAX_HANDSHAKES`] handshakes run at once (beyond that, connections wait in the
+//! kernel's backlog). Certificates are read once per start or reload (SIGHUP), so a renewed
+//! certificate is picked up by sending SIGHUP.
 //!
 //! This module is only about serving. Certificates of Auth0 itself are always verified by the
 //! reqwest client (platform verifier); there is no option to turn that off.
@@ -135,7 +137,8 @@ pub fn server_config(
     Ok(Arc::new(config))
 }
 
-/// A listener for `axum::serve` that hands out connections whose TLS handshake is complete.
+/// A listener for `axum::serve` that hands out connections whose TLS handshake is complete
+/// (fakes in tests; the daemon uses `http::serve`).
 /// A background task accepts TCP connections and runs each handshake in its own task; the task
 /// stops (closing the port) when the listener is dropped.
 pub struct TlsListener {
