@@ -63,21 +63,18 @@ impl Options {
             fd_limit: 8_192,
             markdown: None,
         };
-        let mut it = args.iter();
-        while let Some(a) = it.next() {
-            let mut value = || {
-                it.next()
-                    .cloned()
-                    .ok_or_else(|| anyhow::anyhow!("{a} needs a value"))
+        let args: Vec<&String> = args.iter().filter(|a| *a != "--soak").collect();
+        for pair in args.chunks(2) {
+            let [key, value] = pair else {
+                anyhow::bail!("{} needs a value", pair[0]);
             };
-            match a.as_str() {
-                "--certwatch-bin" => o.bin = PathBuf::from(value()?),
-                "--reloads" => o.reloads = value()?.parse()?,
-                "--connections" => o.connections = value()?.parse()?,
-                "--hold" => o.hold = Duration::from_secs(value()?.parse()?),
-                "--fd-limit" => o.fd_limit = value()?.parse()?,
-                "--markdown" => o.markdown = Some(PathBuf::from(value()?)),
-                "--soak" => {}
+            match key.as_str() {
+                "--certwatch-bin" => o.bin = PathBuf::from(value),
+                "--reloads" => o.reloads = value.parse()?,
+                "--connections" => o.connections = value.parse()?,
+                "--hold" => o.hold = Duration::from_secs(value.parse()?),
+                "--fd-limit" => o.fd_limit = value.parse()?,
+                "--markdown" => o.markdown = Some(PathBuf::from(value)),
                 other => anyhow::bail!("unknown option {other:?}"),
             }
         }

@@ -112,31 +112,24 @@ pub async fn serve(
                 continue;
             }
         };
-        let slot = match conns.admit(Instant::now()) {
-            Admit::Open(slot) => slot,
-            Admit::Evicted(slot) => {
-                metrics.server().connection_rejected(Rejected::Evicted);
-                if let Some(n) = turned_away.hit(Instant::now()) {
-                    warn!(
-                        max_connections = limits.max_connections,
-                        closed = n,
-                        "at the connection limit: closing the longest-idle connections to admit new ones"
-                    );
-                }
-                slot
-            }
-            Admit::Refused => {
-                metrics.server().connection_rejected(Rejected::Refused);
-                if let Some(n) = turned_away.hit(Instant::now()) {
-                    warn!(
-                        max_connections = limits.max_connections,
-                        refused = n,
-                        "at the connection limit with every connection busy: refusing new connections"
-                    );
-                }
-                continue;
-            }
+        let (slot, rejected) = match conns.admit(Instant::now()) {
+            Admit::Open(slot) => (Some(slot), None),
+            Admit::Evicted(slot) => (Some(slot), Some(Rejected::Evicted)),
+            Admit::Refused => (None, Some(Rejected::Refused)),
         };
+        if let Some(why) = rejected {
+            metrics.server().connection_rejected(why);
+            if let Some(n) = turned_away.hit(Instant::now()) {
+                warn!(
+                    max_connections = limits.max_connections,
+                    turned_away = n,
+                    latest = why.as_str(),
+                    "at the connection limit: the longest-idle connection is closed for each new \
+                     one (evicted), or the new one when every connection is busy (refused)"
+                );
+            }
+        }
+        let Some(slot) = slot else { continue };
         let _ = tcp.set_nodelay(true);
         let job = Connection {
             slot,

@@ -33,6 +33,16 @@ pub enum Rejected {
     Refused,
 }
 
+impl Rejected {
+    /// The `reason` label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rejected::Evicted => "evicted",
+            Rejected::Refused => "refused",
+        }
+    }
+}
+
 /// Which timeout closed a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimedOut {
@@ -133,11 +143,7 @@ impl ServerMetrics {
 
     /// A connection was turned away at the connection limit.
     pub fn connection_rejected(&self, why: Rejected) {
-        let reason = match why {
-            Rejected::Evicted => "evicted",
-            Rejected::Refused => "refused",
-        };
-        self.rejected.with_label_values(&[reason]).inc();
+        self.rejected.with_label_values(&[why.as_str()]).inc();
     }
 
     /// A connection was closed by a timeout.

@@ -367,14 +367,7 @@ async fn hoarded_connections_never_starve_the_probes() {
             started.elapsed()
         );
     }
-    let metrics = client
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, metrics) = crate::loopback::get(&client, &format!("{base}/metrics"), None).await;
     assert!(
         sample(&metrics, "certwatch_http_connections ") <= 16.0,
         "{metrics}"

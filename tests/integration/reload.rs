@@ -19,6 +19,21 @@ fn webhook(name: &str) -> String {
     )
 }
 
+/// Write the daemon's configuration in `dir`: the simulator's tenant, polled at start, served
+/// on `port`, one alert channel, state in `dir/state`. Its path and text.
+fn write_config(sim: &Sim, dir: &Path, port: u16) -> (PathBuf, String) {
+    let toml = config_toml(&sim.url(), SECRET, &dir.join("state"))
+        .replace(
+            "listen = \"127.0.0.1:0\"",
+            &format!("listen = \"127.0.0.1:{port}\""),
+        )
+        .replace("run_on_start = false", "run_on_start = true")
+        + &webhook("ops");
+    let cfg = dir.join("certwatch.toml");
+    std::fs::write(&cfg, &toml).unwrap();
+    (cfg, toml)
+}
+
 /// A `certwatch run` child on a fixed port with one alert channel, and its config file.
 struct Reloading {
     sim: Sim,
@@ -35,15 +50,7 @@ impl Reloading {
         let sim = Sim::spawn(base_tenant()).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
         let port = closed_port();
-        let good = config_toml(&sim.url(), SECRET, &dir.path().join("state"))
-            .replace(
-                "listen = \"127.0.0.1:0\"",
-                &format!("listen = \"127.0.0.1:{port}\""),
-            )
-            .replace("run_on_start = false", "run_on_start = true")
-            + &webhook("ops");
-        let cfg = dir.path().join("certwatch.toml");
-        std::fs::write(&cfg, &good).unwrap();
+        let (cfg, good) = write_config(&sim, dir.path(), port);
         let daemon = Daemon::spawn(&cfg, dir.path(), "reload", &[], &[]);
         let r = Reloading {
             sim,
@@ -92,6 +99,22 @@ impl Reloading {
         .await;
     }
 
+    /// Reload `toml`, which must be rejected and change nothing.
+    async fn rejected(&self, toml: &str) {
+        self.reload(toml, "failed", 1.0).await;
+        self.assert_untouched().await;
+    }
+
+    /// Stop the daemon; its logs must say the reload was rejected because of `why`.
+    async fn stop_saying(self, why: &str) {
+        let logs = self.stop().await;
+        assert!(
+            logs.contains("new configuration rejected; keeping the running one")
+                && logs.contains(why),
+            "{logs}"
+        );
+    }
+
     /// A rejected reload changed nothing: same port, same tenant, still ready, no success.
     async fn assert_untouched(&self) {
         assert_eq!(self.get("/healthz").await, (200, "ok\n".to_string()));
@@ -125,26 +148,15 @@ async fn a_reload_whose_state_dir_is_a_file_keeps_the_running_daemon() {
         &format!("state_dir = {}", toml_str(&file.display().to_string())),
     );
     assert_ne!(bad, r.good);
-    r.reload(&bad, "failed", 1.0).await;
-    r.assert_untouched().await;
-    let logs = r.stop().await;
-    assert!(
-        logs.contains("new configuration rejected") && logs.contains("not a directory"),
-        "{logs}"
-    );
+    r.rejected(&bad).await;
+    r.stop_saying("not a directory").await;
 }
 
 #[tokio::test]
 async fn a_reload_with_two_channels_of_one_name_keeps_the_running_daemon() {
     let r = Reloading::start().await;
-    r.reload(&format!("{}{}", r.good, webhook("ops")), "failed", 1.0)
-        .await;
-    r.assert_untouched().await;
-    let logs = r.stop().await;
-    assert!(
-        logs.contains("new configuration rejected") && logs.contains("alerts.webhook[1].name"),
-        "{logs}"
-    );
+    r.rejected(&format!("{}{}", r.good, webhook("ops"))).await;
+    r.stop_saying("alerts.webhook[1].name").await;
 }
 
 #[tokio::test]
@@ -156,8 +168,7 @@ async fn a_reload_onto_a_port_in_use_keeps_the_running_daemon_until_the_port_is_
         &format!("listen = \"127.0.0.1:{}\"", r.port),
         &format!("listen = \"127.0.0.1:{other}\""),
     );
-    r.reload(&moved, "failed", 1.0).await;
-    r.assert_untouched().await;
+    r.rejected(&moved).await;
     // Once the port is free the same file reloads, and the daemon moves to it.
     drop(taken);
     r.daemon.signal("-HUP");
@@ -168,20 +179,15 @@ async fn a_reload_onto_a_port_in_use_keeps_the_running_daemon_until_the_port_is_
     })
     .await;
     assert_eq!(r.get("/healthz").await.0, 0, "the old port is closed");
-    let logs = r.stop().await;
-    assert!(
-        logs.contains("new configuration rejected")
-            && logs.contains(&format!("cannot listen on 127.0.0.1:{other}")),
-        "{logs}"
-    );
+    r.stop_saying(&format!("cannot listen on 127.0.0.1:{other}"))
+        .await;
 }
 
 #[tokio::test]
 async fn a_reload_without_tenants_keeps_the_running_daemon() {
     let r = Reloading::start().await;
     let empty = r.good[..r.good.find("[[tenants]]").unwrap()].to_string();
-    r.reload(&empty, "failed", 1.0).await;
-    r.assert_untouched().await;
+    r.rejected(&empty).await;
     // The failure is in the gauge, and a good file reloads again.
     let (_, metrics) = r.get("/metrics").await;
     assert_eq!(
@@ -201,11 +207,7 @@ async fn a_reload_without_tenants_keeps_the_running_daemon() {
             &[]
         ) > 1.7e9
     );
-    let logs = r.stop().await;
-    assert!(
-        logs.contains("new configuration rejected") && logs.contains("no tenant configured"),
-        "{logs}"
-    );
+    r.stop_saying("no tenant configured").await;
 }
 
 async fn exit_of(args: &[&str], cfg: &Path) -> (Option<i32>, String) {
@@ -352,15 +354,7 @@ async fn leak_probe() {
     let sim = Sim::spawn(full_tenant().tenant).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let port = closed_port();
-    let toml = config_toml(&sim.url(), SECRET, &dir.path().join("state"))
-        .replace(
-            "listen = \"127.0.0.1:0\"",
-            &format!("listen = \"127.0.0.1:{port}\""),
-        )
-        .replace("run_on_start = false", "run_on_start = true")
-        + &webhook("ops");
-    let cfg = dir.path().join("certwatch.toml");
-    std::fs::write(&cfg, toml).unwrap();
+    let (cfg, _) = write_config(&sim, dir.path(), port);
     let config = certwatch::config::load(Some(&cfg)).unwrap();
     let (events, rx) = tokio::sync::mpsc::channel(4);
     let path = cfg.clone();
