@@ -81,13 +81,13 @@ impl App {
     }
 
     /// Like [`App::build`], counting into `metrics` (the daemon keeps one across reloads, so
-    /// its counters do not reset).
+    /// its counters do not reset). Building changes nothing in `metrics`: whoever starts the
+    /// app applies `[metrics]` to it ([`Metrics::set_expires_in`]).
     pub fn build_with_metrics(
         config: Config,
         clock: Arc<dyn Clock>,
         metrics: Arc<Metrics>,
     ) -> anyhow::Result<Self> {
-        metrics.set_expires_in(config.expires_in_metric);
         let seams = remote_seams(&config.metadata)?;
         let mut tenants = Vec::new();
         for t in &config.tenants {

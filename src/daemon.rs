@@ -199,6 +199,7 @@ impl Prepared {
     /// Start serving, seeded with `previous` (after a reload).
     fn start(self, previous: Option<&Snapshot>) -> Running {
         let app = Arc::new(self.app);
+        app.metrics().set_expires_in(app.config().expires_in_metric);
         if let Some(snapshot) = previous {
             app.restore(snapshot);
         }

@@ -110,26 +110,7 @@ fn load(path: &Option<PathBuf>) -> Result<Config, u8> {
 
 async fn dispatch(cli: Cli) -> u8 {
     match cli.command {
-        Command::CheckConfig => match load(&cli.config) {
-            // Everything a reload checks but binding the port (docs/cli.md).
-            Ok(c) if let Err(e) = c.check_state_dir(false) => {
-                eprintln!("certwatch: invalid configuration: {e}");
-                EXIT_UNKNOWN
-            }
-            Ok(c) => {
-                print!("{}", c.render_masked());
-                eprintln!(
-                    "certwatch: configuration is valid ({} tenant(s){})",
-                    c.tenants.len(),
-                    c.file
-                        .as_ref()
-                        .map(|f| format!(", {}", f.display()))
-                        .unwrap_or_default()
-                );
-                0
-            }
-            Err(code) => code,
-        },
+        Command::CheckConfig => check_config(&cli.config),
         Command::Scan {
             output,
             tenants,
@@ -153,6 +134,28 @@ async fn dispatch(cli: Cli) -> u8 {
             Err(code) => code,
         },
     }
+}
+
+/// `check-config`: everything `run` and a reload check but binding the port (docs/cli.md).
+fn check_config(path: &Option<PathBuf>) -> u8 {
+    let c = match load(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if let Err(e) = c.check_state_dir(false) {
+        eprintln!("certwatch: invalid configuration: {e}");
+        return EXIT_UNKNOWN;
+    }
+    print!("{}", c.render_masked());
+    eprintln!(
+        "certwatch: configuration is valid ({} tenant(s){})",
+        c.tenants.len(),
+        c.file
+            .as_ref()
+            .map(|f| format!(", {}", f.display()))
+            .unwrap_or_default()
+    );
+    0
 }
 
 async fn scan(mut c: Config, output: Option<Output>, only: &[String], verbose: bool) -> u8 {

@@ -12,7 +12,7 @@
 use crate::metrics::server::TimedOut;
 use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -65,6 +65,8 @@ pub struct Conn {
     head_since: AtomicU64,
     /// The last byte read or written, or the end of the last request.
     last_io: AtomicU64,
+    /// Bytes of a request not yet being handled have arrived.
+    partial: AtomicBool,
     /// Cancelled when the connection is evicted.
     evicted: CancellationToken,
 }
@@ -78,6 +80,7 @@ impl Conn {
             // A new connection owes us a request head (after its TLS handshake, if any).
             head_since: AtomicU64::new(at),
             last_io: AtomicU64::new(at),
+            partial: AtomicBool::new(false),
             evicted: CancellationToken::new(),
         }
     }
@@ -91,6 +94,7 @@ impl Conn {
         let at = millis(self.base, now);
         self.last_io.store(at, Ordering::Release);
         if self.is_idle() {
+            self.partial.store(true, Ordering::Release);
             let _ = self.head_since.compare_exchange(
                 NOT_READING,
                 at,
@@ -108,6 +112,7 @@ impl Conn {
     /// A request head is complete and its handler runs until the guard is dropped.
     pub fn request(self: &Arc<Self>, now: Instant) -> Busy {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.partial.store(false, Ordering::Release);
         self.head_since.store(NOT_READING, Ordering::Release);
         self.wrote_some(now);
         Busy(self.clone())
@@ -137,10 +142,10 @@ impl Conn {
         self.evicted.cancelled().await
     }
 
-    /// Whether nothing is being handled on this connection (it may be dropped without cutting
-    /// a response short).
-    pub fn idle(&self) -> bool {
-        self.is_idle()
+    /// Whether nothing is being handled on this connection and no byte of a next request has
+    /// arrived: closing it now cuts nothing short.
+    pub fn quiet(&self) -> bool {
+        self.is_idle() && !self.partial.load(Ordering::Acquire)
     }
 }
 

@@ -247,7 +247,9 @@ impl Connection {
                     }
                 }
                 _ = self.stop.cancelled(), if !draining => {
-                    if conn.idle() {
+                    // A request in flight or arriving is answered (then the connection closes);
+                    // a quiet connection is closed at once.
+                    if conn.quiet() {
                         return;
                     }
                     served.as_mut().graceful_shutdown();

@@ -66,8 +66,10 @@ async fn each_phase_has_its_deadline() {
         )
     );
     // Trickling bytes does not move the head deadline.
+    assert!(s.conn.quiet(), "nothing has arrived yet");
     tokio::time::advance(Duration::from_secs(5)).await;
     s.conn.read_some(Instant::now());
+    assert!(!s.conn.quiet(), "a request is arriving");
     assert_eq!(
         s.conn.deadline(&LIMITS).0,
         start + LIMITS.header_read_timeout
@@ -77,6 +79,7 @@ async fn each_phase_has_its_deadline() {
     assert_eq!(s.conn.deadline(&LIMITS).1, None);
     tokio::time::advance(Duration::from_secs(1)).await;
     drop(busy);
+    assert!(s.conn.quiet());
     let done = Instant::now();
     assert_eq!(
         s.conn.deadline(&LIMITS),
