@@ -189,7 +189,7 @@ pub(super) fn validate(cx: &Ctx<'_>, a: &RawAlerts) -> Result<Alerts, Error> {
         .iter()
         .enumerate()
         .map(|(i, m)| alertmanager(cx, i, m))
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
     unique_names(cx, &email, &webhook, &alertmanager)?;
     Ok(Alerts {
         repeat_interval: cx.duration(
