@@ -122,6 +122,8 @@ impl App {
                         probe_custom_domains: config.metadata.probe_custom_domains,
                         concurrency: config.metadata.concurrency,
                     }),
+                    max_items: crate::auth0::pagination::DEFAULT_MAX_ITEMS,
+                    timeout: crate::inventory::poll::timeout_for(config.schedule.interval()),
                 },
             });
         }
@@ -229,7 +231,7 @@ impl App {
                 let outcome =
                     poll_tenant(t.api.as_ref(), &t.cfg.name, &t.cfg.domain, &t.settings).await;
                 let took = started.elapsed();
-                self.metrics.count_poll_errors(&t.cfg.name, &outcome.errors);
+                self.metrics.count_poll(&t.cfg.name, &outcome);
                 let errors = outcome.errors.len();
                 let now = self.clock.now();
                 self.snapshot.send_modify(|s| {

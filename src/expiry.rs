@@ -1,8 +1,16 @@
 //! Pure expiry policy: (validity, thresholds, now) → `Status`. No I/O, no clock.
+//!
+//! A certificate whose notAfter is 9999-12-31T23:59:59Z has, in RFC 5280's words (§4.1.2.5),
+//! "no well-defined expiration date": it is `never_expires`, with no expiry to count down to
+//! ([`Validity::expires_at`] is `None`; docs/status-policy.md).
 
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use time::OffsetDateTime;
+
+/// The notAfter RFC 5280 (§4.1.2.5) reserves for a certificate with no well-defined expiration.
+pub const NO_WELL_DEFINED_EXPIRATION: OffsetDateTime =
+    time::macros::datetime!(9999-12-31 23:59:59 UTC);
 
 /// The status of one certificate at one instant (docs/status-policy.md, first match wins).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -102,11 +110,27 @@ pub enum Validity {
     },
 }
 
+impl Validity {
+    /// The instant it expires, if it ever does: `None` when unknown, for a credential without
+    /// expiry and for a notAfter of [`NO_WELL_DEFINED_EXPIRATION`].
+    pub fn expires_at(&self) -> Option<OffsetDateTime> {
+        match *self {
+            Validity::Window { not_after, .. } if not_after < NO_WELL_DEFINED_EXPIRATION => {
+                Some(not_after)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Evaluate the status of a certificate at `now` (docs/status-policy.md).
 pub fn evaluate(validity: Validity, thresholds: Thresholds, now: OffsetDateTime) -> Status {
     let (not_before, not_after) = match validity {
         Validity::Unknown => return Status::Unknown,
         Validity::Never => return Status::NeverExpires,
+        Validity::Window { not_after, .. } if not_after >= NO_WELL_DEFINED_EXPIRATION => {
+            return Status::NeverExpires;
+        }
         Validity::Window {
             not_before,
             not_after,
@@ -197,6 +221,40 @@ mod tests {
             evaluate(Validity::Never, Thresholds::default(), NOW),
             Status::NeverExpires
         );
+    }
+
+    #[test]
+    fn no_well_defined_expiration_never_expires() {
+        let forever = Validity::Window {
+            not_before: Some(NOW - time::Duration::days(1)),
+            not_after: NO_WELL_DEFINED_EXPIRATION,
+        };
+        assert_eq!(
+            evaluate(forever, Thresholds::default(), NOW),
+            Status::NeverExpires
+        );
+        assert_eq!(forever.expires_at(), None, "no days to count");
+        // Not yet valid, but without an expiry: never_expires comes first.
+        let later = Validity::Window {
+            not_before: Some(NOW + time::Duration::days(1)),
+            not_after: NO_WELL_DEFINED_EXPIRATION,
+        };
+        assert_eq!(
+            evaluate(later, Thresholds::default(), NOW),
+            Status::NeverExpires
+        );
+        // A second earlier is an ordinary (far) date.
+        let far = Validity::Window {
+            not_before: None,
+            not_after: NO_WELL_DEFINED_EXPIRATION - time::Duration::seconds(1),
+        };
+        assert_eq!(evaluate(far, Thresholds::default(), NOW), Status::Ok);
+        assert_eq!(
+            far.expires_at(),
+            Some(NO_WELL_DEFINED_EXPIRATION - time::Duration::seconds(1))
+        );
+        assert_eq!(Validity::Never.expires_at(), None);
+        assert_eq!(Validity::Unknown.expires_at(), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! series). The Auth0 client's request counters arrive through plain methods that `app` adapts
 //! to the client's `auth0::Observer`, so this module never imports the client.
 
-use crate::inventory::{PollError, Snapshot};
+use crate::inventory::{PollError, PollOutcome, Snapshot};
 use crate::policy::Policy;
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
@@ -45,6 +45,10 @@ pub struct Metrics {
     rotations: IntCounterVec,
     /// Reloads and HTTP connections.
     server: ServerMetrics,
+    /// `certwatch_duplicate_objects_total{tenant,endpoint}`.
+    duplicate_objects: IntCounterVec,
+    /// `certwatch_poll_panics_total{tenant}`.
+    poll_panics: IntCounterVec,
     snapshot: Arc<SnapshotCollector>,
 }
 
@@ -99,6 +103,18 @@ impl Metrics {
             "Rotation steps by tenant, kind and outcome (applied, dry_run, failed, rolled_back, blocked).",
             &["tenant", "kind", "outcome"],
         );
+        let duplicate_objects = counter(
+            &registry,
+            "certwatch_duplicate_objects_total",
+            "Objects an Auth0 listing returned more than once during a poll (one copy kept), by tenant and endpoint.",
+            &["tenant", "endpoint"],
+        );
+        let poll_panics = counter(
+            &registry,
+            "certwatch_poll_panics_total",
+            "Polls of the tenant that panicked (caught; every source of that poll is reported as failed).",
+            &["tenant"],
+        );
         let build = GaugeVec::new(
             Opts::new(
                 "certwatch_build_info",
@@ -135,6 +151,8 @@ impl Metrics {
             alerts_sent,
             rotations,
             server,
+            duplicate_objects,
+            poll_panics,
             snapshot,
         }
     }
@@ -161,6 +179,20 @@ impl Metrics {
             self.poll_errors
                 .with_label_values(&[bound(tenant), e.source.as_str(), e.reason.as_str()])
                 .inc();
+        }
+    }
+
+    /// Count what one poll of `tenant` ran into: its errors, the objects its listings returned
+    /// twice, and whether it panicked.
+    pub fn count_poll(&self, tenant: &str, outcome: &PollOutcome) {
+        self.count_poll_errors(tenant, &outcome.errors);
+        for d in &outcome.duplicates {
+            self.duplicate_objects
+                .with_label_values(&[bound(tenant), d.endpoint])
+                .inc_by(d.count);
+        }
+        if outcome.panicked {
+            self.poll_panics.with_label_values(&[bound(tenant)]).inc();
         }
     }
 
@@ -418,7 +450,7 @@ impl SnapshotCollector {
                     bound(&r.object_name),
                     bound(&r.cert_id),
                 ];
-                if let Some(na) = r.not_after() {
+                if let Some(na) = r.expires_at() {
                     f.not_after
                         .with_label_values(&id)
                         .set(na.unix_timestamp() as f64);

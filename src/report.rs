@@ -54,7 +54,8 @@ pub struct CertificateReport {
     /// End of validity.
     #[serde(default, with = "rfc3339_opt")]
     pub not_after: Option<OffsetDateTime>,
-    /// Seconds until `not_after` (negative when expired).
+    /// Seconds until `not_after` (negative when expired); `None` without an expiry (also for
+    /// a notAfter of 9999-12-31T23:59:59Z).
     #[serde(default)]
     pub expires_in_seconds: Option<i64>,
     /// Status at `generated_at`.
@@ -86,7 +87,7 @@ impl CertificateReport {
             sha256: r.sha256.clone(),
             not_before: r.not_before(),
             not_after: r.not_after(),
-            expires_in_seconds: r.not_after().map(|na| (na - now).whole_seconds()),
+            expires_in_seconds: r.expires_at().map(|at| (at - now).whole_seconds()),
             status: policy.status(r, now),
             error: r.error.clone(),
             alerting: policy.is_alerting(r),

@@ -14,9 +14,20 @@ pub mod wire;
 
 pub use client::Client;
 pub use observer::{NoObserver, Observer};
-pub use pagination::PageRequest;
+pub use pagination::{PageInfo, PageRequest};
 
 use std::time::Duration;
+
+/// Route templates of the paginated listings: the `endpoint` label of the request and
+/// duplicate counters, and the name a listing's errors give.
+pub mod route {
+    /// `GET /api/v2/clients` (offset pagination).
+    pub const CLIENTS: &str = "/api/v2/clients";
+    /// `GET /api/v2/connections` (checkpoint pagination).
+    pub const CONNECTIONS: &str = "/api/v2/connections";
+    /// `GET /api/v2/custom-domains` (checkpoint pagination).
+    pub const CUSTOM_DOMAINS: &str = "/api/v2/custom-domains";
+}
 
 /// One page of a list endpoint.
 #[derive(Debug, Clone)]
@@ -25,8 +36,11 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// Items that did not decode (one bad object never hides the others).
     pub rejected: Vec<wire::Rejected>,
-    /// The next page to ask for, if any.
+    /// The next page to ask for, judging by this page alone, if any. A whole listing is walked
+    /// with [`pagination::Listing`], which also bounds it (cycles, repeats, caps).
     pub next: Option<PageRequest>,
+    /// What the response said about paging (`total`, `next`).
+    pub info: PageInfo,
 }
 
 /// What went wrong talking to Auth0, by what the caller does next.

@@ -1,5 +1,8 @@
 //! The client-credentials token cache: one token per tenant, refreshed ahead of expiry and once on
-//! 401, with concurrent callers sharing a single refresh.
+//! 401, with concurrent callers sharing a single refresh; and how long a token is believed to
+//! live ([`lifetime`]): whatever `expires_in` a token response carries (huge, zero, negative,
+//! fractional, a string, absent) becomes a lifetime between [`MIN_LIFETIME`] and
+//! [`MAX_LIFETIME`], so no answer can overflow a clock or cause a token request per call.
 
 use crate::secret::Secret;
 use std::future::Future;
@@ -28,6 +31,44 @@ pub struct TokenCache {
     inner: Mutex<(Option<Cached>, u64)>,
 }
 
+/// The shortest lifetime a token is cached for (a shorter `expires_in`, zero or negative, is
+/// raised to it: a refusal then shows as a 401, which refreshes once).
+pub const MIN_LIFETIME: Duration = Duration::from_secs(60);
+/// The longest lifetime a token is cached for (Auth0 allows at most 30 days).
+pub const MAX_LIFETIME: Duration = Duration::from_secs(30 * 86_400);
+/// The lifetime of a token whose response has no usable `expires_in` (Auth0's default).
+pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(86_400);
+
+/// How long to believe a token lives, from its response's `expires_in` (seconds, any JSON value),
+/// and why the value was not taken as is, when it was not.
+pub fn lifetime(expires_in: Option<&serde_json::Value>) -> (Duration, Option<String>) {
+    use serde_json::Value;
+    let secs = match expires_in {
+        None | Some(Value::Null) => return (DEFAULT_LIFETIME, None),
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+        Some(_) => None,
+    };
+    let Some(secs) = secs.filter(|s| s.is_finite()) else {
+        let why = "expires_in is not a number of seconds".to_string();
+        return (DEFAULT_LIFETIME, Some(why));
+    };
+    let (min, max) = (MIN_LIFETIME.as_secs_f64(), MAX_LIFETIME.as_secs_f64());
+    if secs < min || secs > max {
+        let why = format!("expires_in {secs} is outside {min}..={max} seconds");
+        return (
+            clamp(Duration::from_secs_f64(secs.clamp(min, max))),
+            Some(why),
+        );
+    }
+    (Duration::from_secs_f64(secs), None)
+}
+
+/// `d` within [`MIN_LIFETIME`]..=[`MAX_LIFETIME`].
+fn clamp(d: Duration) -> Duration {
+    d.clamp(MIN_LIFETIME, MAX_LIFETIME)
+}
+
 /// When to refresh a token that lives `expires_in`: 60 s early, or halfway for short-lived tokens.
 pub fn refresh_after(expires_in: Duration) -> Duration {
     const SKEW: Duration = Duration::from_secs(60);
@@ -39,7 +80,8 @@ pub fn refresh_after(expires_in: Duration) -> Duration {
 }
 
 impl TokenCache {
-    /// The cached token, or a fresh one from `fetch` (which returns the value and `expires_in`).
+    /// The cached token, or a fresh one from `fetch` (which returns the value and `expires_in`,
+    /// taken within [`MIN_LIFETIME`]..=[`MAX_LIFETIME`]).
     pub async fn get<F, Fut, E>(&self, fetch: F) -> Result<Token, E>
     where
         F: FnOnce() -> Fut,
@@ -52,6 +94,11 @@ impl TokenCache {
             return Ok(cached.token.clone());
         }
         let (value, expires_in) = fetch().await?;
+        let now = Instant::now();
+        // Never past the clock's range, whatever the caller passed.
+        let refresh_at = now
+            .checked_add(refresh_after(clamp(expires_in)))
+            .unwrap_or(now);
         guard.1 += 1;
         let token = Token {
             value,
@@ -59,7 +106,7 @@ impl TokenCache {
         };
         guard.0 = Some(Cached {
             token: token.clone(),
-            refresh_at: Instant::now() + refresh_after(expires_in),
+            refresh_at,
         });
         Ok(token)
     }
@@ -154,5 +201,62 @@ mod tests {
         let b = cache.get(|| mk("b")).await.unwrap();
         assert_eq!(b.value.expose(), "b");
         assert!(b.generation > a.generation);
+    }
+
+    #[test]
+    fn hostile_lifetimes_are_clamped_or_defaulted() {
+        use serde_json::json;
+        let life = |v: serde_json::Value| lifetime(Some(&v));
+        let (huge, why) = life(json!(u64::MAX));
+        assert_eq!(huge, MAX_LIFETIME);
+        assert!(why.unwrap().contains("outside"));
+        assert_eq!(life(json!(1e300)).0, MAX_LIFETIME);
+        assert_eq!(life(json!(0)).0, MIN_LIFETIME, "never a token per request");
+        assert_eq!(life(json!(-86_400)).0, MIN_LIFETIME);
+        assert_eq!(life(json!(i64::MIN)).0, MIN_LIFETIME);
+        assert_eq!(life(json!(0.5)).0, MIN_LIFETIME);
+        assert_eq!(
+            life(json!(3_600.5)),
+            (Duration::from_secs_f64(3_600.5), None)
+        );
+        assert_eq!(life(json!("7200")), (Duration::from_secs(7_200), None));
+        assert_eq!(
+            life(json!("1e999")).0,
+            DEFAULT_LIFETIME,
+            "infinite: unreadable"
+        );
+        assert_eq!(life(json!("NaN")).0, DEFAULT_LIFETIME);
+        let (soon, why) = life(json!("soon"));
+        assert_eq!(soon, DEFAULT_LIFETIME);
+        assert!(why.is_some());
+        assert_eq!(life(json!(true)).0, DEFAULT_LIFETIME);
+        assert_eq!(life(json!({"s": 1})).0, DEFAULT_LIFETIME);
+        assert_eq!(life(json!(null)), (DEFAULT_LIFETIME, None));
+        assert_eq!(lifetime(None), (DEFAULT_LIFETIME, None));
+        assert_eq!(life(json!(86_400)), (Duration::from_secs(86_400), None));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_cache_survives_any_duration_and_never_refetches_per_call() {
+        let cache = TokenCache::default();
+        let fetches = AtomicU32::new(0);
+        let fetch = |d: Duration| {
+            fetches.fetch_add(1, Ordering::SeqCst);
+            async move { Ok::<_, ()>((Secret::new("t"), d)) }
+        };
+        cache.get(|| fetch(Duration::MAX)).await.unwrap();
+        cache.invalidate(1).await;
+        cache.get(|| fetch(Duration::ZERO)).await.unwrap();
+        for _ in 0..100 {
+            cache.get(|| fetch(Duration::ZERO)).await.unwrap();
+        }
+        assert_eq!(
+            fetches.load(Ordering::SeqCst),
+            2,
+            "a 0 s token is kept for a while"
+        );
+        tokio::time::advance(MIN_LIFETIME).await;
+        cache.get(|| fetch(Duration::ZERO)).await.unwrap();
+        assert_eq!(fetches.load(Ordering::SeqCst), 3);
     }
 }

@@ -246,21 +246,55 @@ impl ErrorBody {
 pub struct TokenResponse {
     /// Bearer token.
     pub access_token: String,
-    /// Lifetime in seconds.
+    /// Lifetime in seconds, as sent (any JSON value: `auth0::token::lifetime` reads it).
     #[serde(default)]
-    pub expires_in: Option<u64>,
+    pub expires_in: Option<Value>,
     /// Granted scopes, space-separated.
     #[serde(default)]
     pub scope: Option<String>,
 }
 
+/// An object of a paginated listing, known by its id (a listing keeps one copy per id).
+pub trait Listed {
+    /// The object's id (`client_id`, connection `id`, `custom_domain_id`).
+    fn id(&self) -> &str;
+}
+
+impl Listed for Client {
+    fn id(&self) -> &str {
+        &self.client_id
+    }
+}
+
+impl Listed for Connection {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Listed for CustomDomain {
+    fn id(&self) -> &str {
+        &self.custom_domain_id
+    }
+}
+
 /// A list item that did not decode.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejected {
-    /// Its id field, or `?`.
+    /// Its id field, or [`Rejected::NO_ID`].
     pub id: String,
     /// What was wrong.
     pub message: String,
+}
+
+impl Rejected {
+    /// The `id` of an item without a string id field.
+    pub const NO_ID: &str = "?";
+
+    /// Its id, when it had one.
+    pub fn known_id(&self) -> Option<&str> {
+        (self.id != Self::NO_ID).then_some(self.id.as_str())
+    }
 }
 
 /// Decode a list response (plain array, offset envelope or checkpoint envelope) item by item.
@@ -296,7 +330,7 @@ pub fn decode_list<T: serde::de::DeserializeOwned>(
         let id = item
             .get(id_field)
             .and_then(Value::as_str)
-            .unwrap_or("?")
+            .unwrap_or(Rejected::NO_ID)
             .to_string();
         match serde_json::from_value::<T>(item) {
             Ok(v) => ok.push(v),

@@ -7,6 +7,7 @@
 pub mod poll;
 pub mod remote;
 pub mod sources;
+pub mod walk;
 
 use serde::Serialize;
 use std::time::Duration;
@@ -312,12 +313,18 @@ impl CertRecord {
         }
     }
 
-    /// `not_after`, where known.
+    /// `not_after`, where known (also 9999-12-31T23:59:59Z, see [`CertRecord::expires_at`]).
     pub fn not_after(&self) -> Option<OffsetDateTime> {
         match self.validity {
             Validity::Window { not_after, .. } => Some(not_after),
             _ => None,
         }
+    }
+
+    /// When it expires, if it ever does (`not_after`, except RFC 5280's "no well-defined
+    /// expiration" 9999-12-31T23:59:59Z; docs/status-policy.md).
+    pub fn expires_at(&self) -> Option<OffsetDateTime> {
+        self.validity.expires_at()
     }
 
     /// Take the dates, names and thumbprints of a decoded certificate.
@@ -363,6 +370,10 @@ pub struct PollOutcome {
     pub errors: Vec<PollError>,
     /// What the remote checks learned (JWKS, custom domains, IdP documents).
     pub facts: crate::remote::TenantFacts,
+    /// Listings that returned an object more than once (one copy kept; counted, not an error).
+    pub duplicates: Vec<walk::Duplicates>,
+    /// The poll panicked (caught; every enabled source is reported as failed).
+    pub panicked: bool,
 }
 
 /// The current state of one tenant, as served by `/metrics` and `/api`.

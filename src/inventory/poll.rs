@@ -3,19 +3,37 @@
 //!
 //! Shape of a poll, chosen so the rate limit — not round trips — bounds its duration: the
 //! signing keys first (clients need their thumbprints, and a refused token stops everything
-//! there), then the client and the connection listings side by side. Each listing is a [`walk`]:
-//! its per-object calls (credentials, connection keys) start as soon as the page naming the
-//! object arrives, up to `concurrency` at a time, while the next page loads. Pacing is the
-//! client's business (`auth0::rate_limit::Governor`), so extra concurrency never means 429s.
+//! there), then the client and the connection listings side by side. Each listing is a
+//! [`walk`](super::walk::walk): its per-object calls (credentials, connection keys) start as soon
+//! as the page naming the object arrives, up to `concurrency` at a time, while the next page
+//! loads. Pacing is the client's business (`auth0::rate_limit::Governor`), so extra concurrency
+//! never means 429s.
+//!
+//! A poll is bounded (docs/polling.md): every listing by `max_items_per_listing` and its own
+//! paging (see `walk`), the whole poll by `timeout` — a source still running at the deadline is
+//! stopped and reported as `timeout`, what the others found is kept — and a panic inside it is
+//! caught and reported instead of taking the process (or the other tenants) down.
 
+use super::walk::{self, Plan, walk};
 use super::{CertRecord, PollError, PollOutcome, Reason, Source, sources};
-use crate::auth0::{self, Auth0Api, Page, PageRequest, wire};
+use crate::auth0::pagination::DEFAULT_MAX_ITEMS;
+use crate::auth0::{self, Auth0Api, PageRequest, wire};
 use crate::remote::collect::{self, Remote, Target};
+use futures::FutureExt as _;
 use futures::StreamExt as _;
-use futures::future::BoxFuture;
-use futures::stream::FuturesUnordered;
-use std::collections::{BTreeSet, HashSet, VecDeque};
-use tracing::{debug, warn};
+use std::collections::{BTreeSet, HashSet};
+use std::time::Duration;
+use tokio::time::Instant;
+use tracing::{debug, error, warn};
+
+/// The poll timeout of [`PollSettings::default`] (a daemon's comes from [`timeout_for`]).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+/// The default poll timeout for polls every `interval`: nine tenths of it, so that a poll stopped
+/// at its deadline is published, and the cycle done, before the next one is due.
+pub fn timeout_for(interval: Duration) -> Duration {
+    (interval / 10 * 9).max(Duration::from_secs(1))
+}
 
 mod surfaces;
 
@@ -29,6 +47,10 @@ pub struct PollSettings {
     pub concurrency: usize,
     /// The opt-in remote fetches (`[metadata] enabled`).
     pub remote: Option<Remote>,
+    /// Objects one listing may return (`max_items_per_listing`).
+    pub max_items: usize,
+    /// How long the whole poll may take (`poll_timeout`).
+    pub timeout: Duration,
 }
 
 impl Default for PollSettings {
@@ -37,6 +59,8 @@ impl Default for PollSettings {
             sources: Source::POLLED.into_iter().collect(),
             concurrency: 4,
             remote: None,
+            max_items: DEFAULT_MAX_ITEMS,
+            timeout: DEFAULT_TIMEOUT,
         }
     }
 }
@@ -62,6 +86,7 @@ impl<'a> Poll<'a> {
     fn merge(&mut self, other: Poll<'_>) {
         self.out.records.extend(other.out.records);
         self.out.errors.extend(other.out.errors);
+        self.out.duplicates.extend(other.out.duplicates);
         let f = other.out.facts;
         self.out.facts.jwks = self.out.facts.jwks.take().or(f.jwks);
         self.out.facts.custom_domains = self.out.facts.custom_domains.take().or(f.custom_domains);
@@ -115,6 +140,39 @@ impl<'a> Poll<'a> {
         self.settings.sources.contains(&s)
     }
 
+    /// The poll's deadline passed while `sources` were still being read: what they found so
+    /// far is kept, the rest carries over from the last poll.
+    fn timed_out(&mut self, sources: &[Source]) {
+        let limit = humantime::format_duration(self.settings.timeout);
+        for &source in sources.iter().filter(|s| self.settings.sources.contains(s)) {
+            warn!(tenant = self.tenant, source = %source, %limit, "poll source stopped at the poll deadline");
+            self.out.errors.push(PollError {
+                source,
+                reason: Reason::Timeout,
+                message: format!("not finished within the poll timeout ({limit}); stopped"),
+                object_id: None,
+            });
+        }
+    }
+
+    /// The end of a listing walk: copies it dropped are logged and counted, a failure recorded.
+    fn walked(&mut self, source: Source, walked: walk::Walked) -> Result<(), auth0::Error> {
+        if let Some(d) = walked.duplicates {
+            warn!(tenant = self.tenant, endpoint = d.endpoint, copies = d.count, first = %d.first_id, "the listing returned objects more than once; kept one of each");
+            self.out.duplicates.push(d);
+        }
+        walked.result.inspect_err(|e| self.fail(source, None, e))
+    }
+
+    fn plan(&self, endpoint: &'static str, first: PageRequest) -> Plan {
+        Plan {
+            endpoint,
+            first,
+            max_items: self.settings.max_items,
+            concurrency: self.settings.concurrency,
+        }
+    }
+
     /// True when the error means no later call can succeed either (bad credentials, no network).
     fn is_fatal(err: &auth0::Error) -> bool {
         matches!(
@@ -135,13 +193,76 @@ struct TenantKeys {
     certs: HashSet<String>,
 }
 
-/// Poll one tenant once. Never fails as a whole: failures are in `PollOutcome::errors`.
+/// Poll one tenant once, within `settings.timeout`. Never fails as a whole (failures are in
+/// `PollOutcome::errors`) and never panics: a panic inside the poll is caught, logged and
+/// reported as a failure of every enabled source (`PollOutcome::panicked`).
 pub async fn poll_tenant(
     api: &dyn Auth0Api,
     tenant: &str,
     domain: &str,
     settings: &PollSettings,
 ) -> PollOutcome {
+    let polled = std::panic::AssertUnwindSafe(poll_until(api, tenant, domain, settings))
+        .catch_unwind()
+        .await;
+    polled.unwrap_or_else(|panic| panicked(tenant, settings, panic.as_ref()))
+}
+
+/// The outcome of a poll that panicked: every enabled source failed, nothing was found (the last
+/// poll's records carry over).
+fn panicked(
+    tenant: &str,
+    settings: &PollSettings,
+    panic: &(dyn std::any::Any + Send),
+) -> PollOutcome {
+    let what = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message");
+    let what = crate::escape::one_line(what, 300);
+    error!(tenant, panic = %what, "the poll panicked; its sources are reported as failed");
+    PollOutcome {
+        errors: Source::POLLED
+            .into_iter()
+            .filter(|s| settings.sources.contains(s))
+            .map(|source| PollError {
+                source,
+                reason: Reason::Decode,
+                message: format!("the poll panicked (a certwatch bug, please report it): {what}"),
+                object_id: None,
+            })
+            .collect(),
+        panicked: true,
+        ..PollOutcome::default()
+    }
+}
+
+/// Resolves at `deadline` (never without one).
+async fn expired(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Run `part` to its end (`true`) or until `deadline` (`false`; `part` is dropped there).
+async fn bounded(deadline: Option<Instant>, part: impl Future<Output = ()>) -> bool {
+    tokio::select! {
+        () = part => true,
+        () = expired(deadline) => false,
+    }
+}
+
+/// The poll itself; each part stops at the deadline `settings.timeout` from now.
+async fn poll_until(
+    api: &dyn Auth0Api,
+    tenant: &str,
+    domain: &str,
+    settings: &PollSettings,
+) -> PollOutcome {
+    // A timeout too large to add is no timeout (a century is the config's limit anyway).
+    let deadline = Instant::now().checked_add(settings.timeout);
     let mut p = Poll {
         api,
         tenant,
@@ -151,8 +272,13 @@ pub async fn poll_tenant(
 
     let mut keys = TenantKeys::default();
     if p.enabled(Source::SigningKeys) {
-        match api.signing_keys().await {
-            Ok(list) => {
+        let listed = tokio::select! {
+            listed = api.signing_keys() => Some(listed),
+            () = expired(deadline) => None,
+        };
+        match listed {
+            None => p.timed_out(&[Source::SigningKeys]),
+            Some(Ok(list)) => {
                 let (recs, thumbs) = sources::signing_keys(tenant, domain, &list);
                 keys.certs = list
                     .iter()
@@ -163,7 +289,7 @@ pub async fn poll_tenant(
                 keys.thumbprints = thumbs;
                 p.out.records.extend(recs);
             }
-            Err(e) => {
+            Some(Err(e)) => {
                 p.fail(Source::SigningKeys, None, &e);
                 if Poll::is_fatal(&e) {
                     let why = e.to_string();
@@ -184,35 +310,48 @@ pub async fn poll_tenant(
     let mut tenant_saml = p.strand();
     futures::join!(
         async {
-            if custom_signing.enabled(Source::CustomSigningKeys) {
-                surfaces::custom_signing_keys(&mut custom_signing, domain).await;
-            }
-        },
-        async {
-            if tenant_saml.enabled(Source::TenantSaml) {
-                surfaces::tenant_saml(&mut tenant_saml, domain).await;
-            }
-        },
-        async {
-            if domains.enabled(Source::CustomDomains) {
-                poll_custom_domains(&mut domains).await;
-            }
-        },
-        async {
-            if jwks.enabled(Source::Jwks) {
-                poll_jwks(&mut jwks).await;
-            }
-        },
-        async {
-            if clients.enabled(Source::Clients) || clients.enabled(Source::ClientCredentials) {
-                poll_clients(&mut clients, &keys).await;
-            }
-        },
-        async {
-            if connections.enabled(Source::Connections)
-                || connections.enabled(Source::ConnectionKeys)
+            if custom_signing.enabled(Source::CustomSigningKeys)
+                && !bounded(
+                    deadline,
+                    surfaces::custom_signing_keys(&mut custom_signing, domain),
+                )
+                .await
             {
-                poll_connections(&mut connections).await;
+                custom_signing.timed_out(&[Source::CustomSigningKeys]);
+            }
+        },
+        async {
+            if tenant_saml.enabled(Source::TenantSaml)
+                && !bounded(deadline, surfaces::tenant_saml(&mut tenant_saml, domain)).await
+            {
+                tenant_saml.timed_out(&[Source::TenantSaml]);
+            }
+        },
+        async {
+            if domains.enabled(Source::CustomDomains)
+                && !bounded(deadline, poll_custom_domains(&mut domains)).await
+            {
+                domains.timed_out(&[Source::CustomDomains]);
+            }
+        },
+        async {
+            if jwks.enabled(Source::Jwks) && !bounded(deadline, poll_jwks(&mut jwks)).await {
+                jwks.timed_out(&[Source::Jwks]);
+            }
+        },
+        async {
+            if (clients.enabled(Source::Clients) || clients.enabled(Source::ClientCredentials))
+                && !bounded(deadline, poll_clients(&mut clients, &keys)).await
+            {
+                clients.timed_out(&[Source::Clients, Source::ClientCredentials]);
+            }
+        },
+        async {
+            if (connections.enabled(Source::Connections)
+                || connections.enabled(Source::ConnectionKeys))
+                && !bounded(deadline, poll_connections(&mut connections)).await
+            {
+                connections.timed_out(&[Source::Connections, Source::ConnectionKeys]);
             }
         },
     );
@@ -231,72 +370,15 @@ pub async fn poll_tenant(
     p.out
 }
 
-/// Page through a listing from `first`; `on_page` folds each page into `state` and names the
-/// per-object calls it needs, which run (up to `concurrency` at once) while later pages load;
-/// `on_detail` folds their results. A page that fails ends the listing (calls already started
-/// finish, queued ones are dropped) and is returned.
-async fn walk<'f, S, T, J, D>(
-    state: &mut S,
-    first: PageRequest,
-    concurrency: usize,
-    fetch_page: impl Fn(PageRequest) -> BoxFuture<'f, Result<Page<T>, auth0::Error>>,
-    on_page: impl Fn(&mut S, Page<T>) -> Vec<J>,
-    fetch_detail: impl Fn(J) -> BoxFuture<'f, (J, Result<D, auth0::Error>)>,
-    on_detail: impl Fn(&mut S, J, Result<D, auth0::Error>),
-) -> Result<(), auth0::Error> {
-    let mut page = Some(fetch_page(first));
-    let mut queued: VecDeque<J> = VecDeque::new();
-    let mut running = FuturesUnordered::new();
-    let mut failed = None;
-    loop {
-        while running.len() < concurrency.max(1) {
-            let Some(job) = queued.pop_front() else { break };
-            running.push(fetch_detail(job));
-        }
-        let listed = match (&mut page, running.is_empty()) {
-            (None, true) => break,
-            (Some(next), true) => Some(next.await),
-            (None, false) => None,
-            (Some(next), false) => tokio::select! {
-                listed = next => Some(listed),
-                Some((job, res)) = running.next() => {
-                    on_detail(state, job, res);
-                    None
-                }
-            },
-        };
-        match listed {
-            Some(Ok(p)) => {
-                let more = p.next.clone();
-                queued.extend(on_page(state, p));
-                page = more.map(&fetch_page);
-            }
-            Some(Err(e)) => {
-                failed = Some(e);
-                page = None;
-                queued.clear();
-            }
-            None if page.is_none() => {
-                if let Some((job, res)) = running.next().await {
-                    on_detail(state, job, res);
-                }
-            }
-            None => {}
-        }
-    }
-    failed.map_or(Ok(()), Err)
-}
-
 /// A client whose credentials are to be read: id, name and the credential ids it references.
 type CredentialJob = (String, String, HashSet<String>);
 
 async fn poll_clients(p: &mut Poll<'_>, keys: &TenantKeys) {
     let api = p.api;
-    let concurrency = p.settings.concurrency;
-    let listed = walk(
+    let plan = p.plan(auth0::route::CLIENTS, PageRequest::first_offset());
+    let walked = walk(
         p,
-        PageRequest::first_offset(),
-        concurrency,
+        plan,
         |req| Box::pin(async move { api.clients(&req).await }),
         |p, page| {
             p.reject(Source::Clients, page.rejected);
@@ -331,8 +413,7 @@ async fn poll_clients(p: &mut Poll<'_>, keys: &TenantKeys) {
         },
     )
     .await;
-    if let Err(e) = listed {
-        p.fail(Source::Clients, None, &e);
+    if let Err(e) = p.walked(Source::Clients, walked) {
         p.skip(
             Source::ClientCredentials,
             e.reason(),
@@ -351,16 +432,15 @@ struct ConnectionWalk<'p, 'a> {
 
 async fn poll_connections(p: &mut Poll<'_>) {
     let api = p.api;
-    let concurrency = p.settings.concurrency;
+    let plan = p.plan(auth0::route::CONNECTIONS, PageRequest::first_checkpoint());
     let mut w = ConnectionWalk {
         p,
         missing_options: 0,
         targets: Vec::new(),
     };
-    let listed = walk(
+    let walked = walk(
         &mut w,
-        PageRequest::first_checkpoint(),
-        concurrency,
+        plan,
         |req| Box::pin(async move { api.connections(&req, &wire::CERT_STRATEGIES).await }),
         |w, page| {
             w.p.reject(Source::Connections, page.rejected);
@@ -410,8 +490,7 @@ async fn poll_connections(p: &mut Poll<'_>) {
         p.out.facts.idp =
             collect::fetch_all(remote.fetcher.as_ref(), targets, remote.concurrency).await;
     }
-    if let Err(e) = listed {
-        p.fail(Source::Connections, None, &e);
+    if let Err(e) = p.walked(Source::Connections, walked) {
         p.skip(
             Source::ConnectionKeys,
             e.reason(),
@@ -438,31 +517,34 @@ async fn poll_connections(p: &mut Poll<'_>) {
 /// TLS probe of each ready self-managed one.
 async fn poll_custom_domains(p: &mut Poll<'_>) {
     let api = p.api;
+    let plan = p.plan(
+        auth0::route::CUSTOM_DOMAINS,
+        PageRequest::first_checkpoint(),
+    );
     let mut found: Vec<crate::remote::CustomDomain> = Vec::new();
-    let mut req = PageRequest::first_checkpoint();
-    loop {
-        match api.custom_domains(&req).await {
-            Ok(page) => {
-                p.reject(Source::CustomDomains, page.rejected);
-                found.extend(page.items.into_iter().map(collect::custom_domain));
-                match page.next {
-                    Some(next) => req = next,
-                    None => break,
-                }
-            }
-            Err(e) => {
-                p.fail(Source::CustomDomains, None, &e);
-                if let auth0::Error::Forbidden { .. } = e {
-                    // Say how to fix it: an older token lacks the scope, a plan may lack the feature.
-                    if let Some(last) = p.out.errors.last_mut() {
-                        last.message.push_str(
-                            " (grant read:custom_domains to certwatch's application, or remove \"custom_domains\" from the tenant's sources)",
-                        );
-                    }
-                }
-                return;
+    let walked = walk(
+        &mut (&mut *p, &mut found),
+        plan,
+        |req| Box::pin(async move { api.custom_domains(&req).await }),
+        |(p, found), page| {
+            p.reject(Source::CustomDomains, page.rejected);
+            found.extend(page.items.into_iter().map(collect::custom_domain));
+            Vec::<()>::new()
+        },
+        |()| Box::pin(async { ((), Ok(())) }),
+        |_, (), _: Result<(), auth0::Error>| {},
+    )
+    .await;
+    if let Err(e) = p.walked(Source::CustomDomains, walked) {
+        if let auth0::Error::Forbidden { .. } = e {
+            // Say how to fix it: an older token lacks the scope, a plan may lack the feature.
+            if let Some(last) = p.out.errors.last_mut() {
+                last.message.push_str(
+                    " (grant read:custom_domains to certwatch's application, or remove \"custom_domains\" from the tenant's sources)",
+                );
             }
         }
+        return;
     }
     if let Some(remote) = &p.settings.remote
         && remote.probe_custom_domains
@@ -523,92 +605,4 @@ pub fn sort_records(records: &mut [CertRecord]) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::auth0::Error;
-    use serde_json::Value;
-
-    /// An Auth0 that refuses the token: the signing keys (the first call) fail as `Unauthorized`,
-    /// and nothing else may be asked.
-    struct Refused;
-
-    #[async_trait::async_trait]
-    impl Auth0Api for Refused {
-        async fn signing_keys(&self) -> Result<Vec<wire::SigningKey>, Error> {
-            Err(Error::Unauthorized {
-                message: "access_denied".into(),
-            })
-        }
-        async fn clients(&self, _: &PageRequest) -> Result<Page<wire::Client>, Error> {
-            unreachable!("polled after a refused token")
-        }
-        async fn client_credentials(&self, _: &str) -> Result<Vec<wire::Credential>, Error> {
-            unreachable!("polled after a refused token")
-        }
-        async fn connections(
-            &self,
-            _: &PageRequest,
-            _: &[&str],
-        ) -> Result<Page<wire::Connection>, Error> {
-            unreachable!("polled after a refused token")
-        }
-        async fn connection_keys(&self, _: &str) -> Result<Vec<wire::ConnectionKey>, Error> {
-            unreachable!("polled after a refused token")
-        }
-        async fn custom_domains(&self, _: &PageRequest) -> Result<Page<wire::CustomDomain>, Error> {
-            unreachable!("polled after a refused token")
-        }
-        async fn tenant_jwks(&self) -> Result<bytes::Bytes, Error> {
-            unreachable!("polled after a refused token")
-        }
-        async fn custom_signing_keys(&self) -> Result<Vec<wire::CustomSigningKey>, Error> {
-            unreachable!("polled after a refused token")
-        }
-        async fn tenant_saml_cert(&self) -> Result<Option<bytes::Bytes>, Error> {
-            unreachable!("polled after a refused token")
-        }
-        async fn get_connection(&self, _: &str) -> Result<Value, Error> {
-            unreachable!("a poll never reads whole objects")
-        }
-        async fn patch_connection(&self, _: &str, _: &Value) -> Result<Value, Error> {
-            unreachable!("a poll never writes")
-        }
-        async fn get_client(&self, _: &str) -> Result<Value, Error> {
-            unreachable!("a poll never reads whole objects")
-        }
-        async fn patch_client(&self, _: &str, _: &Value) -> Result<Value, Error> {
-            unreachable!("a poll never writes")
-        }
-        async fn create_credential(&self, _: &str, _: &Value) -> Result<Value, Error> {
-            unreachable!("a poll never writes")
-        }
-        async fn delete_credential(&self, _: &str, _: &str) -> Result<(), Error> {
-            unreachable!("a poll never writes")
-        }
-        async fn rotate_signing_key(&self) -> Result<Value, Error> {
-            unreachable!("a poll never writes")
-        }
-    }
-
-    #[tokio::test]
-    async fn a_refused_token_reports_every_polled_source() {
-        let out = poll_tenant(&Refused, "t", "t.auth0.com", &PollSettings::default()).await;
-        let failed: Vec<Source> = out.errors.iter().map(|e| e.source).collect();
-        // From the enum itself (serde's list of variants), not from `Source::POLLED`: a source
-        // added to the enum but skipped here fails this test.
-        let every: Vec<&str> = super::super::tests::source_variants()
-            .iter()
-            .copied()
-            .filter(|name| *name != Source::Token.as_str())
-            .collect();
-        let failed_names: Vec<&str> = failed.iter().map(|s| s.as_str()).collect();
-        assert_eq!(failed_names, every);
-        assert!(out.errors.iter().all(|e| e.reason == Reason::Unauthorized));
-        assert!(
-            out.errors[1..]
-                .iter()
-                .all(|e| e.message.starts_with("not polled: "))
-        );
-        assert!(out.records.is_empty());
-    }
-}
+mod tests;

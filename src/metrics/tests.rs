@@ -131,3 +131,27 @@ fn counters_count() {
     assert!(text.contains("certwatch_alerts_sent_total{channel=\"ops-mail\",outcome=\"delivered\",severity=\"critical\"} 1"));
     assert!(text.contains("certwatch_rotations_total{kind=\"connection_signing_cert\",outcome=\"dry_run\",tenant=\"prod\"} 1"));
 }
+
+#[test]
+fn a_poll_counts_its_copies_and_panics() {
+    let m = Metrics::new(false);
+    let outcome = crate::inventory::PollOutcome {
+        duplicates: vec![crate::inventory::walk::Duplicates {
+            endpoint: "/api/v2/connections",
+            count: 3,
+            first_id: "con_1".into(),
+        }],
+        panicked: true,
+        ..Default::default()
+    };
+    m.count_poll("prod", &outcome);
+    m.count_poll("prod", &outcome);
+    let text = m.render();
+    assert!(
+        text.contains(
+            "certwatch_duplicate_objects_total{endpoint=\"/api/v2/connections\",tenant=\"prod\"} 6"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("certwatch_poll_panics_total{tenant=\"prod\"} 2"));
+}

@@ -207,3 +207,28 @@ fn table_lists_alerting_findings_first_and_counts_info_unless_verbose() {
     );
     assert!(!verbose.contains("--verbose"));
 }
+
+#[test]
+fn a_certificate_with_no_well_defined_expiration_never_expires() {
+    let mut forever = rec("forever", Role::Active, None);
+    forever.validity = Validity::Window {
+        not_before: Some(NOW - time::Duration::days(10)),
+        not_after: crate::expiry::NO_WELL_DEFINED_EXPIRATION,
+    };
+    let r = report(vec![forever, rec("soon", Role::Active, Some(100))], true);
+    let c = r
+        .certificates
+        .iter()
+        .find(|c| c.cert_id == "forever")
+        .unwrap();
+    assert_eq!(c.status, Status::NeverExpires);
+    assert_eq!(c.expires_in_seconds, None, "no ~2.9 million days");
+    assert_eq!(c.days_left(), None);
+    assert_eq!(c.not_after, Some(crate::expiry::NO_WELL_DEFINED_EXPIRATION));
+    assert_eq!(r.exit_code(), 0, "not an expiry severity");
+    let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+    let row = &json["certificates"][1];
+    assert_eq!(row["status"], "never_expires");
+    assert_eq!(row["expires_in_seconds"], serde_json::Value::Null);
+    assert_eq!(row["not_after"], "9999-12-31T23:59:59Z");
+}

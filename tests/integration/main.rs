@@ -2,6 +2,7 @@
 //!
 //! - `helpers`: `TestApp` (simulator + app + HTTP on port 0) and tenant fixtures.
 //! - `poll`: inventory, faults, rate limits, tokens, scopes, deletions.
+//! - `misbehaving_auth0`: a stuck tenant never stalls a healthy one; endless paging is bounded.
 //! - `http`: `/metrics` (promtool), `/api/v1/certificates`, `/readyz`, the status page.
 //! - `cli`: the `certwatch` binary: `scan` exit codes, `check-config`, secrets never logged.
 //! - `findings`: docs/findings.md remote checks (IdP metadata, JWKS, custom domains, TLS probe).
@@ -31,6 +32,7 @@ mod helpers;
 mod http;
 mod idp_corpus;
 mod loopback;
+mod misbehaving_auth0;
 mod poll;
 mod prometheus_e2e;
 mod reload;

@@ -4,7 +4,7 @@
 //! parent module's.
 
 use super::{Budget, Client, JWKS_ENDPOINT, status_error};
-use crate::auth0::{Auth0Api, Error, Page, PageRequest, wire};
+use crate::auth0::{Auth0Api, Error, Page, PageRequest, route, wire};
 use bytes::Bytes;
 
 #[async_trait::async_trait]
@@ -21,7 +21,7 @@ impl Auth0Api for Client {
             ("is_global", "false".to_string()),
         ];
         self.get_page(
-            "/api/v2/clients",
+            route::CLIENTS,
             "api/v2/clients",
             query,
             page,
@@ -48,7 +48,7 @@ impl Auth0Api for Client {
         ];
         query.extend(strategies.iter().map(|s| ("strategy", s.to_string())));
         self.get_page(
-            "/api/v2/connections",
+            route::CONNECTIONS,
             "api/v2/connections",
             query,
             page,
@@ -69,7 +69,7 @@ impl Auth0Api for Client {
 
     async fn custom_domains(&self, page: &PageRequest) -> Result<Page<wire::CustomDomain>, Error> {
         self.get_page(
-            "/api/v2/custom-domains",
+            route::CUSTOM_DOMAINS,
             "api/v2/custom-domains",
             Vec::new(),
             page,
