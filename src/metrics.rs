@@ -8,7 +8,7 @@ use crate::inventory::{PollError, PollOutcome, Snapshot};
 use crate::policy::Policy;
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
-use prometheus::{Encoder, GaugeVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{GaugeVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use time::OffsetDateTime;
@@ -19,7 +19,8 @@ pub use server::ServerMetrics;
 /// Label values longer than this are cut (docs/metrics.md).
 pub const MAX_LABEL_LEN: usize = 256;
 
-const IDENTITY: [&str; 5] = ["tenant", "kind", "object_id", "object_name", "cert_id"];
+mod exposition;
+
 const FROM_POLL: &str = "(from the last poll, not computed at scrape time)";
 
 /// Cut a label value to `MAX_LABEL_LEN` characters.
@@ -210,14 +211,25 @@ impl Metrics {
             .inc();
     }
 
-    /// The text exposition.
+    /// The text exposition: the registry's families and the text of the last snapshot's
+    /// families, in name order (as one registry would gather them).
     pub fn render(&self) -> String {
-        let mut buf = Vec::new();
         let families = self.registry.gather();
-        if let Err(e) = TextEncoder::new().encode(&families, &mut buf) {
-            tracing::error!(error = %e, "cannot encode metrics");
+        let snapshot = self.snapshot.text();
+        let mut blocks = snapshot.iter().peekable();
+        let size = snapshot.iter().map(|(_, text)| text.len()).sum::<usize>();
+        let mut out = String::with_capacity(size + 16 * 1024);
+        let encoder = TextEncoder::new();
+        for mf in &families {
+            while let Some((_, text)) = blocks.next_if(|(name, _)| name.as_str() < mf.name()) {
+                out.push_str(text);
+            }
+            if let Err(e) = encoder.encode_utf8(std::slice::from_ref(mf), &mut out) {
+                tracing::error!(error = %e, "cannot encode metrics");
+            }
         }
-        String::from_utf8(buf).unwrap_or_default()
+        blocks.for_each(|(_, text)| out.push_str(text));
+        out
     }
 }
 
@@ -240,11 +252,13 @@ impl Metrics {
     }
 }
 
-/// The snapshot-derived families, swapped as a whole after each poll.
+/// The snapshot-derived families, kept as text and swapped as a whole after each poll (the
+/// per-certificate ones are written by `exposition`). Registered for its descriptions only, so
+/// that no other metric takes their names; `render` adds the text.
 struct SnapshotCollector {
     descs: Vec<Desc>,
     expires_in: AtomicBool,
-    families: RwLock<Vec<MetricFamily>>,
+    text: RwLock<Arc<Vec<exposition::Block>>>,
 }
 
 struct SharedCollector(Arc<SnapshotCollector>);
@@ -255,21 +269,12 @@ impl Collector for SharedCollector {
     }
 
     fn collect(&self) -> Vec<MetricFamily> {
-        self.0
-            .families
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        Vec::new()
     }
 }
 
 /// Fresh gauge vectors for one rebuild.
 struct Families {
-    not_after: GaugeVec,
-    not_before: GaugeVec,
-    info: GaugeVec,
-    parse_error: GaugeVec,
-    expires_in: Option<GaugeVec>,
     up: GaugeVec,
     last_success: GaugeVec,
     duration: GaugeVec,
@@ -282,42 +287,11 @@ struct Families {
 }
 
 impl Families {
-    fn new(expires_in: bool) -> Self {
+    fn new() -> Self {
         let g = |name: &str, help: String, labels: &[&str]| {
             GaugeVec::new(Opts::new(name, help), labels).expect("static metric definition")
         };
-        let mut info_labels = IDENTITY.to_vec();
-        info_labels.extend(["role", "status", "subject", "issuer", "serial", "sha1"]);
         Self {
-            not_after: g(
-                "certwatch_certificate_not_after_timestamp_seconds",
-                format!("Certificate expiry (notAfter), Unix seconds {FROM_POLL}."),
-                &IDENTITY,
-            ),
-            not_before: g(
-                "certwatch_certificate_not_before_timestamp_seconds",
-                format!(
-                    "Certificate start of validity (notBefore), Unix seconds, where known {FROM_POLL}."
-                ),
-                &IDENTITY,
-            ),
-            info: g(
-                "certwatch_certificate_info",
-                format!("Certificate identity, role and status; always 1 {FROM_POLL}."),
-                &info_labels,
-            ),
-            parse_error: g(
-                "certwatch_certificate_parse_error",
-                format!("1 for each certificate that could not be parsed {FROM_POLL}."),
-                &IDENTITY,
-            ),
-            expires_in: expires_in.then(|| {
-                g(
-                    "certwatch_certificate_expires_in_seconds",
-                    format!("Seconds until expiry, as of the last poll {FROM_POLL}."),
-                    &IDENTITY,
-                )
-            }),
             up: g(
                 "certwatch_tenant_up",
                 format!("1 if the last poll of the tenant succeeded completely {FROM_POLL}."),
@@ -390,14 +364,7 @@ impl Families {
     }
 
     fn all(&self) -> Vec<&GaugeVec> {
-        let mut v = vec![
-            &self.not_after,
-            &self.not_before,
-            &self.info,
-            &self.parse_error,
-        ];
-        v.extend(self.expires_in.as_ref());
-        v.extend([
+        vec![
             &self.up,
             &self.last_success,
             &self.duration,
@@ -407,29 +374,30 @@ impl Families {
             &self.domain_not_after,
             &self.domain_renews_before,
             &self.domain_info,
-        ]);
-        v
+        ]
     }
 }
 
 impl SnapshotCollector {
     fn new(expires_in: bool) -> Self {
         // Every family is described, so `expires_in` can be switched on later.
-        let f = Families::new(true);
-        let descs = f
-            .all()
-            .iter()
-            .flat_map(|g| g.desc().into_iter().cloned())
-            .collect();
+        let f = Families::new();
+        let mut descs = exposition::descs();
+        descs.extend(f.all().iter().flat_map(|g| g.desc().into_iter().cloned()));
         Self {
             descs,
             expires_in: AtomicBool::new(expires_in),
-            families: RwLock::new(Vec::new()),
+            text: RwLock::new(Arc::default()),
         }
     }
 
+    /// The families of the last snapshot, as text, in name order.
+    fn text(&self) -> Arc<Vec<exposition::Block>> {
+        self.text.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     fn rebuild(&self, snapshot: &Snapshot, policy: &Policy, now: OffsetDateTime) {
-        let f = Families::new(self.expires_in.load(Ordering::Relaxed));
+        let f = Families::new();
         for t in &snapshot.tenants {
             let tenant = bound(&t.name);
             f.up.with_label_values(&[tenant])
@@ -441,45 +409,6 @@ impl SnapshotCollector {
             }
             if let Some(d) = t.poll_duration {
                 f.duration.with_label_values(&[tenant]).set(d.as_secs_f64());
-            }
-            for r in &t.records {
-                let id = [
-                    tenant,
-                    r.kind.as_str(),
-                    bound(&r.object_id),
-                    bound(&r.object_name),
-                    bound(&r.cert_id),
-                ];
-                if let Some(na) = r.expires_at() {
-                    f.not_after
-                        .with_label_values(&id)
-                        .set(na.unix_timestamp() as f64);
-                    if let Some(g) = &f.expires_in {
-                        g.with_label_values(&id)
-                            .set((na - now).whole_seconds() as f64);
-                    }
-                }
-                if let Some(nb) = r.not_before() {
-                    f.not_before
-                        .with_label_values(&id)
-                        .set(nb.unix_timestamp() as f64);
-                }
-                if r.error.is_some() {
-                    f.parse_error.with_label_values(&id).set(1.0);
-                }
-                let status = policy.status(r, now);
-                let opt = |v: &Option<String>| v.as_deref().map(bound).unwrap_or("").to_string();
-                let mut labels: Vec<String> = id.iter().map(|s| s.to_string()).collect();
-                labels.extend([
-                    r.role.as_str().to_string(),
-                    status.as_str().to_string(),
-                    opt(&r.subject),
-                    opt(&r.issuer),
-                    opt(&r.serial),
-                    opt(&r.sha1),
-                ]);
-                let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
-                f.info.with_label_values(&refs).set(1.0);
             }
         }
         for t in &snapshot.tenants {
@@ -496,13 +425,25 @@ impl SnapshotCollector {
                 ])
                 .set(1.0);
         }
-        let families = f
-            .all()
-            .iter()
-            .flat_map(|g| g.collect())
-            .filter(|mf| !mf.get_metric().is_empty())
-            .collect();
-        *self.families.write().unwrap_or_else(|e| e.into_inner()) = families;
+        // A registry of their own sorts them as the main one would; each becomes text.
+        let registry = Registry::new();
+        for g in f.all() {
+            registry
+                .register(Box::new(g.clone()))
+                .expect("unique metric name");
+        }
+        let expires_in = self.expires_in.load(Ordering::Relaxed);
+        let mut text = exposition::certificates(snapshot, policy, now, expires_in);
+        let encoder = TextEncoder::new();
+        for mf in registry.gather() {
+            let mut block = String::new();
+            if let Err(e) = encoder.encode_utf8(std::slice::from_ref(&mf), &mut block) {
+                tracing::error!(error = %e, "cannot encode metrics");
+            }
+            text.push((mf.name().to_string(), block));
+        }
+        text.sort_by(|a, b| a.0.cmp(&b.0));
+        *self.text.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(text);
     }
 }
 

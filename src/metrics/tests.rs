@@ -155,3 +155,41 @@ fn a_poll_counts_its_copies_and_panics() {
     );
     assert!(text.contains("certwatch_poll_panics_total{tenant=\"prod\"} 2"));
 }
+
+#[test]
+fn families_come_once_each_in_name_order() {
+    let m = Metrics::new(true);
+    m.count_poll_errors(
+        "prod",
+        &[PollError {
+            source: Source::Connections,
+            reason: Reason::Decode,
+            message: "x".into(),
+            object_id: None,
+        }],
+    );
+    m.apply(
+        &snapshot(vec![rec("aaa", 3, None), rec("ccc", 0, Some("bad"))]),
+        &Policy::default(),
+        NOW,
+    );
+    let text = m.render();
+    let names: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split(' ').next())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(names, sorted);
+    for family in [
+        "certwatch_certificate_info",
+        "certwatch_certificate_parse_error",
+        "certwatch_poll_errors_total",
+        "certwatch_tenant_up",
+        "certwatch_build_info",
+    ] {
+        assert!(names.contains(&family), "{family} in {names:?}");
+    }
+}

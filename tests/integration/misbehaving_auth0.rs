@@ -62,13 +62,11 @@ async fn a_stuck_tenant_never_stalls_a_healthy_one() {
     assert!(started.elapsed() < Duration::from_secs(5));
     let stuck = &snap.tenants[1];
     assert!(!stuck.up);
-    let timed_out: Vec<Source> = stuck
-        .errors
-        .iter()
-        .filter(|e| e.reason == Reason::Timeout)
-        .map(|e| e.source)
-        .collect();
-    assert_eq!(timed_out, vec![Source::Connections, Source::ConnectionKeys]);
+    let errors: Vec<(Source, Reason)> = stuck.errors.iter().map(|e| (e.source, e.reason)).collect();
+    assert_eq!(
+        errors,
+        [Source::Connections, Source::ConnectionKeys].map(|s| (s, Reason::Timeout))
+    );
     assert!(
         stuck
             .records

@@ -69,29 +69,40 @@ async fn jwks_server() -> (Url, Arc<Mutex<Vec<(String, bool)>>>) {
                 .unwrap()
         }
     });
+    (serve(app).await, hits)
+}
+
+/// Serve `app` on a free loopback port; its base URL.
+async fn serve(app: axum::Router) -> Url {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
-    (Url::parse(&format!("http://{addr}/")).unwrap(), hits)
+    Url::parse(&format!("http://{addr}/")).unwrap()
+}
+
+/// A client of tenant `t` at `base_url`.
+fn client(
+    base_url: Url,
+    max_requests_per_second: Option<f64>,
+    observer: Arc<dyn Observer>,
+) -> Client {
+    let settings = Settings {
+        tenant: "t".into(),
+        base_url,
+        client_id: "id".into(),
+        client_secret: Secret::new("secret"),
+        audience: "aud".into(),
+        timeout: Duration::from_secs(5),
+        max_requests_per_second,
+    };
+    Client::new(settings, observer).unwrap()
 }
 
 #[tokio::test]
 async fn tenant_jwks_is_public_retried_counted_and_outside_the_management_budget() {
     let (base_url, hits) = jwks_server().await;
     let observer = Arc::new(Seen::default());
-    let client = Client::new(
-        Settings {
-            tenant: "t".into(),
-            base_url,
-            client_id: "id".into(),
-            client_secret: Secret::new("secret"),
-            audience: "aud".into(),
-            timeout: Duration::from_secs(5),
-            max_requests_per_second: Some(1.0),
-        },
-        observer.clone(),
-    )
-    .unwrap();
+    let client = client(base_url, Some(1.0), observer.clone());
     let body = client.tenant_jwks().await.unwrap();
     assert_eq!(&body[..], br#"{"keys":[]}"#);
     assert_eq!(
@@ -138,10 +149,7 @@ async fn token_server(token_body: &'static str) -> (Url, Arc<Mutex<u32>>) {
             }),
         )
         .route("/api/v2/keys/signing", get(|| async { "[]" }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (Url::parse(&format!("http://{addr}/")).unwrap(), grants)
+    (serve(app).await, grants)
 }
 
 #[tokio::test]
@@ -160,19 +168,7 @@ async fn hostile_token_lifetimes_neither_panic_nor_cost_a_token_per_request() {
     ];
     for body in bodies {
         let (base_url, grants) = token_server(body).await;
-        let client = Client::new(
-            Settings {
-                tenant: "t".into(),
-                base_url,
-                client_id: "id".into(),
-                client_secret: Secret::new("secret"),
-                audience: "aud".into(),
-                timeout: Duration::from_secs(5),
-                max_requests_per_second: None,
-            },
-            Arc::new(crate::auth0::NoObserver),
-        )
-        .unwrap();
+        let client = client(base_url, None, Arc::new(crate::auth0::NoObserver));
         for _ in 0..5 {
             let keys = client.signing_keys().await;
             assert!(keys.is_ok(), "{body}: {keys:?}");

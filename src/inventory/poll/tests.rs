@@ -4,71 +4,11 @@ use super::*;
 use crate::auth0::{Error, Page};
 use serde_json::Value;
 
-/// An Auth0 that refuses the token: the signing keys (the first call) fail as `Unauthorized`,
-/// and nothing else may be asked.
-struct Refused;
-
-#[async_trait::async_trait]
-impl Auth0Api for Refused {
-    async fn signing_keys(&self) -> Result<Vec<wire::SigningKey>, Error> {
-        Err(Error::Unauthorized {
-            message: "access_denied".into(),
-        })
-    }
-    async fn clients(&self, _: &PageRequest) -> Result<Page<wire::Client>, Error> {
-        unreachable!("polled after a refused token")
-    }
-    async fn client_credentials(&self, _: &str) -> Result<Vec<wire::Credential>, Error> {
-        unreachable!("polled after a refused token")
-    }
-    async fn connections(
-        &self,
-        _: &PageRequest,
-        _: &[&str],
-    ) -> Result<Page<wire::Connection>, Error> {
-        unreachable!("polled after a refused token")
-    }
-    async fn connection_keys(&self, _: &str) -> Result<Vec<wire::ConnectionKey>, Error> {
-        unreachable!("polled after a refused token")
-    }
-    async fn custom_domains(&self, _: &PageRequest) -> Result<Page<wire::CustomDomain>, Error> {
-        unreachable!("polled after a refused token")
-    }
-    async fn tenant_jwks(&self) -> Result<bytes::Bytes, Error> {
-        unreachable!("polled after a refused token")
-    }
-    async fn custom_signing_keys(&self) -> Result<Vec<wire::CustomSigningKey>, Error> {
-        unreachable!("polled after a refused token")
-    }
-    async fn tenant_saml_cert(&self) -> Result<Option<bytes::Bytes>, Error> {
-        unreachable!("polled after a refused token")
-    }
-    async fn get_connection(&self, _: &str) -> Result<Value, Error> {
-        unreachable!("a poll never reads whole objects")
-    }
-    async fn patch_connection(&self, _: &str, _: &Value) -> Result<Value, Error> {
-        unreachable!("a poll never writes")
-    }
-    async fn get_client(&self, _: &str) -> Result<Value, Error> {
-        unreachable!("a poll never reads whole objects")
-    }
-    async fn patch_client(&self, _: &str, _: &Value) -> Result<Value, Error> {
-        unreachable!("a poll never writes")
-    }
-    async fn create_credential(&self, _: &str, _: &Value) -> Result<Value, Error> {
-        unreachable!("a poll never writes")
-    }
-    async fn delete_credential(&self, _: &str, _: &str) -> Result<(), Error> {
-        unreachable!("a poll never writes")
-    }
-    async fn rotate_signing_key(&self) -> Result<Value, Error> {
-        unreachable!("a poll never writes")
-    }
-}
-
 #[tokio::test]
 async fn a_refused_token_reports_every_polled_source() {
-    let out = poll_tenant(&Refused, "t", "t.auth0.com", &PollSettings::default()).await;
+    let mut api = Scripted::new();
+    api.refuse_token = true;
+    let out = poll_tenant(&api, "t", "t.auth0.com", &PollSettings::default()).await;
     let failed: Vec<Source> = out.errors.iter().map(|e| e.source).collect();
     // From the enum itself (serde's list of variants), not from `Source::POLLED`: a source
     // added to the enum but skipped here fails this test.
@@ -86,6 +26,10 @@ async fn a_refused_token_reports_every_polled_source() {
             .all(|e| e.message.starts_with("not polled: "))
     );
     assert!(out.records.is_empty());
+    assert!(
+        api.calls.lock().unwrap().is_empty(),
+        "nothing else was asked"
+    );
 }
 
 // === a misbehaving Auth0 (in memory): paging that never ends, hangs, panics ===
@@ -93,8 +37,10 @@ async fn a_refused_token_reports_every_polled_source() {
 type Lister<T> = Box<dyn Fn(&PageRequest) -> Result<Page<T>, Error> + Send + Sync>;
 
 /// An Auth0 whose client and connection listings are scripted; everything else is empty. It
-/// counts the listing calls, and can hang or panic on the connection listing.
+/// counts the listing calls, can refuse the token (at the signing keys, the first call) and can
+/// hang or panic on the connection listing.
 struct Scripted {
+    refuse_token: bool,
     clients: Lister<wire::Client>,
     connections: Lister<wire::Connection>,
     connections_hang: bool,
@@ -105,6 +51,7 @@ struct Scripted {
 impl Scripted {
     fn new() -> Self {
         Self {
+            refuse_token: false,
             clients: Box::new(|_| Ok(page(Vec::new(), Some(0), None))),
             connections: Box::new(|_| Ok(page(Vec::new(), None, None))),
             connections_hang: false,
@@ -165,6 +112,11 @@ fn from(req: &PageRequest) -> Option<&str> {
 #[async_trait::async_trait]
 impl Auth0Api for Scripted {
     async fn signing_keys(&self) -> Result<Vec<wire::SigningKey>, Error> {
+        if self.refuse_token {
+            return Err(Error::Unauthorized {
+                message: "access_denied".into(),
+            });
+        }
         Ok(Vec::new())
     }
     async fn clients(&self, req: &PageRequest) -> Result<Page<wire::Client>, Error> {
@@ -172,6 +124,7 @@ impl Auth0Api for Scripted {
         (self.clients)(req)
     }
     async fn client_credentials(&self, _: &str) -> Result<Vec<wire::Credential>, Error> {
+        self.count("client_credentials");
         Ok(Vec::new())
     }
     async fn connections(
@@ -190,18 +143,23 @@ impl Auth0Api for Scripted {
         (self.connections)(req)
     }
     async fn connection_keys(&self, _: &str) -> Result<Vec<wire::ConnectionKey>, Error> {
+        self.count("connection_keys");
         Ok(Vec::new())
     }
     async fn custom_domains(&self, _: &PageRequest) -> Result<Page<wire::CustomDomain>, Error> {
+        self.count("custom_domains");
         Ok(page(Vec::new(), None, None))
     }
     async fn tenant_jwks(&self) -> Result<bytes::Bytes, Error> {
+        self.count("jwks");
         Ok(bytes::Bytes::from_static(br#"{"keys":[]}"#))
     }
     async fn custom_signing_keys(&self) -> Result<Vec<wire::CustomSigningKey>, Error> {
+        self.count("custom_signing_keys");
         Ok(Vec::new())
     }
     async fn tenant_saml_cert(&self) -> Result<Option<bytes::Bytes>, Error> {
+        self.count("tenant_saml");
         Ok(None)
     }
     async fn get_connection(&self, _: &str) -> Result<Value, Error> {
