@@ -122,8 +122,8 @@ impl App {
                         probe_custom_domains: config.metadata.probe_custom_domains,
                         concurrency: config.metadata.concurrency,
                     }),
-                    max_items: crate::auth0::pagination::DEFAULT_MAX_ITEMS,
-                    timeout: crate::inventory::poll::timeout_for(config.schedule.interval()),
+                    max_items: t.max_items_per_listing,
+                    timeout: config.schedule.poll_timeout(),
                 },
             });
         }

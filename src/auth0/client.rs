@@ -325,7 +325,7 @@ impl Client {
         }
         let token: wire::TokenResponse = serde_json::from_slice(&resp.body)
             .map_err(|e| Error::Decode(format!("token response: {e}")))?;
-        let (expires_in, odd) = super::token::lifetime(token.expires_in.as_ref());
+        let (expires_in, odd) = super::token::lifetime(token.expires_in.as_deref());
         if let Some(odd) = odd {
             warn!(tenant = %self.settings.tenant, ?expires_in, "token response: {odd}; the token is cached for expires_in");
         }

@@ -235,7 +235,9 @@ impl Governor {
         let wait = match (self.rate, until_reset) {
             (_, Some(Duration::ZERO)) | (None, None) if idle => return self.go(now),
             (Some(rate), until_reset) => {
-                let model = Duration::from_secs_f64((1.0 - tokens) / (rate * RATE_SAFETY));
+                // Any overflow or odd value waits the longest slice and asks again.
+                let model = Duration::try_from_secs_f64((1.0 - tokens) / (rate * RATE_SAFETY))
+                    .unwrap_or(MAX_GOVERNOR_WAIT);
                 match until_reset {
                     Some(r) if idle => r.min(model),
                     _ => model,

@@ -39,23 +39,26 @@ pub const MAX_LIFETIME: Duration = Duration::from_secs(30 * 86_400);
 /// The lifetime of a token whose response has no usable `expires_in` (Auth0's default).
 pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(86_400);
 
-/// How long to believe a token lives, from its response's `expires_in` (seconds, any JSON value),
-/// and why the value was not taken as is, when it was not.
-pub fn lifetime(expires_in: Option<&serde_json::Value>) -> (Duration, Option<String>) {
-    use serde_json::Value;
-    let secs = match expires_in {
-        None | Some(Value::Null) => return (DEFAULT_LIFETIME, None),
-        Some(Value::Number(n)) => n.as_f64(),
-        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
-        Some(_) => None,
+/// How long to believe a token lives, from its response's `expires_in` (the raw JSON text of a
+/// number of seconds, or of a string holding one), and why the value was not taken as is, when
+/// it was not.
+pub fn lifetime(expires_in: Option<&serde_json::value::RawValue>) -> (Duration, Option<String>) {
+    let text = expires_in.map_or("null", |raw| raw.get().trim());
+    if text == "null" {
+        return (DEFAULT_LIFETIME, None);
+    }
+    // A JSON string is read for the number inside; a number as written (1e400 is +inf).
+    let number = match serde_json::from_str::<String>(text) {
+        Ok(inner) => inner.trim().parse::<f64>().ok(),
+        Err(_) => text.parse::<f64>().ok(),
     };
-    let Some(secs) = secs.filter(|s| s.is_finite()) else {
+    let Some(secs) = number.filter(|s| !s.is_nan()) else {
         let why = "expires_in is not a number of seconds".to_string();
         return (DEFAULT_LIFETIME, Some(why));
     };
     let (min, max) = (MIN_LIFETIME.as_secs_f64(), MAX_LIFETIME.as_secs_f64());
     if secs < min || secs > max {
-        let why = format!("expires_in {secs} is outside {min}..={max} seconds");
+        let why = format!("expires_in {text} is outside {min}..={max} seconds");
         return (
             clamp(Duration::from_secs_f64(secs.clamp(min, max))),
             Some(why),
@@ -205,35 +208,33 @@ mod tests {
 
     #[test]
     fn hostile_lifetimes_are_clamped_or_defaulted() {
-        use serde_json::json;
-        let life = |v: serde_json::Value| lifetime(Some(&v));
-        let (huge, why) = life(json!(u64::MAX));
+        let life = |text: &str| {
+            let raw = serde_json::value::RawValue::from_string(text.to_string()).unwrap();
+            lifetime(Some(&raw))
+        };
+        let (huge, why) = life("18446744073709551615");
         assert_eq!(huge, MAX_LIFETIME);
         assert!(why.unwrap().contains("outside"));
-        assert_eq!(life(json!(1e300)).0, MAX_LIFETIME);
-        assert_eq!(life(json!(0)).0, MIN_LIFETIME, "never a token per request");
-        assert_eq!(life(json!(-86_400)).0, MIN_LIFETIME);
-        assert_eq!(life(json!(i64::MIN)).0, MIN_LIFETIME);
-        assert_eq!(life(json!(0.5)).0, MIN_LIFETIME);
-        assert_eq!(
-            life(json!(3_600.5)),
-            (Duration::from_secs_f64(3_600.5), None)
-        );
-        assert_eq!(life(json!("7200")), (Duration::from_secs(7_200), None));
-        assert_eq!(
-            life(json!("1e999")).0,
-            DEFAULT_LIFETIME,
-            "infinite: unreadable"
-        );
-        assert_eq!(life(json!("NaN")).0, DEFAULT_LIFETIME);
-        let (soon, why) = life(json!("soon"));
+        assert_eq!(life("1e300").0, MAX_LIFETIME);
+        assert_eq!(life("1e400").0, MAX_LIFETIME, "no float holds it: +inf");
+        assert_eq!(life("-1e400").0, MIN_LIFETIME);
+        assert_eq!(life("0").0, MIN_LIFETIME, "never a token per request");
+        assert_eq!(life("-86400").0, MIN_LIFETIME);
+        assert_eq!(life("-9223372036854775808").0, MIN_LIFETIME);
+        assert_eq!(life("0.5").0, MIN_LIFETIME);
+        assert_eq!(life("3600.5"), (Duration::from_secs_f64(3_600.5), None));
+        assert_eq!(life("\"7200\""), (Duration::from_secs(7_200), None));
+        assert_eq!(life("\"1e999\"").0, MAX_LIFETIME);
+        assert_eq!(life("\"NaN\"").0, DEFAULT_LIFETIME);
+        let (soon, why) = life("\"soon\"");
         assert_eq!(soon, DEFAULT_LIFETIME);
         assert!(why.is_some());
-        assert_eq!(life(json!(true)).0, DEFAULT_LIFETIME);
-        assert_eq!(life(json!({"s": 1})).0, DEFAULT_LIFETIME);
-        assert_eq!(life(json!(null)), (DEFAULT_LIFETIME, None));
+        assert_eq!(life("true").0, DEFAULT_LIFETIME);
+        assert_eq!(life("[1]").0, DEFAULT_LIFETIME);
+        assert_eq!(life("{\"s\": 1}").0, DEFAULT_LIFETIME);
+        assert_eq!(life("null"), (DEFAULT_LIFETIME, None));
         assert_eq!(lifetime(None), (DEFAULT_LIFETIME, None));
-        assert_eq!(life(json!(86_400)), (Duration::from_secs(86_400), None));
+        assert_eq!(life("86400"), (Duration::from_secs(86_400), None));
     }
 
     #[tokio::test(start_paused = true)]

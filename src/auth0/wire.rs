@@ -246,9 +246,10 @@ impl ErrorBody {
 pub struct TokenResponse {
     /// Bearer token.
     pub access_token: String,
-    /// Lifetime in seconds, as sent (any JSON value: `auth0::token::lifetime` reads it).
+    /// Lifetime in seconds, as sent: any JSON text, even a number no float holds
+    /// (`auth0::token::lifetime` reads it).
     #[serde(default)]
-    pub expires_in: Option<Value>,
+    pub expires_in: Option<Box<serde_json::value::RawValue>>,
     /// Granted scopes, space-separated.
     #[serde(default)]
     pub scope: Option<String>,

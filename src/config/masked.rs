@@ -70,6 +70,7 @@ impl Config {
             Trigger::Interval(d) => raw.schedule.interval = dur(*d),
         }
         raw.schedule.run_on_start = Some(self.schedule.run_on_start);
+        raw.schedule.poll_timeout = dur(self.schedule.poll_timeout());
         raw.policy.warning_before = dur(self.policy.thresholds.warning_before);
         raw.policy.critical_before = dur(self.policy.thresholds.critical_before);
         raw.policy.alert_roles = Some(
@@ -95,6 +96,7 @@ impl Config {
             r.timeout = dur(t.timeout);
             r.sources = Some(t.sources.iter().map(|s| s.as_str().to_string()).collect());
             r.concurrency = Some(t.concurrency);
+            r.max_items_per_listing = Some(t.max_items_per_listing);
         }
         raw.alerts.repeat_interval = dur(self.alerts.repeat_interval);
         raw.alerts.digest = Some(self.alerts.digest);

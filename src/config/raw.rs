@@ -74,6 +74,8 @@ pub struct RawSchedule {
     pub interval: Option<String>,
     /// Poll once at start (default true).
     pub run_on_start: Option<bool>,
+    /// Each tenant's poll is stopped after this long (default nine tenths of the interval).
+    pub poll_timeout: Option<String>,
 }
 
 /// `[policy]`.
@@ -172,6 +174,8 @@ pub struct RawTenant {
     pub sources: Option<Vec<String>>,
     /// Concurrent per-object requests, default 4.
     pub concurrency: Option<usize>,
+    /// Objects one listing (clients, connections, custom domains) may return, default 100000.
+    pub max_items_per_listing: Option<usize>,
     /// Metadata URL per connection (name or id), overriding `metadataUrl` / `adfs_server` /
     /// `discovery_url`, or giving one to a connection that has none.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]

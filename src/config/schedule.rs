@@ -1,5 +1,5 @@
 //! `[schedule]`: when polls run, a 6-field cron expression (seconds first) or a fixed interval,
-//! and whether one runs at start. See docs/polling.md.
+//! whether one runs at start, and how long one tenant's poll may take. See docs/polling.md.
 
 use super::Error;
 use super::context::Ctx;
@@ -22,6 +22,8 @@ pub struct Schedule {
     pub trigger: Trigger,
     /// Poll once at start.
     pub run_on_start: bool,
+    /// `poll_timeout`, when set (see [`Schedule::poll_timeout`]).
+    pub poll_timeout: Option<Duration>,
 }
 
 impl Schedule {
@@ -31,6 +33,14 @@ impl Schedule {
             Trigger::Interval(d) => *d,
             Trigger::Cron(expr) => cron_interval(expr).unwrap_or(Duration::from_secs(900)),
         }
+    }
+
+    /// How long one tenant's poll may take before it is stopped: `poll_timeout`, by default
+    /// nine tenths of the interval (so a stopped poll is published, and the cycle over, before
+    /// the next one is due), at least a second.
+    pub fn poll_timeout(&self) -> Duration {
+        self.poll_timeout
+            .unwrap_or_else(|| (self.interval() / 10 * 9).max(Duration::from_secs(1)))
     }
 }
 
@@ -58,7 +68,8 @@ pub fn cron_interval(expr: &str) -> Result<Duration, String> {
     (b - a).to_std().map_err(|e| e.to_string())
 }
 
-/// `[schedule]`: `cron` or `interval` (at least 1s), every 15 minutes by default.
+/// `[schedule]`: `cron` or `interval` (at least 1s), every 15 minutes by default; `poll_timeout`
+/// at least 1s.
 pub(super) fn validate(cx: &Ctx<'_>, raw: &RawSchedule) -> Result<Schedule, Error> {
     let trigger = match (&raw.cron, &raw.interval) {
         (Some(_), Some(_)) => {
@@ -77,8 +88,19 @@ pub(super) fn validate(cx: &Ctx<'_>, raw: &RawSchedule) -> Result<Schedule, Erro
         }
         (None, None) => Trigger::Cron("0 */15 * * * *".to_string()),
     };
+    let poll_timeout = match &raw.poll_timeout {
+        None => None,
+        Some(t) => {
+            let d = cx.duration("schedule.poll_timeout", Some(t), Duration::ZERO)?;
+            if d < Duration::from_secs(1) {
+                return Err(cx.err("schedule.poll_timeout", "must be at least 1s"));
+            }
+            Some(d)
+        }
+    };
     Ok(Schedule {
         trigger,
         run_on_start: raw.run_on_start.unwrap_or(true),
+        poll_timeout,
     })
 }

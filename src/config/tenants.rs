@@ -1,6 +1,6 @@
 //! `[[tenants]]`: each Auth0 tenant certwatch polls: its name (unique), domain, base URL and
-//! audience, M2M credentials (the secret resolved through `secrets`), request bounds, the
-//! sources to poll, and per-connection metadata URLs and per-domain probe addresses. See
+//! audience, M2M credentials (the secret resolved through `secrets`), request and listing
+//! bounds, the sources to poll, and per-connection metadata URLs and per-domain probe addresses. See
 //! docs/configuration.md.
 
 use super::Error;
@@ -37,6 +37,8 @@ pub struct Tenant {
     pub sources: BTreeSet<Source>,
     /// Concurrent per-object requests.
     pub concurrency: usize,
+    /// Objects one listing may return before it is stopped as untrustworthy.
+    pub max_items_per_listing: usize,
     /// Metadata URL overrides by connection name or id.
     pub metadata_urls: BTreeMap<String, MetadataUrl>,
     /// TLS probe addresses by custom domain.
@@ -105,6 +107,12 @@ fn tenant(cx: &Ctx<'_>, key: &str, t: &RawTenant, metadata: &Metadata) -> Result
             "must be a positive number",
         ));
     }
+    let max_items_per_listing = t
+        .max_items_per_listing
+        .unwrap_or(crate::auth0::pagination::DEFAULT_MAX_ITEMS);
+    if max_items_per_listing == 0 {
+        return Err(cx.err(format!("{key}.max_items_per_listing"), "must be at least 1"));
+    }
     Ok(Tenant {
         name: t.name.clone(),
         domain: t.domain.clone(),
@@ -123,6 +131,7 @@ fn tenant(cx: &Ctx<'_>, key: &str, t: &RawTenant, metadata: &Metadata) -> Result
         max_requests_per_second: t.max_requests_per_second,
         sources,
         concurrency: t.concurrency.unwrap_or(4).clamp(1, 64),
+        max_items_per_listing,
         metadata_urls: metadata_urls(cx, key, t, metadata)?,
         probe_addresses: probe_addresses(cx, key, t)?,
     })

@@ -182,6 +182,46 @@ fn interval_and_cron() {
 }
 
 #[test]
+fn poll_bounds() {
+    // Defaults: nine tenths of the interval, 100,000 objects per listing.
+    let c = from_toml(MINIMAL).unwrap();
+    assert_eq!(c.schedule.poll_timeout(), Duration::from_secs(810));
+    assert_eq!(c.tenants[0].max_items_per_listing, 100_000);
+    let c = from_toml(&format!("[schedule]\ninterval = \"1s\"\n{MINIMAL}")).unwrap();
+    assert_eq!(
+        c.schedule.poll_timeout(),
+        Duration::from_secs(1),
+        "at least 1s"
+    );
+    let c = from_toml(&format!(
+        "[schedule]\ninterval = \"1h\"\npoll_timeout = \"5m\"\n{MINIMAL}max_items_per_listing = 500\n"
+    ))
+    .unwrap();
+    assert_eq!(c.schedule.poll_timeout(), Duration::from_secs(300));
+    assert_eq!(c.tenants[0].max_items_per_listing, 500);
+    let shown = c.render_masked();
+    assert!(shown.contains("poll_timeout = \"5m\""), "{shown}");
+    assert!(shown.contains("max_items_per_listing = 500"), "{shown}");
+    for (toml, key) in [
+        (
+            format!("[schedule]\npoll_timeout = \"0s\"\n{MINIMAL}"),
+            "schedule.poll_timeout",
+        ),
+        (
+            format!("[schedule]\npoll_timeout = \"soon\"\n{MINIMAL}"),
+            "schedule.poll_timeout",
+        ),
+        (
+            format!("{MINIMAL}max_items_per_listing = 0\n"),
+            "tenants[0].max_items_per_listing",
+        ),
+    ] {
+        let err = from_toml(&toml).unwrap_err().to_string();
+        assert!(err.contains(key), "{toml}: {err}");
+    }
+}
+
+#[test]
 fn shipped_examples_are_valid() {
     figment::Jail::expect_with(|jail| {
         jail.set_env("AUTH0_PROD_CLIENT_SECRET", "x");

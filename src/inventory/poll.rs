@@ -26,14 +26,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::{debug, error, warn};
 
-/// The poll timeout of [`PollSettings::default`] (a daemon's comes from [`timeout_for`]).
+/// The poll timeout of [`PollSettings::default`] (a daemon's is `[schedule] poll_timeout`).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
-
-/// The default poll timeout for polls every `interval`: nine tenths of it, so that a poll stopped
-/// at its deadline is published, and the cycle done, before the next one is due.
-pub fn timeout_for(interval: Duration) -> Duration {
-    (interval / 10 * 9).max(Duration::from_secs(1))
-}
 
 mod surfaces;
 

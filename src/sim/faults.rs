@@ -1,6 +1,8 @@
 //! Scripted faults: what can go wrong on a route (`Fault`, `FaultKind`) and the pure bookkeeping
 //! that decides which fault, if any, a request gets (`FaultSet`). Producing the faulty HTTP
-//! response is the server's job (`server.rs`).
+//! response is the server's job (`server.rs`); paging that never ends is the listing's
+//! (`pagination.rs`, driven by [`PagingFault`]), and a hostile token body is written here
+//! ([`token_body`]).
 
 use std::time::Duration;
 
@@ -34,6 +36,45 @@ pub enum FaultKind {
     /// Carry out the request, then answer with this status and an error body (a write that took
     /// effect although the caller saw a failure).
     StatusAfterApply(u16),
+    /// A listing whose paging misbehaves (see [`PagingFault`]).
+    Paging(PagingFault),
+    /// `/oauth/token` issues a working token but says `"expires_in": <this JSON text>` (any
+    /// text, valid JSON or not: `18446744073709551615`, `-5`, `0.25`, `"soon"`); an empty
+    /// string leaves `expires_in` out.
+    TokenExpiresIn(String),
+}
+
+/// How a listing's paging misbehaves (docs/simulator.md, scripted faults).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PagingFault {
+    /// Checkpoint: every page has a `next`, and the one after the last page points back at the
+    /// second page (A → B → A with three pages or more).
+    CyclicCursor,
+    /// Checkpoint: `next` is the cursor the page was requested with (the first page's points at
+    /// the second page, which then names itself).
+    StuckCursor,
+    /// Offset: every request gets the first page, with this `total` (full pages, a total never
+    /// reached).
+    ClaimedTotal(u64),
+    /// Every page after the first starts this many objects early, repeating the end of the
+    /// previous page (what offset paging does while objects are created).
+    RepeatedObjects(usize),
+}
+
+/// A token response body: `reply` (the normal one) with `expires_in` replaced by the raw JSON
+/// text `expires_in` (left out when empty).
+pub fn token_body(reply: &serde_json::Value, expires_in: &str) -> Vec<u8> {
+    let mut rest = reply.clone();
+    if let Some(map) = rest.as_object_mut() {
+        map.remove("expires_in");
+    }
+    let mut text = rest.to_string();
+    if !expires_in.is_empty() && text.ends_with('}') {
+        text.pop();
+        let sep = if text.ends_with('{') { "" } else { "," };
+        text.push_str(&format!("{sep}\"expires_in\":{expires_in}}}"));
+    }
+    text.into_bytes()
 }
 
 /// What every document of a simulated upstream IdP answers with instead of itself (per
@@ -226,6 +267,25 @@ mod tests {
         set.clear();
         set.add(Fault::new("/oauth/token", FaultKind::Status(503)));
         assert_eq!(set.on_request("/oauth/token"), Some(FaultKind::Status(503)));
+    }
+
+    #[test]
+    fn token_bodies_carry_any_expires_in_text() {
+        let reply = serde_json::json!({"access_token": "t", "expires_in": 86400});
+        let body = |raw| String::from_utf8(token_body(&reply, raw)).unwrap();
+        assert_eq!(
+            body("18446744073709551615"),
+            r#"{"access_token":"t","expires_in":18446744073709551615}"#
+        );
+        assert_eq!(
+            body(r#""soon""#),
+            r#"{"access_token":"t","expires_in":"soon"}"#
+        );
+        assert_eq!(body(""), r#"{"access_token":"t"}"#);
+        assert_eq!(
+            String::from_utf8(token_body(&serde_json::json!({}), "-5")).unwrap(),
+            r#"{"expires_in":-5}"#
+        );
     }
 
     #[test]

@@ -43,7 +43,7 @@ mod tls;
 mod tests;
 
 pub use certs::{CertFactory, GeneratedCert, generate_cert, generate_chain};
-pub use faults::{Fault, FaultKind, IdpFault};
+pub use faults::{Fault, FaultKind, IdpFault, PagingFault};
 pub use server::{DEFAULT_TOKEN_LIFETIME, RateLimit, RecordedRequest, Sim};
 pub use tenant::{
     SIM_BASE_URL, SimClient, SimClientSigningKey, SimConnection, SimConnectionKey, SimCredential,

@@ -1,8 +1,9 @@
 //! Query strings and list pagination as the Management API does them (pure):
 //! offset paging (`page`, `per_page` ≤ 100, `include_totals` envelope), checkpoint paging
 //! (`from`/`take` → `{"<items>": […], "next"?}`, `take` winning over `include_totals`), and the
-//! plain-array default.
+//! plain-array default; and paging that misbehaves on purpose ([`PagingFault`]).
 
+use super::faults::PagingFault;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
@@ -138,20 +139,39 @@ impl PageRequest {
 
     /// Cuts `items` (already filtered) into the requested page, renders only that page with
     /// `render`, and wraps it the way Auth0 does, with `key` naming the array in envelopes
-    /// (`"clients"`, `"connections"`).
-    pub fn paginate<T>(&self, items: Vec<T>, key: &str, render: impl FnMut(T) -> Value) -> Value {
+    /// (`"clients"`, `"connections"`); the paging misbehaves as `fault` says, if any.
+    pub fn paginate<T>(
+        &self,
+        fault: Option<&PagingFault>,
+        items: Vec<T>,
+        key: &str,
+        render: impl FnMut(T) -> Value,
+    ) -> Value {
         let total = items.len();
+        let early = match fault {
+            Some(PagingFault::RepeatedObjects(n)) => *n,
+            _ => 0,
+        };
         match *self {
             Self::Offset {
                 page,
                 per_page,
                 include_totals,
             } => {
+                let (page, claimed) = match fault {
+                    Some(PagingFault::ClaimedTotal(n)) => (0, json!(n)),
+                    _ => (page, json!(total)),
+                };
                 let start = page.saturating_mul(per_page);
+                let start = if page > 0 {
+                    start.saturating_sub(early)
+                } else {
+                    start
+                };
                 let slice = window(items, start, per_page, render);
                 if include_totals {
                     let mut body = serde_json::Map::new();
-                    body.insert("total".into(), json!(total));
+                    body.insert("total".into(), claimed);
                     body.insert("start".into(), json!(start));
                     body.insert("limit".into(), json!(per_page));
                     body.insert(key.to_owned(), Value::Array(slice));
@@ -165,8 +185,14 @@ impl PageRequest {
                 let mut body = serde_json::Map::new();
                 body.insert(key.to_owned(), Value::Array(slice));
                 let end = from.saturating_add(take);
-                if end < total {
-                    body.insert("next".into(), Value::String(encode_cursor(end)));
+                let next = match fault {
+                    Some(PagingFault::CyclicCursor) if end >= total => Some(take),
+                    Some(PagingFault::StuckCursor) if from > 0 => Some(from),
+                    _ if end < total => Some(end.saturating_sub(early).max(from + 1)),
+                    _ => None,
+                };
+                if let Some(next) = next {
+                    body.insert("next".into(), Value::String(encode_cursor(next)));
                 }
                 Value::Object(body)
             }
@@ -216,7 +242,9 @@ mod tests {
 
     #[test]
     fn defaults_to_first_page_of_fifty_as_plain_array() {
-        let page = req("").unwrap().paginate(items(120), "clients", |v| v);
+        let page = req("")
+            .unwrap()
+            .paginate(None, items(120), "clients", |v| v);
         let arr = page.as_array().unwrap();
         assert_eq!(arr.len(), 50);
         assert_eq!(arr[0]["i"], 0);
@@ -226,7 +254,7 @@ mod tests {
     fn offset_envelope_reports_totals_and_window() {
         let page = req("page=2&per_page=7&include_totals=true")
             .unwrap()
-            .paginate(items(20), "clients", |v| v);
+            .paginate(None, items(20), "clients", |v| v);
         assert_eq!(page["total"], 20);
         assert_eq!(page["start"], 14);
         assert_eq!(page["limit"], 7);
@@ -239,7 +267,7 @@ mod tests {
         assert_eq!(got, vec![14, 15, 16, 17, 18, 19]);
         let past_end = req("page=9&per_page=7&include_totals=true")
             .unwrap()
-            .paginate(items(20), "clients", |v| v);
+            .paginate(None, items(20), "clients", |v| v);
         assert_eq!(past_end["clients"], json!([]));
     }
 
@@ -266,7 +294,9 @@ mod tests {
                     url::form_urlencoded::byte_serialize(c.as_bytes()).collect::<String>()
                 ),
             };
-            let page = req(&q).unwrap().paginate(all.clone(), "connections", |v| v);
+            let page = req(&q)
+                .unwrap()
+                .paginate(None, all.clone(), "connections", |v| v);
             assert!(page.get("total").is_none());
             for item in page["connections"].as_array().unwrap() {
                 seen.push(item["i"].as_u64().unwrap());
@@ -283,9 +313,74 @@ mod tests {
     fn take_wins_over_include_totals_and_exact_last_page_has_no_next() {
         let page = req("include_totals=true&per_page=50&take=100")
             .unwrap()
-            .paginate(items(100), "connections", |v| v);
+            .paginate(None, items(100), "connections", |v| v);
         assert_eq!(page.as_object().unwrap().len(), 1, "{page}");
         assert_eq!(page["connections"].as_array().unwrap().len(), 100);
+    }
+
+    /// The cursors (as offsets) and item numbers of the pages a client following `next` gets,
+    /// at most `pages` of them.
+    fn follow(fault: &PagingFault, n: usize, pages: usize) -> Vec<(Option<usize>, Vec<u64>)> {
+        let mut out = Vec::new();
+        let mut from = None;
+        for _ in 0..pages {
+            let req = PageRequest::Checkpoint {
+                from: from.unwrap_or(0),
+                take: 2,
+            };
+            let page = req.paginate(Some(fault), items(n), "connections", |v| v);
+            let got = page["connections"].as_array().unwrap();
+            out.push((from, got.iter().map(|v| v["i"].as_u64().unwrap()).collect()));
+            match page.get("next").and_then(Value::as_str) {
+                Some(next) => from = decode_cursor(next),
+                None => break,
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn paging_faults() {
+        let cyclic = follow(&PagingFault::CyclicCursor, 5, 5);
+        let cursors: Vec<_> = cyclic.iter().map(|(from, _)| *from).collect();
+        assert_eq!(cursors, vec![None, Some(2), Some(4), Some(2), Some(4)]);
+        let stuck = follow(&PagingFault::StuckCursor, 5, 4);
+        let cursors: Vec<_> = stuck.iter().map(|(from, _)| *from).collect();
+        assert_eq!(cursors, vec![None, Some(2), Some(2), Some(2)]);
+        let repeated = follow(&PagingFault::RepeatedObjects(1), 5, 9);
+        let seen: Vec<u64> = repeated.into_iter().flat_map(|(_, i)| i).collect();
+        assert_eq!(
+            seen,
+            vec![0, 1, 1, 2, 2, 3, 3, 4],
+            "each page repeats one, none is lost"
+        );
+        let claimed = |page| {
+            PageRequest::Offset {
+                page,
+                per_page: 2,
+                include_totals: true,
+            }
+            .paginate(
+                Some(&PagingFault::ClaimedTotal(1_000)),
+                items(5),
+                "clients",
+                |v| v,
+            )
+        };
+        assert_eq!(claimed(0), claimed(7), "every page is the first");
+        assert_eq!(claimed(3)["total"], 1_000);
+        let shifted = PageRequest::Offset {
+            page: 1,
+            per_page: 2,
+            include_totals: false,
+        }
+        .paginate(
+            Some(&PagingFault::RepeatedObjects(1)),
+            items(5),
+            "clients",
+            |v| v,
+        );
+        assert_eq!(shifted, json!([{"i": 1}, {"i": 2}]));
     }
 
     #[test]

@@ -24,7 +24,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::api::{self, ApiError, ApiRequest, Reply, TokenRequest};
-use super::faults::{Fault, FaultKind, FaultSet};
+use super::faults::{self, Fault, FaultKind, FaultSet, PagingFault};
 use super::pagination::Query;
 use super::public::{self, Document};
 use super::rate_limit::{Decision, TokenBucket, ceil_secs};
@@ -359,7 +359,13 @@ impl Shared {
                     _ => response,
                 };
             }
-            Some(endpoint) => self.call_api(endpoint, headers, body, raw_query),
+            Some(endpoint) => {
+                let paging = match &fault {
+                    Some(FaultKind::Paging(p)) => Some(p),
+                    _ => None,
+                };
+                self.call_api(endpoint, headers, body, raw_query, paging)
+            }
         };
         let response = match (fault, reply) {
             (Some(FaultKind::StatusAfterApply(code)), _) => error_response(&ApiError::new(
@@ -380,6 +386,11 @@ impl Shared {
             }
             (Some(FaultKind::Truncated), Ok(reply)) => truncated(reply_response(&reply)).await,
             (Some(FaultKind::Truncated), Err(e)) => truncated(error_response(&e)).await,
+            (Some(FaultKind::TokenExpiresIn(raw)), Ok(reply)) if is_token => {
+                let body = reply.body.unwrap_or_default();
+                let json = "application/json; charset=utf-8";
+                raw_response(200, json, faults::token_body(&body, &raw).into())
+            }
             (_, Ok(reply)) => reply_response(&reply),
             (_, Err(e)) => error_response(&e),
         };
@@ -470,7 +481,9 @@ impl Shared {
             | FaultKind::Hang
             | FaultKind::Truncated
             | FaultKind::WrongThumbprint
-            | FaultKind::StatusAfterApply(_) => return None,
+            | FaultKind::StatusAfterApply(_)
+            | FaultKind::Paging(_)
+            | FaultKind::TokenExpiresIn(_) => return None,
         };
         Some(self.rate_headers(response, decision, false))
     }
@@ -513,6 +526,7 @@ impl Shared {
         headers: &HeaderMap,
         body: &[u8],
         raw_query: &str,
+        paging: Option<&PagingFault>,
     ) -> Result<Reply, ApiError> {
         let bearer = headers
             .get(header::AUTHORIZATION)
@@ -531,6 +545,7 @@ impl Shared {
             query: &query,
             body,
             scopes: &scopes,
+            paging,
         };
         let mut reply = api::handle(endpoint, &request, &mut lock(&self.tenant))?;
         if let Some(body) = &mut reply.body {

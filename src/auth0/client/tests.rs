@@ -157,6 +157,7 @@ async fn hostile_token_lifetimes_neither_panic_nor_cost_a_token_per_request() {
     let bodies = [
         r#"{"access_token":"t","expires_in":18446744073709551615}"#,
         r#"{"access_token":"t","expires_in":1e308}"#,
+        r#"{"access_token":"t","expires_in":1e400}"#,
         r#"{"access_token":"t","expires_in":0}"#,
         r#"{"access_token":"t","expires_in":-5}"#,
         r#"{"access_token":"t","expires_in":0.25}"#,

@@ -384,3 +384,57 @@ proptest::proptest! {
         );
     }
 }
+
+#[test]
+fn hostile_headers_neither_panic_nor_stall() {
+    let now = 1_700_000_000.0;
+    for retry_after in [
+        "1e308",
+        "inf",
+        "-inf",
+        "NaN",
+        "-5",
+        "",
+        "soon",
+        "18446744073709551615",
+        "Fri, 31 Dec 9999 23:59:59 GMT",
+        "Mon, 01 Jan 0001 00:00:00 GMT",
+    ] {
+        for reset in [None, Some(i64::MAX), Some(i64::MIN), Some(0)] {
+            let wait = wait_after_429(Some(retry_after), &state(Some(0), reset), now, u32::MAX);
+            assert!(wait <= MAX_WAIT, "{retry_after} {reset:?}: {wait:?}");
+            assert!(
+                wait >= Duration::from_millis(50),
+                "{retry_after} {reset:?}: {wait:?}"
+            );
+        }
+    }
+    for reset in [i64::MAX, i64::MIN] {
+        let w = wait_before_request(&state(Some(0), Some(reset)), now);
+        assert!(w.is_none_or(|w| w <= MAX_WAIT), "{reset}: {w:?}");
+    }
+    // The governor fed extreme headers keeps answering with bounded waits.
+    let t0 = Instant::now();
+    let mut g = Governor::default();
+    let extreme = RateState {
+        limit: Some(u64::MAX),
+        remaining: Some(0),
+        reset: Some(i64::MAX),
+    };
+    for i in 0..50u32 {
+        let at = t0 + Duration::from_millis(u64::from(i) * 20);
+        match g.acquire(at) {
+            Permit::Go(ticket) => g.complete(ticket, at, now, Some(&extreme), i % 7 == 0),
+            Permit::Wait(w) => assert!(w <= MAX_GOVERNOR_WAIT, "{w:?}"),
+        }
+    }
+    let full = RateState {
+        limit: Some(u64::MAX),
+        remaining: Some(u64::MAX),
+        reset: Some(i64::MIN),
+    };
+    if let Permit::Go(ticket) = g.acquire(t0 + Duration::from_secs(5)) {
+        g.complete(ticket, t0 + Duration::from_secs(5), now, Some(&full), false);
+    }
+    let _ = g.acquire(t0 + Duration::from_secs(3_600 * 24 * 365));
+}

@@ -189,7 +189,7 @@ fn errors_of(out: &PollOutcome, source: Source) -> Vec<&PollError> {
     out.errors.iter().filter(|e| e.source == source).collect()
 }
 
-/// The one error of the connection listing: a `decode` error naming the endpoint.
+/// The one error of `source`: a `decode` error naming the endpoint.
 fn listing_error(out: &PollOutcome, source: Source, endpoint: &str) -> String {
     let errors = errors_of(out, source);
     assert_eq!(errors.len(), 1, "{:?}", out.errors);

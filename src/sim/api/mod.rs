@@ -17,6 +17,7 @@ pub use token::{TokenRequest, authorize_client};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
+use super::faults::PagingFault;
 use super::options::apply_computed;
 use super::pagination::{PageRequest, Query, QueryError};
 use super::render::{self, ConnectionView, FieldFilter, Scopes};
@@ -161,6 +162,8 @@ pub struct ApiRequest<'a> {
     pub body: &'a [u8],
     /// Scopes of the bearer token.
     pub scopes: &'a Scopes,
+    /// How a listing's paging misbehaves, when a fault says so.
+    pub paging: Option<&'a PagingFault>,
 }
 
 impl ApiRequest<'_> {
@@ -349,9 +352,12 @@ fn list_clients(req: &ApiRequest<'_>, tenant: &SimTenant) -> Result<Reply, ApiEr
                     .is_some_and(|t| app_types.contains(&t))
         })
         .collect();
-    Ok(Reply::ok(page.paginate(items, "clients", |c| {
-        fields.apply(render::client_for(tenant, c, req.scopes), &["tenant"])
-    })))
+    Ok(Reply::ok(page.paginate(
+        req.paging,
+        items,
+        "clients",
+        |c| fields.apply(render::client_for(tenant, c, req.scopes), &["tenant"]),
+    )))
 }
 
 fn list_connections(req: &ApiRequest<'_>, tenant: &SimTenant) -> Result<Reply, ApiError> {
@@ -368,12 +374,17 @@ fn list_connections(req: &ApiRequest<'_>, tenant: &SimTenant) -> Result<Reply, A
         .filter(|c| strategies.is_empty() || strategies.contains(&c.strategy.as_str()))
         .filter(|c| name.is_none_or(|n| c.name == n))
         .collect();
-    Ok(Reply::ok(page.paginate(items, "connections", |c| {
-        fields.apply(
-            render::connection(c, ConnectionView::ListItem, with_options),
-            &["is_domain_connection"],
-        )
-    })))
+    Ok(Reply::ok(page.paginate(
+        req.paging,
+        items,
+        "connections",
+        |c| {
+            fields.apply(
+                render::connection(c, ConnectionView::ListItem, with_options),
+                &["is_domain_connection"],
+            )
+        },
+    )))
 }
 
 /// `GET /api/v2/custom-domains`: checkpoint pages (`{"custom_domains":[…],"next"?}`) with
@@ -385,7 +396,7 @@ fn list_custom_domains(req: &ApiRequest<'_>, tenant: &SimTenant) -> Result<Reply
     let items = tenant.custom_domains.iter();
     Ok(Reply::ok(match PageRequest::from_query(req.query)? {
         page @ PageRequest::Checkpoint { .. } => {
-            page.paginate(items.collect(), "custom_domains", render)
+            page.paginate(req.paging, items.collect(), "custom_domains", render)
         }
         PageRequest::Offset { .. } => Value::Array(items.map(render).collect()),
     }))
