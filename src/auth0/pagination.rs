@@ -160,8 +160,11 @@ pub enum Violation {
 pub struct Checked {
     /// Per item of the page (in order): `false` for an object already listed (drop it).
     pub keep: Vec<bool>,
-    /// The page to request next; `None` when the listing is complete.
+    /// The page to request next; `None` when the listing is complete or stopped.
     pub next: Option<PageRequest>,
+    /// Why the listing stops after this page although the page itself is usable (its paging
+    /// cycles, does not advance, or goes past its total).
+    pub stop: Option<Violation>,
 }
 
 /// The memory and bounds of one listing walk (pure): every cursor followed, every object id
@@ -216,7 +219,9 @@ impl Listing {
 
     /// Fold in the page answered to `req`: `info` is what it said about paging, `ids` the id of
     /// each of its items in order (`None` for an item without a usable id). Says which items
-    /// are new and which page comes next, or why the listing must stop here.
+    /// are new and which page comes next, or why the listing stops after this page
+    /// ([`Checked::stop`]); `Err` when the page itself is to be dropped (it repeats objects
+    /// already listed, or goes over `max_items`).
     pub fn page<'i>(
         &mut self,
         req: &PageRequest,
@@ -269,12 +274,36 @@ impl Listing {
             }
         }
         let next = next_page(req, info);
-        match (req, &next) {
+        let stop = self.where_next(req, info, next.as_ref(), page);
+        Ok(match stop {
+            Some(v) => Checked {
+                keep,
+                next: None,
+                stop: Some(v),
+            },
+            None => Checked {
+                keep,
+                next,
+                stop: None,
+            },
+        })
+    }
+
+    /// Whether paging may go on to `next` after page number `page` (answered to `req`): `Some`
+    /// names why not (the page itself is fine).
+    fn where_next(
+        &mut self,
+        req: &PageRequest,
+        info: &PageInfo,
+        next: Option<&PageRequest>,
+        page: u32,
+    ) -> Option<Violation> {
+        match (req, next) {
             // `next_page` ends a listing whose cursor does not move; that is a fault, not the end.
             (PageRequest::Checkpoint { from, .. }, None)
                 if info.got > 0 && info.next.is_some() && info.next == *from =>
             {
-                return Err(Violation::CursorStuck { page });
+                Some(Violation::CursorStuck { page })
             }
             (
                 PageRequest::Checkpoint { from, .. },
@@ -283,25 +312,21 @@ impl Listing {
                 if let Some(from) = from {
                     self.cursors.insert(from.clone());
                 }
-                if self.cursors.contains(to) {
-                    return Err(Violation::CursorCycle { page });
-                }
+                self.cursors
+                    .contains(to)
+                    .then_some(Violation::CursorCycle { page })
             }
             (PageRequest::Offset { per_page, .. }, Some(_)) => {
-                if let Some(total) = self.first_total {
-                    let allowed = allowed_pages(total, *per_page);
-                    if u64::from(self.pages) >= allowed {
-                        return Err(Violation::BeyondTotal {
-                            pages: self.pages,
-                            total,
-                            allowed,
-                        });
-                    }
-                }
+                let total = self.first_total?;
+                let allowed = allowed_pages(total, *per_page);
+                (u64::from(self.pages) >= allowed).then_some(Violation::BeyondTotal {
+                    pages: self.pages,
+                    total,
+                    allowed,
+                })
             }
-            _ => {}
+            _ => None,
         }
-        Ok(Checked { keep, next })
     }
 }
 
@@ -436,7 +461,10 @@ mod tests {
             &info(100, None, Some("A")),
             some(&ids(200..300)),
         );
-        assert_eq!(again, Err(Violation::CursorCycle { page: 3 }));
+        let again = again.unwrap();
+        assert_eq!(again.stop, Some(Violation::CursorCycle { page: 3 }));
+        assert_eq!(again.next, None);
+        assert!(again.keep.iter().all(|k| *k), "its objects are new: kept");
     }
 
     #[test]
@@ -449,7 +477,10 @@ mod tests {
             &info(100, None, Some("A")),
             some(&ids(100..200)),
         );
-        assert_eq!(stuck, Err(Violation::CursorStuck { page: 2 }));
+        assert_eq!(
+            stuck.unwrap().stop,
+            Some(Violation::CursorStuck { page: 2 })
+        );
         // The real end: no `next`, or an empty one.
         let mut l = Listing::new(DEFAULT_MAX_ITEMS);
         let last = l.page(&cp(None), &info(3, None, Some("")), some(&ids(0..3)));
@@ -539,10 +570,13 @@ mod tests {
         let err = loop {
             let total = u64::from(pages + 2) * 100;
             let n = pages * 100;
-            match l.page(&req, &info(100, Some(total), None), some(&ids(n..n + 100))) {
-                Ok(c) => req = c.next.expect("total not reached yet"),
-                Err(e) => break e,
+            let c = l
+                .page(&req, &info(100, Some(total), None), some(&ids(n..n + 100)))
+                .unwrap();
+            if let Some(stop) = c.stop {
+                break stop;
             }
+            req = c.next.expect("total not reached yet");
             pages += 1;
         };
         assert_eq!(

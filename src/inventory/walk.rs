@@ -100,20 +100,24 @@ where
                     .iter()
                     .map(|i| Some(i.id()))
                     .chain(p.rejected.iter().map(|r| r.known_id()));
-                let checked = listing.page(&asked, &p.info, ids).map_err(|v| {
-                    auth0::Error::Decode(format!("{}: {v}; stopped", plan.endpoint))
-                })?;
+                let stopped = |v| auth0::Error::Decode(format!("{}: {v}; stopped", plan.endpoint));
+                let checked = listing.page(&asked, &p.info, ids).map_err(stopped)?;
                 drop_copies(&mut p, &checked.keep);
-                Ok((p, checked.next))
+                Ok((p, checked.next, checked.stop.map(stopped)))
             })
         });
         match checked {
-            Some(Ok((p, next))) => {
+            Some(Ok((p, next, stop))) => {
                 queued.extend(on_page(state, p));
                 page = next.map(|req| {
                     asked = req.clone();
                     fetch_page(req)
                 });
+                if let Some(e) = stop {
+                    // The page was fine, the paging after it is not: keep it, go no further.
+                    failed = Some(e);
+                    queued.clear();
+                }
             }
             Some(Err(e)) => {
                 failed = Some(e);

@@ -156,7 +156,7 @@ async fn a_cyclic_connection_cursor_costs_three_requests() {
     assert!(msg.contains("already followed"), "{msg}");
     assert_eq!(calls(&sim, "/api/v2/connections"), 3);
     let connections = t.records.iter().filter(|r| r.source == Source::Connections);
-    assert_eq!(connections.count(), 200, "the two pages before the cycle");
+    assert_eq!(connections.count(), 250, "the three pages read, each once");
     assert!(t.errors.iter().all(|e| e.source != Source::Clients));
 }
 
@@ -170,6 +170,12 @@ async fn a_cursor_naming_itself_is_reported_not_a_silent_end() {
     let (_app, t) = poll_once(&sim).await;
     listing_error(&t, Source::Connections, "/api/v2/connections");
     assert_eq!(calls(&sim, "/api/v2/connections"), 2);
+    let connections = t.records.iter().filter(|r| r.source == Source::Connections);
+    assert_eq!(
+        connections.count(),
+        200,
+        "the two pages read; the rest was never named"
+    );
     let mut ids: Vec<&str> = t.records.iter().map(|r| r.cert_id.as_str()).collect();
     let all = ids.len();
     ids.sort_unstable();
