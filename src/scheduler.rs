@@ -116,6 +116,7 @@ mod tests {
         let schedule = Schedule {
             trigger: Trigger::Interval(Duration::from_secs(60)),
             run_on_start: false,
+            poll_timeout: None,
         };
         let (token, tracker) = (CancellationToken::new(), TaskTracker::new());
         start(tick.clone(), &schedule, token.clone(), &tracker).unwrap();
@@ -136,6 +137,7 @@ mod tests {
         let schedule = Schedule {
             trigger: Trigger::Cron("* * * * * *".into()),
             run_on_start: false,
+            poll_timeout: None,
         };
         let (token, tracker) = (CancellationToken::new(), TaskTracker::new());
         start(tick, &schedule, token.clone(), &tracker).unwrap();
