@@ -1,7 +1,8 @@
 //! The certificate inventory: what one poll found (`CertRecord`, `TenantSnapshot`, `Snapshot`).
 //!
 //! `sources` turns Auth0 objects into records (pure), `poll` drives one tenant's poll through the
-//! `auth0::Auth0Api` seam, `TenantSnapshot::apply` keeps the last good records of a source that
+//! `auth0::Auth0Api` seam (bounded in time, panics caught), `walk` pages through one listing
+//! within its bounds, `TenantSnapshot::apply` keeps the last good records of a source that
 //! failed, and `remote` does the same for the remote facts and joins them to the records.
 
 pub mod poll;
