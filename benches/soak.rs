@@ -276,26 +276,37 @@ async fn hold(
     ))
 }
 
-/// One GET on a fresh connection: its latency, or `None` when it failed or took over 5 s.
-async fn timed(client: &reqwest::Client, url: &str) -> Option<Duration> {
+/// One GET on a fresh connection: its latency, or why it failed (over 5 s is a timeout).
+async fn timed(client: &reqwest::Client, url: &str) -> Result<Duration, &'static str> {
     let t = Instant::now();
-    let ok = client
-        .get(url)
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success());
-    ok.then(|| t.elapsed())
+    match client.get(url).send().await {
+        Ok(r) if r.status().is_success() => Ok(t.elapsed()),
+        Ok(_) => Err("error status"),
+        Err(e) if e.is_timeout() => Err("timed out"),
+        Err(e) if e.is_connect() => Err("connect failed"),
+        Err(_) => Err("connection closed"),
+    }
 }
 
-fn summary(samples: &[Option<Duration>]) -> String {
-    let mut ok: Vec<Duration> = samples.iter().flatten().copied().collect();
+fn summary(samples: &[Result<Duration, &'static str>]) -> String {
+    let mut ok: Vec<Duration> = samples.iter().filter_map(|s| s.ok()).collect();
     ok.sort();
-    let failed = samples.len() - ok.len();
+    let mut failed = std::collections::BTreeMap::<&str, usize>::new();
+    for why in samples.iter().filter_map(|s| s.err()) {
+        *failed.entry(why).or_default() += 1;
+    }
+    let failed: Vec<String> = failed.iter().map(|(why, n)| format!("{n} {why}")).collect();
     let ms =
         |d: Option<&Duration>| d.map_or("-".into(), |d| format!("{:.1} ms", d.as_secs_f64() * 1e3));
     format!(
-        "{} requests, {failed} failed or over 5 s; median {}, max {}",
+        "{} requests, {} failed{}; median {}, max {}",
         samples.len(),
+        samples.len() - ok.len(),
+        if failed.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", failed.join(", "))
+        },
         ms(ok.get(ok.len() / 2)),
         ms(ok.last())
     )

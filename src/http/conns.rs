@@ -1,9 +1,10 @@
 //! The connections the HTTP server holds (docs/http.md, "Connection limits"): at most
 //! `max_connections` of them, each in one phase — reading a request head (a new connection, TLS
 //! handshake included, or bytes of the next request on a kept-alive one), handling a request, or
-//! idle between requests — with the deadline that phase allows. When the set is full, the
-//! connection that has been quiet the longest among the idle ones is closed to make room; with
-//! none idle, the new connection is refused. So a client hoarding connections can never starve
+//! idle between requests — with the deadline that phase allows. When the set is full, an idle
+//! connection is closed to make room: one from which nothing has arrived before one with a
+//! request arriving, and among those the one quiet the longest; with none idle, the new
+//! connection is refused. So a client hoarding connections can never starve
 //! `/healthz` or `/metrics`, and the process never runs out of file descriptors because of it.
 //!
 //! [`Watched`] wraps a connection's socket and reports its traffic; the rest is bookkeeping
@@ -65,14 +66,15 @@ pub struct Conn {
     head_since: AtomicU64,
     /// The last byte read or written, or the end of the last request.
     last_io: AtomicU64,
-    /// Bytes of a request not yet being handled have arrived.
+    /// Bytes of a request not yet being handled have arrived (or were waiting when the
+    /// connection was accepted).
     partial: AtomicBool,
     /// Cancelled when the connection is evicted.
     evicted: CancellationToken,
 }
 
 impl Conn {
-    fn new(base: Instant, now: Instant) -> Self {
+    fn new(base: Instant, now: Instant, arriving: bool) -> Self {
         let at = millis(base, now);
         Self {
             base,
@@ -80,7 +82,7 @@ impl Conn {
             // A new connection owes us a request head (after its TLS handshake, if any).
             head_since: AtomicU64::new(at),
             last_io: AtomicU64::new(at),
-            partial: AtomicBool::new(false),
+            partial: AtomicBool::new(arriving),
             evicted: CancellationToken::new(),
         }
     }
@@ -218,8 +220,9 @@ impl Conns {
         self.open.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Make room for a connection accepted `now`.
-    pub fn admit(self: &Arc<Self>, now: Instant) -> Admit {
+    /// Make room for a connection accepted `now`; `arriving`: its request is already waiting
+    /// (a client that connects to ask something, not to hold a place).
+    pub fn admit(self: &Arc<Self>, now: Instant, arriving: bool) -> Admit {
         let mut open = self.lock();
         let mut evicted = false;
         if open.conns.len() >= self.max {
@@ -227,7 +230,13 @@ impl Conns {
                 .conns
                 .iter()
                 .filter(|(_, c)| c.is_idle())
-                .min_by_key(|(id, c)| (c.last_io.load(Ordering::Acquire), **id))
+                .min_by_key(|(id, c)| {
+                    (
+                        c.partial.load(Ordering::Acquire),
+                        c.last_io.load(Ordering::Acquire),
+                        **id,
+                    )
+                })
                 .map(|(id, _)| *id);
             match victim.and_then(|id| open.conns.remove(&id)) {
                 Some(c) => {
@@ -239,7 +248,7 @@ impl Conns {
         }
         let id = open.next;
         open.next += 1;
-        let conn = Arc::new(Conn::new(self.base, now));
+        let conn = Arc::new(Conn::new(self.base, now, arriving));
         open.conns.insert(id, conn.clone());
         let slot = Slot {
             set: self.clone(),

@@ -112,7 +112,7 @@ pub async fn serve(
                 continue;
             }
         };
-        let (slot, rejected) = match conns.admit(Instant::now()) {
+        let (slot, rejected) = match conns.admit(Instant::now(), has_data(&tcp)) {
             Admit::Open(slot) => (Some(slot), None),
             Admit::Evicted(slot) => (Some(slot), Some(Rejected::Evicted)),
             Admit::Refused => (None, Some(Rejected::Refused)),
@@ -146,6 +146,13 @@ pub async fn serve(
         open = conns.len(),
         "HTTP server stopped accepting and drained"
     );
+}
+
+/// Whether bytes are already waiting on a just-accepted socket: a client's request (or TLS
+/// hello) that waited in the backlog, which a hoarder's silent connection never has.
+fn has_data(tcp: &TcpStream) -> bool {
+    let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+    matches!(socket2::SockRef::from(tcp).peek(&mut buf), Ok(n) if n > 0)
 }
 
 /// One accepted connection.

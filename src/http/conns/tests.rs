@@ -16,14 +16,14 @@ fn open(a: Admit) -> Slot {
 #[tokio::test(start_paused = true)]
 async fn a_full_set_evicts_the_longest_quiet_idle_connection() {
     let set = Conns::new(LIMITS.max_connections);
-    let a = open(set.admit(Instant::now()));
+    let a = open(set.admit(Instant::now(), false));
     tokio::time::advance(Duration::from_secs(1)).await;
-    let b = open(set.admit(Instant::now()));
+    let b = open(set.admit(Instant::now(), false));
     tokio::time::advance(Duration::from_secs(1)).await;
-    let c = open(set.admit(Instant::now()));
+    let c = open(set.admit(Instant::now(), false));
     // `a` is the oldest but just sent bytes: `b` has been quiet the longest.
     a.conn.read_some(Instant::now());
-    let d = match set.admit(Instant::now()) {
+    let d = match set.admit(Instant::now(), false) {
         Admit::Evicted(s) => s,
         other => panic!("expected an eviction, got {other:?}"),
     };
@@ -38,16 +38,38 @@ async fn a_full_set_evicts_the_longest_quiet_idle_connection() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_connection_with_a_request_arriving_is_evicted_last() {
+    let set = Conns::new(2);
+    // The older one already had its request waiting when it was accepted.
+    let asking = open(set.admit(Instant::now(), true));
+    tokio::time::advance(Duration::from_secs(1)).await;
+    let silent = open(set.admit(Instant::now(), false));
+    let _new = set.admit(Instant::now(), false);
+    assert!(silent.conn.evicted.is_cancelled() && !asking.conn.evicted.is_cancelled());
+    // Among connections with requests arriving, the quiet-longest goes first.
+    let _third = set.admit(Instant::now(), true);
+    assert!(
+        !asking.conn.evicted.is_cancelled(),
+        "the new silent one went first"
+    );
+    let _fourth = set.admit(Instant::now(), true);
+    assert!(asking.conn.evicted.is_cancelled());
+}
+
+#[tokio::test(start_paused = true)]
 async fn busy_connections_are_never_evicted() {
     let set = Conns::new(2);
-    let a = open(set.admit(Instant::now()));
-    let b = open(set.admit(Instant::now()));
+    let a = open(set.admit(Instant::now(), false));
+    let b = open(set.admit(Instant::now(), false));
     let busy_a = a.conn.request(Instant::now());
     let busy_b = b.conn.request(Instant::now());
-    assert!(matches!(set.admit(Instant::now()), Admit::Refused));
+    assert!(matches!(set.admit(Instant::now(), false), Admit::Refused));
     assert_eq!(set.len(), 2);
     drop(busy_b);
-    assert!(matches!(set.admit(Instant::now()), Admit::Evicted(_)));
+    assert!(matches!(
+        set.admit(Instant::now(), false),
+        Admit::Evicted(_)
+    ));
     assert!(b.conn.evicted.is_cancelled() && !a.conn.evicted.is_cancelled());
     drop(busy_a);
 }
@@ -56,7 +78,7 @@ async fn busy_connections_are_never_evicted() {
 async fn each_phase_has_its_deadline() {
     let set = Conns::new(4);
     let start = Instant::now();
-    let s = open(set.admit(start));
+    let s = open(set.admit(start, false));
     // A new connection owes a request head.
     assert_eq!(
         s.conn.deadline(&LIMITS),
@@ -108,8 +130,8 @@ async fn each_phase_has_its_deadline() {
 #[test]
 fn a_zero_limit_still_admits_one() {
     let set = Conns::new(0);
-    let a = open(set.admit(Instant::now()));
-    let b = set.admit(Instant::now());
+    let a = open(set.admit(Instant::now(), false));
+    let b = set.admit(Instant::now(), false);
     assert!(matches!(b, Admit::Evicted(_)), "{b:?}");
     assert!(a.conn.evicted.is_cancelled());
     assert_eq!(set.len(), 1);
