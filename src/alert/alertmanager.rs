@@ -167,11 +167,15 @@ impl Alertmanager {
             );
         }
         let path = state_dir.join(FILE_NAME);
-        let state = match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+        let state = match super::ledger::read_capped(&path, super::ledger::MAX_BYTES) {
+            Ok(Some(bytes)) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
                 tracing::warn!(path = %path.display(), error = %e, "unreadable alertmanager state; starting empty");
                 State::default()
             }),
+            Ok(None) => {
+                tracing::warn!(path = %path.display(), "alertmanager state too large; starting empty");
+                State::default()
+            }
             Err(_) => State::default(),
         };
         Ok(Some(Alertmanager {

@@ -188,10 +188,22 @@ impl Ledger {
         })
     }
 
-    /// Load `path`; a missing file is an empty ledger.
+    /// Load `path`; a missing file is an empty ledger. A file over [`MAX_BYTES`] is not read:
+    /// it is `Corrupt` (and so moved aside), never a reason to exhaust memory.
     pub fn load(path: &Path) -> Result<Ledger, LoadError> {
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
+        Ledger::load_capped(path, MAX_BYTES)
+    }
+
+    /// [`Ledger::load`] with a size limit of `limit` bytes.
+    fn load_capped(path: &Path, limit: u64) -> Result<Ledger, LoadError> {
+        let bytes = match read_capped(path, limit) {
+            Ok(Some(b)) => b,
+            Ok(None) => {
+                return Err(LoadError::Corrupt {
+                    path: path.to_path_buf(),
+                    message: format!("larger than {limit} bytes"),
+                });
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Ledger::default()),
             Err(source) => {
                 return Err(LoadError::Read {
@@ -205,6 +217,20 @@ impl Ledger {
             message,
         })
     }
+}
+
+/// The largest ledger read (docs/alerts.md): far above what 100,000 certificates write.
+pub const MAX_BYTES: u64 = 256 << 20;
+
+/// The bytes of `path`, or `None` when it holds more than `limit` bytes (only `limit` + 1 are
+/// ever read).
+pub fn read_capped(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= limit).then_some(bytes))
 }
 
 /// Move an unreadable ledger aside to `alerts.json.corrupt-<unix-ts>`; returns the new path.

@@ -290,3 +290,23 @@ fn a_ledger_written_by_an_earlier_build_loads_and_is_written_back_the_same() {
         "written back exactly as the earlier build wrote it"
     );
 }
+
+#[test]
+fn a_file_over_the_limit_is_never_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(FILE_NAME);
+    std::fs::write(&path, Ledger::default().to_json()).unwrap();
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(Ledger::load_capped(&path, size).is_ok());
+    let e = Ledger::load_capped(&path, size - 1).unwrap_err();
+    assert!(matches!(e, LoadError::Corrupt { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .contains(&format!("larger than {} bytes", size - 1)),
+        "{e}"
+    );
+    assert_eq!(read_capped(&path, 10).unwrap(), None);
+    std::fs::write(&path, b"0123456789").unwrap();
+    assert_eq!(read_capped(&path, 10).unwrap().unwrap().len(), 10);
+    assert_eq!(read_capped(&path, 9).unwrap(), None);
+}
