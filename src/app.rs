@@ -42,6 +42,8 @@ pub struct App {
     tenants: Vec<TenantPoller>,
     snapshot: watch::Sender<Arc<Snapshot>>,
     cycle: tokio::sync::Mutex<()>,
+    /// Who may send direct notifications and rotate (`[ha]`, daemon::lease).
+    leadership: Arc<dyn crate::daemon::lease::Leadership>,
     alerts: Option<crate::alert::Engine>,
 }
 
@@ -143,7 +145,15 @@ impl App {
             snapshot,
             cycle: tokio::sync::Mutex::new(()),
             alerts: None,
+            leadership: Arc::new(crate::daemon::lease::AlwaysLeader),
         })
+    }
+
+    /// Send direct notifications and rotate only while `l` says this replica leads (`[ha]`);
+    /// before [`App::with_alerts`].
+    pub fn with_leadership(mut self, l: Arc<dyn crate::daemon::lease::Leadership>) -> Self {
+        self.leadership = l;
+        self
     }
 
     /// Turn on the alert engine (the daemon does; `scan` does not notify anyone). Loads the
@@ -161,7 +171,8 @@ impl App {
         )
         .context("starting the alert engine")?
         .with_polls(self.config.policy.clone(), self.config.schedule.interval());
-        self.alerts = Some(engine);
+        let l = self.leadership.clone();
+        self.alerts = Some(engine.with_leader_check(Arc::new(move || l.is_leader())));
         Ok(self)
     }
 
@@ -271,7 +282,7 @@ impl App {
             return;
         }
         self.poll_now().await;
-        if self.config.rotation.enabled {
+        if self.config.rotation.enabled && self.leadership.is_leader() {
             self.rotation_pass()
                 .instrument(info_span!("rotation", apply = self.config.rotation.apply))
                 .await;

@@ -51,6 +51,8 @@ pub struct Metrics {
     /// `certwatch_poll_panics_total{tenant}`.
     poll_panics: IntCounterVec,
     snapshot: Arc<SnapshotCollector>,
+    /// `certwatch_leader{lease}` while `[ha]` elects a leader (daemon::lease owns it).
+    leader: std::sync::Mutex<Option<prometheus::IntGauge>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -155,6 +157,7 @@ impl Metrics {
             duplicate_objects,
             poll_panics,
             snapshot,
+            leader: std::sync::Mutex::new(None),
         }
     }
 
@@ -209,6 +212,21 @@ impl Metrics {
         self.rotations
             .with_label_values(&[bound(tenant), kind, outcome])
             .inc();
+    }
+
+    /// Export `gauge` as `certwatch_leader` (daemon::lease owns it) in place of the one a
+    /// previous configuration exported, if any; `None` exports none (no `[ha]`).
+    pub fn set_leader_gauge(&self, gauge: Option<prometheus::IntGauge>) {
+        let mut current = self.leader.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(old) = current.take() {
+            let _ = self.registry.unregister(Box::new(old));
+        }
+        if let Some(g) = gauge {
+            match self.registry.register(Box::new(g.clone())) {
+                Ok(()) => *current = Some(g),
+                Err(e) => tracing::warn!(error = %e, "cannot export certwatch_leader"),
+            }
+        }
     }
 
     /// The text exposition: the registry's families and the text of the last snapshot's

@@ -80,7 +80,15 @@ pub trait Notifier: Send + Sync + std::fmt::Debug {
     fn filter(&self) -> &Filter;
     /// Deliver one message.
     async fn send(&self, batch: &Batch) -> Result<(), DeliveryError>;
+    /// Whether only the leader among replicas may send (docs/alerts.md): true for the direct
+    /// channels (email, webhook); a channel whose receiver deduplicates says false.
+    fn leader_only(&self) -> bool {
+        true
+    }
 }
+
+/// Asked right before each delivery on a leader-only channel: is this replica the leader?
+pub type LeaderCheck = Arc<dyn Fn() -> bool + Send + Sync>;
 
 /// The alert engine. Cheap to share behind an `Arc`; calls are serialised internally.
 pub struct Engine {
@@ -93,6 +101,8 @@ pub struct Engine {
     pending: AtomicUsize,
     metrics: Arc<Metrics>,
     alertmanager: Option<alertmanager::Alertmanager>,
+    /// `None`: always the leader (no `[ha]`).
+    leader: Option<LeaderCheck>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -152,6 +162,8 @@ enum Outcome {
     GiveUp,
     /// The channel is no longer configured.
     NoChannel,
+    /// This replica is not the leader: the leader delivers (`[ha]`).
+    NotLeader,
 }
 
 impl Engine {
@@ -244,6 +256,7 @@ impl Engine {
             pending,
             metrics,
             alertmanager,
+            leader: None,
         })
     }
 
@@ -268,6 +281,14 @@ impl Engine {
         if let Some(am) = &self.alertmanager {
             am.post(report, now).await;
         }
+    }
+
+    /// Deliver on leader-only channels only while `is_leader()` says so (`[ha]`); a follower
+    /// keeps the ledger like the leader (so a takeover does not re-notify) but drops the
+    /// deliveries instead of sending them.
+    pub fn with_leader_check(mut self, is_leader: LeaderCheck) -> Engine {
+        self.leader = Some(is_leader);
+        self
     }
 
     /// After each poll: decide notifications (pure policy), persist the ledger atomically before
@@ -454,6 +475,9 @@ impl Engine {
                 for p in queue {
                     let outcome = match &notifier {
                         None => Outcome::NoChannel,
+                        Some(n) if n.leader_only() && !self.leader.as_ref().is_none_or(|f| f()) => {
+                            Outcome::NotLeader
+                        }
                         Some(_) if blocked => {
                             if !p.expired(give_up_after, now) {
                                 continue;
@@ -499,6 +523,12 @@ impl Engine {
             return;
         };
         let p = &mut st.ledger.pending[i];
+        if let Outcome::NotLeader = outcome {
+            tracing::info!(channel = %p.channel, delivery = p.id, "not the leader: delivery left to the lease holder");
+            st.ledger.pending.remove(i);
+            self.persist(&st.ledger).await;
+            return;
+        }
         let attempt = p.attempts + 1;
         let label = match outcome {
             Outcome::Delivered => self.attempted(p, attempt, Delivery::Delivered, None),
@@ -523,6 +553,7 @@ impl Engine {
                 Delivery::Failed,
                 Some("the channel is no longer configured"),
             ),
+            Outcome::NotLeader => return,
         };
         if label != Delivery::Retrying {
             st.ledger.pending.remove(i);

@@ -7,7 +7,7 @@
 //! - `raw`: the file as written ([`RawConfig`] and one struct per section).
 //! - one module per section, each with its validated types and its validator: `server`,
 //!   `schedule`, `policy`, `metadata`, `tenants`, `alerts` (email and webhook channels),
-//!   `rotation`. They run in that order; the first error wins and names its key.
+//!   `rotation`, `ha`. They run in that order; the first error wins and names its key.
 //! - `context`: what the validators share (the file named in errors, durations, kinds).
 //! - `secrets`: `X` / `X_env` / `X_file` resolution through the [`EnvSource`] seam.
 //! - `masked`: `Debug` of URLs that may carry tokens, and the effective configuration as TOML.
@@ -16,6 +16,7 @@
 
 mod alerts;
 mod context;
+mod ha;
 mod masked;
 mod metadata;
 mod policy;
@@ -32,11 +33,13 @@ pub use alerts::{
     WebhookChannel, WebhookFormat,
 };
 pub use context::MAX_DURATION;
+pub use ha::{Ha, LeaderElection};
 pub use masked::MetadataUrl;
 pub use metadata::Metadata;
 pub use raw::{
-    RawAlerts, RawConfig, RawEmail, RawFilter, RawMetadata, RawMetrics, RawOverride, RawPolicy,
-    RawRotation, RawSchedule, RawServer, RawStore, RawTarget, RawTenant, RawUrl, RawWebhook,
+    RawAlerts, RawConfig, RawEmail, RawFilter, RawHa, RawMetadata, RawMetrics, RawOverride,
+    RawPolicy, RawRotation, RawSchedule, RawServer, RawStore, RawTarget, RawTenant, RawUrl,
+    RawWebhook,
 };
 pub use rotation::{Rotation, Target};
 pub use schedule::{Schedule, Trigger, cron_interval, parse_cron};
@@ -102,6 +105,8 @@ pub struct Config {
     pub alerts: Alerts,
     /// Rotation.
     pub rotation: Rotation,
+    /// `[ha]`: leader election between replicas.
+    pub ha: Ha,
     /// What was read (secrets masked when printed).
     pub raw: RawConfig,
 }
@@ -167,6 +172,7 @@ pub fn validate(
         .clone()
         .unwrap_or_else(|| PathBuf::from("/var/lib/certwatch"));
     let rotation = rotation::validate(&cx, &raw.rotation, &state_dir)?;
+    let ha = ha::validate(&cx, &raw.ha)?;
     Ok(Config {
         file: cx.file.clone(),
         state_dir,
@@ -181,6 +187,7 @@ pub fn validate(
         tenants,
         alerts,
         rotation,
+        ha,
         raw,
     })
 }

@@ -30,6 +30,8 @@ pub struct RawConfig {
     pub alerts: RawAlerts,
     /// `[rotation]`.
     pub rotation: RawRotation,
+    /// `[ha]`: several replicas (leader election).
+    pub ha: RawHa,
 }
 
 /// `[server]`.
@@ -352,4 +354,22 @@ pub struct RawTarget {
     pub object_id: Option<String>,
     /// File or directory under the store.
     pub source: String,
+}
+
+/// `[ha]` (docs/configuration.md).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawHa {
+    /// `"kubernetes"` (a Lease) or `"none"` (default).
+    pub leader_election: Option<String>,
+    /// Lease name, default `certwatch`.
+    pub lease_name: Option<String>,
+    /// Lease namespace, default the service account's.
+    pub namespace: Option<String>,
+    /// Default `15s`.
+    pub lease_duration: Option<String>,
+    /// Default `5s`.
+    pub renew_every: Option<String>,
+    /// Holder identity, default the pod name.
+    pub identity: Option<String>,
 }

@@ -9,6 +9,7 @@
 //! - [`certs`]: rcgen certificates with chosen validity, and Auth0's text encodings of them.
 //! - [`faults`]: scripted faults ([`Fault`], [`FaultKind`]) and which request gets which.
 //! - [`demo`]: the built-in demo tenant and generated tenants for benchmarks.
+//! - [`kube`]: a fake Kubernetes API server holding Leases (leader-election tests).
 //! - private, pure: `routes` (route table), `pagination`, `rate_limit` (token bucket),
 //!   `options` (Auth0's computed connection options), `render` (tenant → JSON), `api`
 //!   (operations on the tenant), `public` (tenant JWKS, simulated IdP metadata/discovery/JWKS).
@@ -29,6 +30,7 @@ mod api;
 pub mod certs;
 pub mod demo;
 pub mod faults;
+pub mod kube;
 mod options;
 mod pagination;
 mod public;

@@ -13,6 +13,7 @@
 //!   certificate verified), `secrets` (never in any output), `crash_safety` (`kill -9`),
 //!   `auth0_outage` (Auth0 unreachable for hours), `reload` (SIGHUP with a configuration that
 //!   cannot be served, check-config, no leak across reloads).
+//! - `leader`: leader election between replicas against a fake Kubernetes API (`sim::kube`).
 //! - `idp_corpus`: real IdP documents and the system CA store against what openssl reads in them.
 //! - `prometheus_e2e`: a real Prometheus scraping `certwatch demo` with the shipped rules and
 //!   dashboard (needs the `prometheus` server: ignored unless asked for).
@@ -31,6 +32,7 @@ mod generators;
 mod helpers;
 mod http;
 mod idp_corpus;
+mod leader;
 mod loopback;
 mod misbehaving_auth0;
 mod poll;

@@ -7,7 +7,11 @@
 //! is unchanged), the TLS certificate loaded — before the running app is touched. Only then is
 //! the running app stopped and the new one started on the last snapshot, so metrics and
 //! readiness do not reset. Any failure keeps the running app as it was, logs why and counts
-//! `certwatch_config_reloads_total{outcome="failed"}` (docs/metrics.md).
+//! `certwatch_config_reloads_total{outcome="failed"}` (docs/metrics.md). A reload that keeps
+//! `[ha]` keeps the running leader election; one that changes it starts a new election and
+//! ends the old one (a holder releases its Lease).
+
+pub mod lease;
 
 use crate::app::App;
 use crate::clock::{Clock as _, SystemClock};
@@ -122,6 +126,7 @@ async fn reload(running: Running, load: &Loader, metrics: &Arc<Metrics>) -> Resu
     let restarted = next.app.with_alerts().map(|app| Prepared {
         app,
         endpoint: next.endpoint,
+        lease: next.lease,
     });
     match restarted {
         Ok(p) => {
@@ -135,11 +140,13 @@ async fn reload(running: Running, load: &Loader, metrics: &Arc<Metrics>) -> Resu
             error!(error = %format!("{e:#}"), "new configuration failed to start; restarting the previous one");
             metrics.server().reload_failed();
             let again = App::build_with_metrics(old.config, Arc::new(SystemClock), metrics.clone())
+                .map(|a| a.with_leadership(old.lease.leadership()))
                 .and_then(App::with_alerts);
             match again {
                 Ok(app) => Ok(Prepared {
                     app,
                     endpoint: old.endpoint,
+                    lease: old.lease,
                 }
                 .start(Some(&snapshot))),
                 Err(e) => {
@@ -166,6 +173,7 @@ enum Failure {
 struct Prepared {
     app: App,
     endpoint: Endpoint,
+    lease: Arc<lease::Election>,
 }
 
 impl Prepared {
@@ -181,7 +189,15 @@ impl Prepared {
             .check_state_dir(true)
             .map_err(|e| Failure::Config(e.into()))?;
         warn_if_few_descriptors(config.server_limits.max_connections);
+        let lease = match running {
+            Some(r) if r.lease.serves(&config.ha) => r.lease.clone(),
+            _ => Arc::new(
+                lease::Election::start(&config.ha)
+                    .map_err(|e| Failure::Config(anyhow::anyhow!("leader election ([ha]): {e}")))?,
+            ),
+        };
         let app = App::build_with_metrics(config, Arc::new(SystemClock), metrics.clone())
+            .map(|a| a.with_leadership(lease.leadership()))
             .and_then(App::with_alerts)
             .map_err(Failure::Config)?;
         let listener = match running {
@@ -193,13 +209,18 @@ impl Prepared {
             ),
         };
         let endpoint = app.endpoint(listener).map_err(Failure::Config)?;
-        Ok(Self { app, endpoint })
+        Ok(Self {
+            app,
+            endpoint,
+            lease,
+        })
     }
 
     /// Start serving, seeded with `previous` (after a reload).
     fn start(self, previous: Option<&Snapshot>) -> Running {
         let app = Arc::new(self.app);
         app.metrics().set_expires_in(app.config().expires_in_metric);
+        app.metrics().set_leader_gauge(self.lease.gauge());
         if let Some(snapshot) = previous {
             app.restore(snapshot);
         }
@@ -210,6 +231,7 @@ impl Prepared {
         Running {
             app,
             endpoint: self.endpoint,
+            lease: self.lease,
             stop,
             task,
         }
@@ -220,6 +242,7 @@ impl Prepared {
 struct Running {
     app: Arc<App>,
     endpoint: Endpoint,
+    lease: Arc<lease::Election>,
     stop: oneshot::Sender<()>,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -228,6 +251,7 @@ struct Running {
 struct Stopped {
     config: Config,
     endpoint: Endpoint,
+    lease: Arc<lease::Election>,
 }
 
 impl Running {
@@ -247,6 +271,7 @@ impl Running {
             Stopped {
                 config,
                 endpoint: self.endpoint,
+                lease: self.lease,
             },
         )
     }
