@@ -49,6 +49,7 @@ RULES = "deploy/prometheus/certwatch-rules.yaml"
 RULE_TESTS = "deploy/prometheus/certwatch-rules.test.yaml"
 DASHBOARD = "dashboards/certwatch.json"
 K8S = "deploy/kubernetes"
+K8S_HA = "deploy/kubernetes-ha"
 UNIT = "deploy/systemd/certwatch.service"
 COMPOSE = "deploy/compose/docker-compose.yml"
 
@@ -321,6 +322,27 @@ def check_kustomization(tmp):
         f.write(run("kubectl", "kustomize", K8S, quiet=True))
     objects = len(re.findall(r"^kind:", read(built), re.M))
     say(f"kubectl kustomize: {objects} objects; validating the built output")
+    run("kubernetes-validate", "--strict", "--quiet", built)
+
+
+def check_ha_overlay(tmp):
+    # deploy/kubernetes-ha: an overlay of the base (two replicas, Lease RBAC, PDB). Its patch files
+    # are partial objects, so only the built output is validated.
+    if not shutil.which("kubectl"):
+        raise Skip("kubectl not installed: the HA overlay (deploy/kubernetes-ha) is not built")
+    built = os.path.join(tmp, "kustomized-ha.yaml")
+    with open(built, "w") as f:
+        f.write(run("kubectl", "kustomize", K8S_HA, quiet=True))
+    docs = load_yaml(built)
+    kinds = sorted({d["kind"] for d in docs})
+    problems = [k for k in ("Role", "RoleBinding", "PodDisruptionBudget") if k not in kinds]
+    deployment = next(d for d in docs if d["kind"] == "Deployment")
+    if deployment["spec"]["replicas"] < 2:
+        problems.append("the Deployment runs fewer than 2 replicas")
+    config = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "certwatch-config")
+    if tomllib.loads(config["data"]["certwatch.toml"]).get("ha", {}).get("leader_election") != "kubernetes":
+        problems.append("certwatch.toml has no [ha] leader_election = \"kubernetes\"")
+    expect_none([f"{K8S_HA}: missing {p}" for p in problems], f"kubectl kustomize {K8S_HA}: {len(docs)} objects, {kinds}")
     run("kubernetes-validate", "--strict", "--quiet", built)
 
 
@@ -627,6 +649,7 @@ def main():
         ("yamllint -c deploy/yamllint.yaml deploy/", check_yamllint),
         (f"kubernetes-validate --strict {K8S} (Kubernetes {', '.join(K8S_VERSIONS)})", check_k8s_schemas),
         ("kustomization complete and builds", lambda: check_kustomization(tmp)),
+        ("HA overlay builds and validates", lambda: check_ha_overlay(tmp)),
         ("ServiceMonitor / PrometheusRule against the prometheus-operator CRD schemas",
          lambda: check_crd_schemas(tmp, modules)),
         ("Kubernetes ConfigMap certwatch.toml", lambda: check_k8s_config(tmp)),

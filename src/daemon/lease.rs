@@ -73,8 +73,9 @@ pub struct Target {
 }
 
 impl Target {
-    /// The in-cluster target: `KUBERNETES_SERVICE_HOST`/`_PORT` from `env`, token, CA and
-    /// namespace (unless `namespace` is given) from the service account directory `sa_dir`.
+    /// The in-cluster target: `KUBERNETES_SERVICE_HOST`/`_PORT` from `env`, token and CA from
+    /// the service account directory `sa_dir`; the namespace is `namespace`, else `POD_NAMESPACE`,
+    /// else the service account's.
     pub fn in_cluster(
         sa_dir: &Path,
         env: impl Fn(&str) -> Option<String>,
@@ -90,8 +91,11 @@ impl Target {
         } else {
             host
         };
-        let namespace = match namespace {
-            Some(ns) => ns.to_string(),
+        let namespace = match namespace
+            .map(str::to_string)
+            .or_else(|| env("POD_NAMESPACE"))
+        {
+            Some(ns) => ns,
             None => std::fs::read_to_string(sa_dir.join("namespace"))
                 .map(|s| s.trim().to_string())
                 .map_err(|e| {
@@ -379,7 +383,7 @@ impl Elector {
 
     /// The Lease to write: ours, renewed now (from `old`, keeping its metadata, or new).
     fn fresh(&self, old: Option<Lease>) -> Lease {
-        let now = micro_time(time::OffsetDateTime::now_utc());
+        let now = micro_time(crate::clock::Clock::now(&crate::clock::SystemClock));
         let me = &self.settings.identity;
         let mut l = old.unwrap_or_else(|| Lease {
             metadata: Meta {
