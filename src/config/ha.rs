@@ -113,8 +113,16 @@ fn dns_label(cx: &Ctx<'_>, key: &str, v: &str, max: usize) -> Result<(), Error> 
 
 #[cfg(test)]
 mod tests {
-    use crate::config::from_toml;
+    use crate::config::{Config, Error};
     use std::time::Duration;
+
+    /// `text` after one tenant (a configuration needs one).
+    fn from_toml(text: &str) -> Result<Config, Error> {
+        crate::config::from_toml(&format!(
+            "[[tenants]]\nname = \"prod\"\ndomain = \"acme.eu.auth0.com\"\nclient_id = \"abc\"\n\
+             client_secret = \"s3cr3t-value\"\n{text}"
+        ))
+    }
 
     #[test]
     fn off_by_default_and_with_none() {
