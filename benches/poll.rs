@@ -392,6 +392,7 @@ fn minimum_calls(t: &SimTenant) -> u64 {
                     .get("token_vault_privileged_access")
                     .cloned(),
                 addons: None,
+                client_metadata: None,
             };
             !sources::credential_refs(&dto).is_empty()
         })

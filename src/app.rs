@@ -126,6 +126,7 @@ impl App {
                     }),
                     max_items: t.max_items_per_listing,
                     timeout: config.schedule.poll_timeout(),
+                    owner_key: config.alerts.owner_key.clone(),
                 },
             });
         }

@@ -470,6 +470,8 @@ mod tests {
             validity,
             error: None,
             source: Source::SigningKeys,
+            owner: None,
+            key_use: None,
         };
         let mut t = TenantSnapshot::pending("prod", "acme.auth0.com");
         t.records = vec![

@@ -139,6 +139,8 @@ mod tests {
             },
             error: None,
             source: Source::Connections,
+            owner: None,
+            key_use: None,
         }
     }
 

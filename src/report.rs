@@ -63,6 +63,12 @@ pub struct CertificateReport {
     /// Parse error.
     #[serde(default)]
     pub error: Option<String>,
+    /// The owning team, from the object's metadata (docs/alerts.md#owners).
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// `signing` or `encryption`, for a connection key.
+    #[serde(default)]
+    pub key_use: Option<String>,
     /// Whether this certificate alerts / counts towards exit codes (role and mutes): the report's
     /// judgement at the poll, not part of the record. Never serialised, so a record read back
     /// (from the alert ledger) says `false`; the alert side never consults it on such copies.
@@ -90,6 +96,8 @@ impl CertificateReport {
             expires_in_seconds: r.expires_at().map(|at| (at - now).whole_seconds()),
             status: policy.status(r, now),
             error: r.error.clone(),
+            owner: r.owner.clone(),
+            key_use: r.key_use.clone(),
             alerting: policy.is_alerting(r),
         }
     }

@@ -41,7 +41,6 @@ pub const BACKOFF: [Duration; 3] = [
 struct Channel {
     name: String,
     filter: Filter,
-    owners: Vec<String>,
     endpoints: Vec<(Url, String)>,
     auth: AlertmanagerAuth,
     client: reqwest::Client,
@@ -86,7 +85,6 @@ impl Channel {
         Ok(Channel {
             name: c.name.clone(),
             filter: c.filter.clone(),
-            owners: c.owners.clone(),
             endpoints,
             auth: c.auth.clone(),
             client,
@@ -160,12 +158,6 @@ impl Alertmanager {
             .iter()
             .map(Channel::new)
             .collect::<Result<Vec<_>, _>>()?;
-        for c in channels.iter().filter(|c| !c.owners.is_empty()) {
-            tracing::warn!(
-                channel = %c.name,
-                "alertmanager channel filters on owners, and certificates carry no owner yet: it receives nothing"
-            );
-        }
         let path = state_dir.join(FILE_NAME);
         let state = match super::ledger::read_capped(&path, super::ledger::MAX_BYTES) {
             Ok(Some(bytes)) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
@@ -219,10 +211,7 @@ impl Alertmanager {
             all
         };
         let posts = self.channels.iter().flat_map(|c| {
-            let alerts: Vec<&AmAlert> = all
-                .iter()
-                .filter(|a| a.accepted_by(&c.filter, &c.owners))
-                .collect();
+            let alerts: Vec<&AmAlert> = all.iter().filter(|a| a.accepted_by(&c.filter)).collect();
             let body = serde_json::to_string(&alerts).unwrap_or_else(|_| "[]".into());
             let alerts = std::sync::Arc::new(alerts);
             c.endpoints.iter().map(move |(url, shown)| {

@@ -66,10 +66,13 @@ pub struct Client {
     /// Add-on settings; `addons.samlp.signingCert` is the SAML2 Web App's SP certificate.
     #[serde(default)]
     pub addons: Option<Value>,
+    /// String key/value pairs the tenant's admins set (the owner key lives here).
+    #[serde(default)]
+    pub client_metadata: Option<Value>,
 }
 
 /// Fields requested from `/clients`.
-pub const CLIENT_FIELDS: &str = "client_id,name,global,client_authentication_methods,signed_request_object,encryption_key,signing_keys,token_vault_privileged_access,addons";
+pub const CLIENT_FIELDS: &str = "client_id,name,global,client_authentication_methods,signed_request_object,encryption_key,signing_keys,token_vault_privileged_access,addons,client_metadata";
 
 /// An item of `GET /api/v2/clients/{id}/credentials`.
 #[derive(Debug, Clone, Deserialize)]
@@ -107,10 +110,20 @@ pub struct Connection {
     /// Options; absent when the token lacks `read:connections_options`.
     #[serde(default)]
     pub options: Option<Value>,
+    /// String key/value pairs the tenant's admins set (the owner key lives here).
+    #[serde(default)]
+    pub metadata: Option<Value>,
 }
 
 /// Fields requested from `/connections`.
-pub const CONNECTION_FIELDS: &str = "id,name,strategy,options";
+pub const CONNECTION_FIELDS: &str = "id,name,strategy,options,metadata";
+
+/// The value of `key` in an object's metadata (`client_metadata`, connection `metadata`) when
+/// it is a non-empty string (docs/alerts.md#owners); surrounding spaces are dropped.
+pub fn metadata_value(metadata: Option<&Value>, key: &str) -> Option<String> {
+    let v = metadata?.get(key)?.as_str()?.trim();
+    (!v.is_empty()).then(|| v.to_string())
+}
 
 /// Strategies that can carry certificates (docs/auth0-api.md, connections).
 pub const CERT_STRATEGIES: [&str; 7] = [

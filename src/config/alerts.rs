@@ -44,6 +44,16 @@ pub struct Filter {
     pub tenants: Vec<String>,
     /// Kinds (empty = all).
     pub kinds: Vec<Kind>,
+    /// Owners (empty = all): only certificates and findings of objects whose owner is listed.
+    pub owners: Vec<String>,
+}
+
+impl Filter {
+    /// Whether an object owned by `owner` passes the owners filter (without an owner it passes
+    /// only a channel that names none).
+    pub fn owner_accepted(&self, owner: Option<&str>) -> bool {
+        self.owners.is_empty() || owner.is_some_and(|o| self.owners.iter().any(|x| x == o))
+    }
 }
 
 /// SMTP transport security.
@@ -133,9 +143,6 @@ pub struct AlertmanagerChannel {
     pub name: String,
     /// Each Alertmanager of the cluster, posted to one by one.
     pub urls: Vec<Url>,
-    /// Only objects of these owners (empty = all). Records carry no owner yet, so a channel
-    /// that sets owners receives nothing until they do (docs/alerts.md).
-    pub owners: Vec<String>,
     /// Credentials.
     pub auth: AlertmanagerAuth,
     /// Filters.
@@ -161,7 +168,12 @@ pub struct Alerts {
     pub webhook: Vec<WebhookChannel>,
     /// Alertmanager channels (state-based: the full current set after each poll).
     pub alertmanager: Vec<AlertmanagerChannel>,
+    /// The `client_metadata` / connection `metadata` key naming an object's owner.
+    pub owner_key: String,
 }
+
+/// The default of `[alerts] owner_key`.
+pub const DEFAULT_OWNER_KEY: &str = "certwatch_owner";
 
 impl Alerts {
     /// Whether any channel is configured (the daemon starts the alert engine only then).
@@ -207,6 +219,7 @@ pub(super) fn validate(cx: &Ctx<'_>, a: &RawAlerts) -> Result<Alerts, Error> {
         email,
         webhook,
         alertmanager,
+        owner_key: owner_key(cx, a.owner_key.as_deref())?,
     })
 }
 
@@ -411,7 +424,6 @@ fn alertmanager(cx: &Ctx<'_>, i: usize, m: &RawAlertmanager) -> Result<Alertmana
             .clone()
             .unwrap_or_else(|| format!("alertmanager-{i}")),
         urls,
-        owners: m.owners.clone().unwrap_or_default(),
         auth,
         filter: filter(cx, &key, &m.filter)?,
         timeout: cx.duration(
@@ -441,9 +453,26 @@ fn filter(cx: &Ctx<'_>, key: &str, f: &RawFilter) -> Result<Filter, Error> {
         .flatten()
         .map(|k| cx.kind(&format!("{key}.kinds"), k))
         .collect::<Result<_, _>>()?;
+    let owners: Vec<String> = f.owners.clone().unwrap_or_default();
+    if let Some(i) = owners.iter().position(|o| o.trim().is_empty()) {
+        return Err(cx.err(format!("{key}.owners[{i}]"), "an owner cannot be empty"));
+    }
     Ok(Filter {
         min_severity,
         tenants: f.tenants.clone().unwrap_or_default(),
         kinds,
+        owners,
     })
+}
+
+/// `[alerts] owner_key`: a metadata key as Auth0 accepts one (docs/alerts.md#owners).
+fn owner_key(cx: &Ctx<'_>, key: Option<&str>) -> Result<String, Error> {
+    let k = key.unwrap_or(DEFAULT_OWNER_KEY);
+    if k.is_empty() || k.len() > 255 || k.chars().any(char::is_whitespace) {
+        return Err(cx.err(
+            "alerts.owner_key",
+            format!("{k:?} is not a metadata key (1 to 255 characters, no spaces)"),
+        ));
+    }
+    Ok(k.to_string())
 }

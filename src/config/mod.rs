@@ -29,8 +29,8 @@ mod state_dir;
 mod tenants;
 
 pub use alerts::{
-    AlertmanagerAuth, AlertmanagerChannel, Alerts, EmailChannel, Filter, Severity, SmtpTls,
-    WebhookChannel, WebhookFormat,
+    AlertmanagerAuth, AlertmanagerChannel, Alerts, DEFAULT_OWNER_KEY, EmailChannel, Filter,
+    Severity, SmtpTls, WebhookChannel, WebhookFormat,
 };
 pub use context::MAX_DURATION;
 pub use ha::{Ha, LeaderElection};

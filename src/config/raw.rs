@@ -205,6 +205,8 @@ pub struct RawAlerts {
     pub webhook: Vec<RawWebhook>,
     /// `[[alerts.alertmanager]]`.
     pub alertmanager: Vec<RawAlertmanager>,
+    /// The metadata key naming an object's owning team (default `certwatch_owner`).
+    pub owner_key: Option<String>,
 }
 
 /// Shared channel filters.
@@ -217,6 +219,8 @@ pub struct RawFilter {
     pub tenants: Option<Vec<String>>,
     /// Only these kinds.
     pub kinds: Option<Vec<String>>,
+    /// Only objects of these owners (records' `owner`).
+    pub owners: Option<Vec<String>>,
 }
 
 /// `[[alerts.email]]`.
@@ -286,8 +290,6 @@ pub struct RawAlertmanager {
     /// Every Alertmanager of the cluster (each is posted to; never a load balancer). Printed
     /// without query and user info.
     pub urls: Vec<RawUrl>,
-    /// Only objects of these owners (records' `owner`).
-    pub owners: Option<Vec<String>>,
     /// Bearer token.
     pub bearer_token: Option<Secret>,
     /// Env var with the bearer token.

@@ -329,5 +329,11 @@ fn alertmanager_channels_need_urls_and_one_kind_of_auth() {
         .to_string();
     assert!(user.contains("password"), "{user}");
     let owners = am("urls = [\"http://a\"]\nowners = [\"team-a\"]").unwrap();
-    assert_eq!(owners.alerts.alertmanager[0].owners, ["team-a"]);
+    assert_eq!(owners.alerts.alertmanager[0].filter.owners, ["team-a"]);
+    assert_eq!(owners.alerts.owner_key, "certwatch_owner");
+    let e = am("urls = [\"http://a\"]\nowners = [\" \"]").unwrap_err();
+    assert!(
+        e.to_string().contains("alerts.alertmanager[0].owners[0]"),
+        "{e}"
+    );
 }

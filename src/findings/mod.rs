@@ -120,6 +120,8 @@ pub struct Finding {
     /// Expiry of the certificate concerned, where known.
     #[serde(with = "crate::timefmt::rfc3339_opt")]
     pub not_after: Option<OffsetDateTime>,
+    /// The owning team of the object, where its metadata names one (docs/alerts.md#owners).
+    pub owner: Option<String>,
 }
 
 /// Every finding of a snapshot at `now`, tenant by tenant, in a stable order. `policy` gives
@@ -127,13 +129,27 @@ pub struct Finding {
 pub fn evaluate(snapshot: &Snapshot, policy: &Policy, now: OffsetDateTime) -> Vec<Finding> {
     let mut out = Vec::new();
     for t in &snapshot.tenants {
+        let first = out.len();
         signing_keys(t, &mut out);
         remote::jwks(t, &mut out);
         credentials(t, policy, now, &mut out);
         remote::idp(t, policy, now, &mut out);
         remote::custom_domains(t, policy, now, &mut out);
+        name_owners(t, &mut out[first..]);
     }
     out
+}
+
+/// Give each finding the owner of its object, as the object's records carry it.
+fn name_owners(t: &TenantSnapshot, findings: &mut [Finding]) {
+    let owners: std::collections::HashMap<&str, &str> = t
+        .records
+        .iter()
+        .filter_map(|r| Some((r.object_id.as_str(), r.owner.as_deref()?)))
+        .collect();
+    for f in findings {
+        f.owner = owners.get(f.object_id.as_str()).map(|o| o.to_string());
+    }
 }
 
 fn finding(
@@ -152,6 +168,7 @@ fn finding(
         message,
         sha1: r.sha1.clone(),
         not_after: r.not_after(),
+        owner: None,
     }
 }
 
@@ -314,6 +331,8 @@ mod tests {
             validity,
             error: None,
             source: Source::SigningKeys,
+            owner: None,
+            key_use: None,
         }
     }
 

@@ -70,6 +70,7 @@ impl Object<'_> {
             message,
             sha1,
             not_after,
+            owner: None,
         }
     }
 }
@@ -475,6 +476,7 @@ pub(super) fn jwks(t: &TenantSnapshot, out: &mut Vec<Finding>) {
             message,
             sha1: k.sha1.clone(),
             not_after: None,
+            owner: None,
         });
     }
 }

@@ -303,6 +303,10 @@ pub struct CertRecord {
     pub error: Option<String>,
     /// The call it came from (for carrying over records of failed sources).
     pub source: Source,
+    /// The owning team, from the object's metadata (`[alerts] owner_key`; docs/alerts.md#owners).
+    pub owner: Option<String>,
+    /// `signing` or `encryption`, for a connection key.
+    pub key_use: Option<String>,
 }
 
 impl CertRecord {
@@ -375,6 +379,8 @@ pub struct PollOutcome {
     pub duplicates: Vec<walk::Duplicates>,
     /// The poll panicked (caught; every enabled source is reported as failed).
     pub panicked: bool,
+    /// Owners named by the listed objects' metadata, by object id (clients, connections).
+    pub owners: std::collections::HashMap<String, String>,
 }
 
 /// The current state of one tenant, as served by `/metrics` and `/api`.
@@ -494,6 +500,8 @@ pub(crate) mod tests {
             validity: Validity::Never,
             error: None,
             source,
+            owner: None,
+            key_use: None,
         }
     }
 

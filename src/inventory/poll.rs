@@ -45,6 +45,8 @@ pub struct PollSettings {
     pub max_items: usize,
     /// How long the whole poll may take (`poll_timeout`).
     pub timeout: Duration,
+    /// The metadata key naming an object's owner (`[alerts] owner_key`).
+    pub owner_key: String,
 }
 
 impl Default for PollSettings {
@@ -55,6 +57,7 @@ impl Default for PollSettings {
             remote: None,
             max_items: DEFAULT_MAX_ITEMS,
             timeout: DEFAULT_TIMEOUT,
+            owner_key: crate::config::DEFAULT_OWNER_KEY.to_string(),
         }
     }
 }
@@ -77,10 +80,27 @@ impl<'a> Poll<'a> {
         }
     }
 
+    /// Note the owner `metadata` names for object `id`, if it names one.
+    fn note_owner(&mut self, id: &str, metadata: Option<&serde_json::Value>) {
+        if let Some(owner) = wire::metadata_value(metadata, &self.settings.owner_key) {
+            self.out.owners.insert(id.to_string(), owner);
+        }
+    }
+
+    /// Give every record of a listed object its object's owner.
+    fn name_owners(&mut self) {
+        for r in &mut self.out.records {
+            if let Some(o) = self.out.owners.get(&r.object_id) {
+                r.owner = Some(o.clone());
+            }
+        }
+    }
+
     fn merge(&mut self, other: Poll<'_>) {
         self.out.records.extend(other.out.records);
         self.out.errors.extend(other.out.errors);
         self.out.duplicates.extend(other.out.duplicates);
+        self.out.owners.extend(other.out.owners);
         let f = other.out.facts;
         self.out.facts.jwks = self.out.facts.jwks.take().or(f.jwks);
         self.out.facts.custom_domains = self.out.facts.custom_domains.take().or(f.custom_domains);
@@ -355,6 +375,7 @@ async fn poll_until(
     p.merge(jwks);
     p.merge(custom_signing);
     p.merge(tenant_saml);
+    p.name_owners();
     debug!(
         tenant,
         records = p.out.records.len(),
@@ -378,6 +399,7 @@ async fn poll_clients(p: &mut Poll<'_>, keys: &TenantKeys) {
             p.reject(Source::Clients, page.rejected);
             let mut jobs: Vec<CredentialJob> = Vec::new();
             for mut c in page.items {
+                p.note_owner(&c.client_id, c.client_metadata.as_ref());
                 if let Some(signing) = &mut c.signing_keys {
                     signing.retain(|k| k.cert.as_ref().is_none_or(|t| !keys.certs.contains(t)));
                 }
@@ -440,6 +462,7 @@ async fn poll_connections(p: &mut Poll<'_>) {
             w.p.reject(Source::Connections, page.rejected);
             let mut jobs = Vec::new();
             for c in page.items {
+                w.p.note_owner(&c.id, c.metadata.as_ref());
                 let Some(options) = &c.options else {
                     w.missing_options += 1;
                     continue;

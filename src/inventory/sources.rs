@@ -37,6 +37,8 @@ impl Owner<'_> {
             validity: Validity::Unknown,
             error: None,
             source: self.source,
+            owner: None,
+            key_use: None,
         }
     }
 
@@ -270,14 +272,10 @@ fn base64url_to_hex(s: &str) -> Option<String> {
     (bytes.len() == 32).then(|| hex::encode(bytes))
 }
 
-/// Whether an oidc/okta connection authenticates with private_key_jwt (it has connection keys).
+/// Whether a connection can hold connection keys: every oidc/okta connection, since keys can be
+/// created before `private_key_jwt` is switched on (docs/inventory.md).
 pub fn has_connection_keys(c: &wire::Connection) -> bool {
     matches!(c.strategy.as_str(), "oidc" | "okta")
-        && c.options
-            .as_ref()
-            .and_then(|o| o.get("token_endpoint_auth_method"))
-            .and_then(Value::as_str)
-            == Some("private_key_jwt")
 }
 
 /// What a connection's options contribute (docs/inventory.md). The caller checks `options` is present.
@@ -374,7 +372,7 @@ pub fn connection(tenant: &str, c: &wire::Connection, options: &Value) -> Vec<Ce
     out
 }
 
-/// A connection's private_key_jwt keys.
+/// A connection's keys (`private_key_jwt` signing keys, encryption keys), with their `key_use`.
 pub fn connection_keys(
     tenant: &str,
     c: &wire::Connection,
@@ -389,7 +387,7 @@ pub fn connection_keys(
             } else {
                 Role::Previous
             };
-            Owner {
+            let mut r = Owner {
                 tenant,
                 kind: Kind::ConnectionKey,
                 role,
@@ -397,7 +395,9 @@ pub fn connection_keys(
                 object_name: &c.name,
                 source: Source::ConnectionKeys,
             }
-            .certificate(k.cert.as_deref().unwrap_or(""), Some(&k.kid))
+            .certificate(k.cert.as_deref().unwrap_or(""), Some(&k.kid));
+            r.key_use = k.key_use.clone();
+            r
         })
         .collect()
 }

@@ -19,7 +19,9 @@ use time::OffsetDateTime;
 /// The identity labels of every per-certificate series (docs/metrics.md).
 pub const IDENTITY: [&str; 5] = ["tenant", "kind", "object_id", "object_name", "cert_id"];
 /// The labels of `certwatch_certificate_info`: the identity, then these.
-const INFO_EXTRA: [&str; 6] = ["role", "status", "subject", "issuer", "serial", "sha1"];
+const INFO_EXTRA: [&str; 7] = [
+    "role", "status", "subject", "issuer", "serial", "sha1", "owner",
+];
 
 const NOT_AFTER: &str = "certwatch_certificate_not_after_timestamp_seconds";
 const NOT_BEFORE: &str = "certwatch_certificate_not_before_timestamp_seconds";
@@ -109,11 +111,12 @@ pub fn certificates(
                 opt(&r.issuer),
                 opt(&r.serial),
                 opt(&r.sha1),
+                opt(&r.owner),
             ];
             info.push((labels, 1.0));
         }
     }
-    let info_names: [&str; 11] = std::array::from_fn(|i| {
+    let info_names: [&str; 12] = std::array::from_fn(|i| {
         IDENTITY
             .get(i)
             .copied()

@@ -30,6 +30,8 @@ fn rec(cert_id: &str, days: i64, error: Option<&str>) -> CertRecord {
         },
         error: error.map(str::to_string),
         source: Source::Connections,
+        owner: None,
+        key_use: None,
     }
 }
 

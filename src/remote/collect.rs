@@ -280,6 +280,7 @@ mod tests {
                 name: "acme-idp".into(),
                 strategy: strategy.into(),
                 options: None,
+                metadata: None,
             },
             options,
         )

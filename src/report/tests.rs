@@ -29,6 +29,8 @@ fn rec(name: &str, role: Role, days: Option<i64>) -> CertRecord {
         },
         error: None,
         source: Source::Connections,
+        owner: None,
+        key_use: None,
     }
 }
 

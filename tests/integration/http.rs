@@ -90,6 +90,8 @@ async fn api_document_is_the_spec_shape_sorted_by_expiry() {
         "expires_in_seconds",
         "status",
         "error",
+        "owner",
+        "key_use",
     ];
     for c in certs {
         let obj = c.as_object().unwrap();

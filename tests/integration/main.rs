@@ -35,6 +35,7 @@ mod idp_corpus;
 mod leader;
 mod loopback;
 mod misbehaving_auth0;
+mod owners;
 mod poll;
 mod prometheus_e2e;
 mod reload;

@@ -56,15 +56,16 @@ impl AmAlert {
         }
     }
 
-    /// Whether a channel with `filter` and `owners` (empty = all) takes it. An alert without an
-    /// `owner` label matches no owner list.
-    pub fn accepted_by(&self, filter: &Filter, owners: &[String]) -> bool {
+    /// Whether a channel with `filter` takes it. An alert without an `owner` label passes only
+    /// a channel that names no owners.
+    pub fn accepted_by(&self, filter: &Filter) -> bool {
         crate::alert::policy::admits(
             filter,
             self.severity(),
             self.label("tenant"),
             self.label("kind"),
-        ) && (owners.is_empty() || self.labels.get("owner").is_some_and(|o| owners.contains(o)))
+            self.labels.get("owner").map(String::as_str),
+        )
     }
 
     /// Whether it is resolved at `now` (`endsAt` not in the future).
@@ -149,15 +150,19 @@ fn certificate_alert(
             &not_after
         },
     );
+    let mut l = labels(&[
+        ("alertname", CERTIFICATE_ALERT),
+        ("severity", severity.as_str()),
+        ("tenant", &c.tenant),
+        ("kind", &c.kind),
+        ("object_id", &c.object_id),
+        ("cert_id", &c.cert_id),
+    ]);
+    if let Some(owner) = &c.owner {
+        l.insert("owner".into(), owner.clone());
+    }
     Some(AmAlert {
-        labels: labels(&[
-            ("alertname", CERTIFICATE_ALERT),
-            ("severity", severity.as_str()),
-            ("tenant", &c.tenant),
-            ("kind", &c.kind),
-            ("object_id", &c.object_id),
-            ("cert_id", &c.cert_id),
-        ]),
+        labels: l,
         annotations: labels(&[
             ("summary", &render::summary(&firing)),
             ("object_name", &c.object_name),
@@ -182,6 +187,9 @@ fn finding_alert(f: &Finding, now: OffsetDateTime) -> Option<AmAlert> {
     // Two findings of one kind on one object differ by the certificate they are about.
     if let Some(sha1) = &f.sha1 {
         l.insert("sha1".into(), sha1.clone());
+    }
+    if let Some(owner) = &f.owner {
+        l.insert("owner".into(), owner.clone());
     }
     let not_after = f.not_after.map(crate::timefmt::rfc3339).unwrap_or_default();
     let summary = render::finding_summary(&crate::alert::policy::FindingAlert {

@@ -56,7 +56,6 @@ fn channel(name: &str, urls: Vec<Url>, f: Filter) -> AlertmanagerChannel {
     AlertmanagerChannel {
         name: name.into(),
         urls,
-        owners: vec![],
         auth: AlertmanagerAuth::Bearer(Secret::new(TOKEN)),
         filter: f,
         timeout: Duration::from_secs(5),
@@ -171,6 +170,7 @@ fn findings_are_labelled_by_kind_and_keep_their_first_start() {
         message: "the IdP no longer publishes it".into(),
         sha1: Some("ab12".into()),
         not_after: None,
+        owner: None,
     });
     let mut info = r.findings[0].clone();
     info.severity = FindingSeverity::Info;
@@ -199,18 +199,26 @@ fn channel_filters_apply_to_labels() {
         T0,
     );
     let crit = filter(Severity::Critical);
-    assert_eq!(all.iter().filter(|a| a.accepted_by(&crit, &[])).count(), 1);
+    assert_eq!(all.iter().filter(|a| a.accepted_by(&crit)).count(), 1);
     let mut other = filter(Severity::Warning);
     other.tenants = vec!["staging".into()];
-    assert!(!all.iter().any(|a| a.accepted_by(&other, &[])));
+    assert!(!all.iter().any(|a| a.accepted_by(&other)));
     let mut kinds = filter(Severity::Warning);
     kinds.kinds = vec![crate::inventory::Kind::ClientCredential];
-    assert!(!all.iter().any(|a| a.accepted_by(&kinds, &[])));
-    let owners = ["team-a".to_string()];
+    assert!(!all.iter().any(|a| a.accepted_by(&kinds)));
+    let mut team_a = filter(Severity::Warning);
+    team_a.owners = vec!["team-a".into()];
     assert!(
-        !all.iter()
-            .any(|a| a.accepted_by(&filter(Severity::Warning), &owners))
+        !all.iter().any(|a| a.accepted_by(&team_a)),
+        "no owner label"
     );
+    let mut owned = saml("o", T0 + 3 * DAY);
+    owned.owner = Some("team-a".into());
+    let mine = step(&mut st, &report(T0, &[owned]), T0);
+    let mine: Vec<_> = mine.iter().filter(|a| a.accepted_by(&team_a)).collect();
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(mine[0].labels["owner"], "team-a");
+    assert_eq!(mine[0].labels["cert_id"], "o");
 }
 
 #[tokio::test]

@@ -36,6 +36,9 @@ pub struct FindingRecord {
     /// Expiry of the certificate concerned, where known.
     #[serde(default, with = "rfc3339_opt")]
     pub not_after: Option<OffsetDateTime>,
+    /// The owning team of the object, where known.
+    #[serde(default)]
+    pub owner: Option<String>,
 }
 
 impl From<&Finding> for FindingRecord {
@@ -49,6 +52,7 @@ impl From<&Finding> for FindingRecord {
             message: f.message.clone(),
             sha1: f.sha1.clone(),
             not_after: f.not_after,
+            owner: f.owner.clone(),
         }
     }
 }

@@ -8,11 +8,18 @@ use crate::config::{Filter, Severity};
 use serde::{Deserialize, Serialize};
 
 /// Whether `filter` lets through something of `severity` in `tenant` about an object of `kind`
-/// (its `Kind::as_str`, or `custom_domain`).
-pub fn admits(filter: &Filter, severity: Severity, tenant: &str, kind: &str) -> bool {
+/// (its `Kind::as_str`, or `custom_domain`) owned by `owner`.
+pub fn admits(
+    filter: &Filter,
+    severity: Severity,
+    tenant: &str,
+    kind: &str,
+    owner: Option<&str>,
+) -> bool {
     severity >= filter.min_severity
         && (filter.tenants.is_empty() || filter.tenants.iter().any(|t| t == tenant))
         && (filter.kinds.is_empty() || filter.kinds.iter().any(|k| k.as_str() == kind))
+        && filter.owner_accepted(owner)
 }
 
 /// A notification that channels filter and batches carry: a certificate, rotation or finding
@@ -29,7 +36,13 @@ impl Routed for Alert {
     /// fire also sees it resolve.
     fn accepted_by(&self, filter: &Filter) -> bool {
         let c = &self.certificate;
-        admits(filter, self.severity, &c.tenant, &c.kind)
+        admits(
+            filter,
+            self.severity,
+            &c.tenant,
+            &c.kind,
+            c.owner.as_deref(),
+        )
     }
 
     fn batch(digest: bool, alerts: Vec<Self>) -> Batch {
@@ -38,11 +51,13 @@ impl Routed for Alert {
 }
 
 impl Routed for RotationAlert {
+    /// A rotation names no owner: channels that filter on owners do not get rotation alerts.
     fn accepted_by(&self, filter: &Filter) -> bool {
         let r = &self.rotation;
         self.severity >= filter.min_severity
             && (filter.tenants.is_empty() || filter.tenants.contains(&r.tenant))
             && (filter.kinds.is_empty() || filter.kinds.contains(&r.kind))
+            && filter.owner_accepted(None)
     }
 
     fn batch(digest: bool, alerts: Vec<Self>) -> Batch {
@@ -58,6 +73,7 @@ impl Routed for FindingAlert {
             self.severity,
             &self.finding.tenant,
             &self.object_kind,
+            self.finding.owner.as_deref(),
         )
     }
 

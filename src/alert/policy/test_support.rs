@@ -23,6 +23,7 @@ pub(super) fn channel_filters() -> [(&'static str, Filter); 5] {
         min_severity: Warning,
         tenants: vec![],
         kinds: vec![],
+        owners: vec![],
     };
     [
         ("all", all.clone()),

@@ -151,6 +151,9 @@ fn certificate_card(a: &Alert, chat: Chat) -> Card {
             ("Subject", opt(&c.subject)),
         ]),
     }
+    if let Some(owner) = &c.owner {
+        facts.push(("Owner", text_safe(owner, 200)));
+    }
     if let Some((sha1, na)) = replacement_text(a) {
         facts.push(("Replaced by", format!("{sha1}, valid until {na}")));
     }

@@ -47,6 +47,7 @@ fn fields(a: &Alert) -> Vec<(&'static str, String)> {
         ("kind", text_safe(&c.kind, MAX_VALUE)),
         ("object_name", text_safe(&c.object_name, MAX_VALUE)),
         ("object_id", text_safe(&c.object_id, MAX_VALUE)),
+        ("owner", opt(&c.owner)),
         ("role", text_safe(&c.role, MAX_VALUE)),
         ("cert_id", text_safe(&c.cert_id, MAX_VALUE)),
         ("subject", opt(&c.subject)),

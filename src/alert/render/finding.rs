@@ -48,14 +48,15 @@ pub fn finding_summary(a: &FindingAlert) -> String {
         describe_object(&a.object_kind, &f.object_name),
         text_safe(&f.kind, MAX_KIND)
     );
-    match a.status {
+    let line = match a.status {
         AlertStatus::Firing => format!(
             "{} {head} — {}",
             severity_word(a.severity),
             text_safe(&f.message, MAX_SUMMARY_MESSAGE)
         ),
         AlertStatus::Resolved => format!("RESOLVED {head} (no longer found)"),
-    }
+    };
+    line + &super::words::owned_by(f.owner.as_deref())
 }
 
 /// The email subject of one finding alert: `[certwatch] ` + `finding_summary`.
@@ -120,6 +121,7 @@ pub(super) fn fields(a: &FindingAlert) -> Vec<(&'static str, String)> {
         ("object_kind", text_safe(&a.object_kind, MAX_VALUE)),
         ("object_name", text_safe(&f.object_name, MAX_VALUE)),
         ("object_id", text_safe(&f.object_id, MAX_VALUE)),
+        ("owner", opt(&f.owner)),
         ("message", text_safe(&f.message, MAX_VALUE)),
         ("sha1", opt(&f.sha1)),
         ("not_after", time_opt(f.not_after)),

@@ -31,6 +31,8 @@ fn cert(kind: &str, name: &str, secs: i64) -> CertificateReport {
         status: Status::Critical,
         error: None,
         alerting: true,
+        owner: None,
+        key_use: None,
     }
 }
 
@@ -270,6 +272,8 @@ fn json_shape() {
         "expires_in_seconds",
         "status",
         "error",
+        "owner",
+        "key_use",
     ];
     let mut got = keys.clone();
     got.sort_unstable();

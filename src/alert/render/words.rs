@@ -81,7 +81,7 @@ pub(super) fn severity_word(s: Severity) -> &'static str {
 pub fn summary(a: &Alert) -> String {
     let c = &a.certificate;
     let tenant = text_safe(&c.tenant, MAX_NAME);
-    match a.status {
+    let line = match a.status {
         AlertStatus::Firing => format!(
             "{} {tenant}: {} {}",
             severity_word(a.severity),
@@ -93,7 +93,16 @@ pub fn summary(a: &Alert) -> String {
             describe(c),
             a.resolution.map(|r| r.as_str()).unwrap_or("resolved")
         ),
-    }
+    };
+    line + &owned_by(c.owner.as_deref())
+}
+
+/// ` [owner team-a]` after a summary whose object names its owner (docs/alerts.md#owners), so
+/// the subject line already says whose it is; nothing otherwise.
+pub fn owned_by(owner: Option<&str>) -> String {
+    owner.map_or_else(String::new, |o| {
+        format!(" [owner {}]", text_safe(o, MAX_NAME))
+    })
 }
 
 /// The email subject of one alert: `[certwatch] ` + `summary`.

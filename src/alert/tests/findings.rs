@@ -29,6 +29,7 @@ fn finding(kind: FindingKind, object_id: &str, severity: FindingSeverity) -> Fin
         message: format!("{} on {object_id}", kind.as_str()),
         sha1: Some("3f1c".into()),
         not_after: None,
+        owner: None,
     }
 }
 

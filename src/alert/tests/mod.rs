@@ -40,6 +40,7 @@ pub(super) fn alerts_cfg(digest: bool) -> Alerts {
         email: vec![],
         webhook: vec![],
         alertmanager: vec![],
+        owner_key: "certwatch_owner".into(),
     }
 }
 
@@ -48,6 +49,7 @@ pub(super) fn filter(min_severity: Severity) -> Filter {
         min_severity,
         tenants: vec![],
         kinds: vec![],
+        owners: vec![],
     }
 }
 
@@ -61,6 +63,7 @@ pub(super) struct Spec {
     pub object_name: String,
     pub not_after: OffsetDateTime,
     pub alerting: bool,
+    pub owner: Option<String>,
 }
 
 /// A SAML connection signing certificate `cert_id` on `acme-idp` expiring at `not_after`.
@@ -73,6 +76,7 @@ pub(super) fn saml(cert_id: &str, not_after: OffsetDateTime) -> Spec {
         object_name: "acme-idp".into(),
         not_after,
         alerting: true,
+        owner: None,
     }
 }
 
@@ -107,6 +111,8 @@ pub(super) fn report_up(now: OffsetDateTime, specs: &[Spec], up: bool) -> Report
                 status: expiry::evaluate(validity, Thresholds::default(), now),
                 error: None,
                 alerting: s.alerting,
+                owner: s.owner.clone(),
+                key_use: None,
             }
         })
         .collect();
@@ -291,10 +297,11 @@ impl LogCapture {
             .with_ansi(false)
             .with_writer(writer)
             .finish();
-        LogCapture {
-            buf,
-            _guard: tracing::subscriber::set_default(sub),
-        }
+        let guard = tracing::subscriber::set_default(sub);
+        // A callsite first hit on another test's thread (no subscriber there) may have cached
+        // "never interested"; ask every callsite again now that this thread has a subscriber.
+        tracing::callsite::rebuild_interest_cache();
+        LogCapture { buf, _guard: guard }
     }
 
     pub fn text(&self) -> String {

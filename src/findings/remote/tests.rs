@@ -46,6 +46,8 @@ fn record(kind: Kind, role: Role, object: &str, sha1: &str, expires_in_days: i64
         },
         error: None,
         source: Source::Connections,
+        owner: None,
+        key_use: None,
     }
 }
 

@@ -99,6 +99,7 @@ fn garbage_signing_cert_is_an_unknown_record_with_error() {
         name: "broken-idp".into(),
         strategy: "samlp".into(),
         options: None,
+        metadata: None,
     };
     let o = serde_json::json!({"signingCert": "definitely not a cert"});
     let recs = connection("prod", &c, &o);
@@ -114,6 +115,7 @@ fn decryption_key_as_pem_string_and_ad_certs() {
         name: "corp-ad".into(),
         strategy: "ad".into(),
         options: None,
+        metadata: None,
     };
     let (a, b) = (cert("a", 10), cert("b", 20));
     let o =
@@ -252,6 +254,7 @@ fn connection_keys_from_recorded_body() {
         name: "oidc".into(),
         strategy: "oidc".into(),
         options: Some(serde_json::json!({"token_endpoint_auth_method": "private_key_jwt"})),
+        metadata: None,
     };
     assert!(has_connection_keys(&c));
     let recs = connection_keys("prod", &c, &keys);
@@ -262,4 +265,22 @@ fn connection_keys_from_recorded_body() {
         Some("0d763ac94f287ae1aa66630cd259c0a951c19881")
     );
     assert_eq!(recs[0].cert_id, keys[0].kid);
+    assert!(recs.iter().all(|r| r.key_use.as_deref() == Some("signing")));
+    // Keys can exist before private_key_jwt is switched on: every oidc/okta connection is read.
+    let plain = wire::Connection {
+        options: Some(serde_json::json!({"token_endpoint_auth_method": "client_secret_post"})),
+        ..c.clone()
+    };
+    assert!(has_connection_keys(&plain));
+    let okta = wire::Connection {
+        strategy: "okta".into(),
+        options: None,
+        ..c.clone()
+    };
+    assert!(has_connection_keys(&okta));
+    let saml = wire::Connection {
+        strategy: "samlp".into(),
+        ..c
+    };
+    assert!(!has_connection_keys(&saml));
 }

@@ -25,6 +25,8 @@ fn rec(tenant: &str, object_id: &str, name: &str, cert_id: &str, validity: Valid
         validity,
         error: None,
         source: Source::Connections,
+        owner: None,
+        key_use: None,
     }
 }
 
@@ -120,6 +122,7 @@ fn with_gauges(snapshot: &Snapshot, policy: &Policy, expires_in: bool) -> String
                 opt(&r.issuer),
                 opt(&r.serial),
                 opt(&r.sha1),
+                opt(&r.owner),
             ]);
             info.with_label_values(&labels).set(1.0);
         }

@@ -47,6 +47,8 @@ fn rec(
         },
         error: None,
         source: Source::Connections,
+        owner: None,
+        key_use: None,
     }
 }
 

@@ -103,6 +103,18 @@ impl SimClient {
         self
     }
 
+    /// Sets `client_metadata.{key}` (string key/value pairs, like Auth0's).
+    pub fn metadata(mut self, key: &str, value: &str) -> Self {
+        let m = self
+            .extra
+            .entry("client_metadata")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(m) = m {
+            m.insert(key.to_owned(), Value::String(value.to_owned()));
+        }
+        self
+    }
+
     /// Adds a credential.
     pub fn credential(mut self, credential: SimCredential) -> Self {
         self.credentials.push(credential);

@@ -196,6 +196,18 @@ impl SimConnection {
         self
     }
 
+    /// Sets `metadata.{key}` (string key/value pairs, like Auth0's).
+    pub fn metadata(mut self, key: &str, value: &str) -> Self {
+        let m = self
+            .extra
+            .entry("metadata")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(m) = m {
+            m.insert(key.to_owned(), Value::String(value.to_owned()));
+        }
+        self
+    }
+
     /// Adds a connection key.
     pub fn key(mut self, key: SimConnectionKey) -> Self {
         self.keys.push(key);
@@ -373,6 +385,12 @@ impl SimConnectionKey {
     /// Marks the key previous.
     pub fn previous(mut self) -> Self {
         self.previous = true;
+        self
+    }
+
+    /// Makes it an encryption key (`key_use: "encryption"`).
+    pub fn encryption(mut self) -> Self {
+        self.key_use = "encryption".into();
         self
     }
 }

@@ -27,6 +27,8 @@ fn cert(cert_id: &str, status: Status, days: i64) -> CertificateReport {
         status,
         error: None,
         alerting: true,
+        owner: None,
+        key_use: None,
     }
 }
 
@@ -303,6 +305,7 @@ fn routing_filters_and_digest() {
         min_severity: Warning,
         tenants: vec![],
         kinds: vec![],
+        owners: vec![],
     };
     let crit = Filter {
         min_severity: Critical,

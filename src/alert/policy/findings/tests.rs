@@ -22,6 +22,7 @@ fn finding(kind: FindingKind, object_id: &str, severity: FindingSeverity) -> Fin
         message: "the IdP no longer publishes certificate 3f1c".into(),
         sha1: Some("3f1c".into()),
         not_after: Some(T0 + time::Duration::days(20)),
+        owner: None,
     }
 }
 

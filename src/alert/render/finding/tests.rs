@@ -29,6 +29,7 @@ fn alert(object_kind: &str, name: &str, kind: &str, severity: Severity) -> Findi
             message: "the connection trusts certificate 3f1c0ffee, which the IdP no longer publishes in its metadata".into(),
             sha1: Some("3f1c0ffee".into()),
             not_after: Some(T0 + time::Duration::days(20)),
+            owner: None,
         },
         first_notified: T0,
         at: T0,
@@ -186,6 +187,7 @@ fn json_shape() {
             "not_after",
             "object_id",
             "object_name",
+            "owner",
             "severity",
             "sha1",
             "tenant"
