@@ -178,7 +178,11 @@ fn with_saml_apps(t: SimTenant, now: OffsetDateTime) -> SimTenant {
     );
     let app = |name: &str| SimClient::new(&client_id(name), name).app_type("regular_web");
     let addon = |pem: &str| json!({ "samlp": { "signingCert": pem, "audience": "urn:sp" } });
-    t.client(app("expense-saml").field("addons", addon(&expense.pem)))
+    t.client(
+        app("expense-saml")
+            .field("addons", addon(&expense.pem))
+            .metadata("certwatch_owner", "finance-apps"),
+    )
         .client(app("vendor-saml").field("addons", addon(&vendor_key)))
         .client(
             app("ai-agent")
@@ -308,7 +312,10 @@ fn with_saml_connections(t: SimTenant, now: OffsetDateTime) -> SimTenant {
     let globex_rolled = idp("globex", 3, 727);
 
     t.connection(saml("acme-okta-saml", &expired.pem))
-        .connection(saml("initech-saml", &critical.base64_pem_crlf()))
+        .connection(
+            saml("initech-saml", &critical.base64_pem_crlf())
+                .metadata("certwatch_owner", "partner-integrations"),
+        )
         .connection(saml("umbrella-saml", &warning.base64_der()))
         .connection(
             saml("contoso-saml", &healthy.pem_crlf())
@@ -399,6 +406,7 @@ fn with_keyed_connections(t: SimTenant, now: OffsetDateTime) -> SimTenant {
     )
     .connection(
         SimConnection::okta(&con_id(okta_name), okta_name)
+            .metadata("certwatch_owner", "workforce-it")
             .key(connection_key("okta-cur", &okta_current, okta_name).current(now - days(359)))
             .key(connection_key("okta-next", &okta_next, okta_name).next())
             .idp(SimIdp::publishing(&[&okta_upstream])),
