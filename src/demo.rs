@@ -20,10 +20,16 @@ pub fn config(
     c.listen = listen;
     c.state_dir = state_dir.to_path_buf();
     let self_managed: Vec<String> = sim.update(|t| {
-        t.custom_domains
+        let served = t.custom_domains.iter().filter(|d| d.served.is_some());
+        let aliases = t
+            .custom_domains
             .iter()
-            .filter(|d| d.served.is_some())
-            .map(|d| d.domain.to_ascii_lowercase())
+            .filter(|d| d.mtls_served.is_some())
+            .map(|d| format!("mtls.{}", d.domain));
+        served
+            .map(|d| d.domain.clone())
+            .chain(aliases)
+            .map(|d| d.to_ascii_lowercase())
             .collect()
     });
     for t in &mut c.tenants {

@@ -199,6 +199,9 @@ pub trait Auth0Api: Send + Sync {
     /// The tenant's public SAML SP certificate, `GET /pem?cert=connection` (no token, outside
     /// the Management API budget like the JWKS); `None` on 404 (the tenant publishes none).
     async fn tenant_saml_cert(&self) -> Result<Option<bytes::Bytes>, Error>;
+    /// `mtls.enable_endpoint_aliases` of `GET /api/v2/tenants/settings?fields=mtls`
+    /// (`read:tenant_settings`): whether custom domains also serve `mtls.{domain}`.
+    async fn mtls_endpoint_aliases(&self) -> Result<bool, Error>;
 
     // --- writes and full reads, used only by rotation (never retried on 5xx/timeouts) ---
 

@@ -118,6 +118,18 @@ pub struct Connection {
 /// Fields requested from `/connections`.
 pub const CONNECTION_FIELDS: &str = "id,name,strategy,options,metadata";
 
+/// `mtls.enable_endpoint_aliases` of a `/api/v2/tenants/settings` body; absent means off.
+pub fn mtls_endpoint_aliases(body: &[u8]) -> Result<bool, String> {
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| format!("/api/v2/tenants/settings is not JSON: {e}"))?;
+    if !v.is_object() {
+        return Err("/api/v2/tenants/settings is not a JSON object".into());
+    }
+    Ok(v.pointer("/mtls/enable_endpoint_aliases")
+        .and_then(Value::as_bool)
+        .unwrap_or(false))
+}
+
 /// The value of `key` in an object's metadata (`client_metadata`, connection `metadata`) when
 /// it is a non-empty string (docs/alerts.md#owners); surrounding spaces are dropped.
 pub fn metadata_value(metadata: Option<&Value>, key: &str) -> Option<String> {

@@ -24,7 +24,7 @@ fn defaults() {
     assert_eq!(t.base_url.as_str(), "https://acme.eu.auth0.com/");
     assert_eq!(t.audience, "https://acme.eu.auth0.com/api/v2/");
     assert_eq!(t.timeout, Duration::from_secs(10));
-    assert_eq!(t.sources.len(), 9);
+    assert_eq!(t.sources.len(), 10);
     assert_eq!(
         c.metadata,
         crate::config::Metadata {

@@ -183,11 +183,14 @@ pub enum Source {
     CustomSigningKeys,
     /// `GET https://{domain}/pem?cert=connection` (public).
     TenantSaml,
+    /// `GET /api/v2/tenants/settings?fields=mtls` (scope `read:tenant_settings`), read only to
+    /// probe the mTLS endpoint aliases of custom domains.
+    TenantSettings,
 }
 
 impl Source {
     /// Every source, in declaration order (a test checks it against the enum itself).
-    pub const ALL: [Source; 10] = [
+    pub const ALL: [Source; 11] = [
         Source::Token,
         Source::SigningKeys,
         Source::Clients,
@@ -198,6 +201,7 @@ impl Source {
         Source::Jwks,
         Source::CustomSigningKeys,
         Source::TenantSaml,
+        Source::TenantSettings,
     ];
 
     /// The sources a poll reads, in order: every source but the token grant, which a poll
@@ -231,7 +235,8 @@ impl Source {
             | Source::CustomDomains
             | Source::Jwks
             | Source::CustomSigningKeys
-            | Source::TenantSaml => true,
+            | Source::TenantSaml
+            | Source::TenantSettings => true,
         }
     }
 
@@ -256,6 +261,7 @@ impl Source {
             Source::Jwks => "jwks",
             Source::CustomSigningKeys => "custom_signing_keys",
             Source::TenantSaml => "tenant_saml",
+            Source::TenantSettings => "tenant_settings",
         }
     }
 

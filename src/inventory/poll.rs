@@ -566,6 +566,9 @@ async fn poll_custom_domains(p: &mut Poll<'_>) {
     if let Some(remote) = &p.settings.remote
         && remote.probe_custom_domains
     {
+        if p.enabled(Source::TenantSettings) {
+            surfaces::mtls_aliases(p, &mut found).await;
+        }
         let prober = remote.prober.as_ref();
         futures::stream::iter(
             found

@@ -32,6 +32,7 @@ pub const DEMO_SCOPES: &[&str] = &[
     "read:connections_keys",
     "read:custom_domains",
     "read:custom_signing_keys",
+    "read:tenant_settings",
 ];
 
 /// The demo's Auth0-managed custom domain with a provisioned certificate (renews in 60 days).
@@ -183,25 +184,28 @@ fn with_saml_apps(t: SimTenant, now: OffsetDateTime) -> SimTenant {
             .field("addons", addon(&expense.pem))
             .metadata("certwatch_owner", "finance-apps"),
     )
-        .client(app("vendor-saml").field("addons", addon(&vendor_key)))
-        .client(
-            app("ai-agent")
-                .app_type("non_interactive")
-                .field(
-                    "token_vault_privileged_access",
-                    json!({
-                        "credentials": [{ "id": vault.id }],
-                        "grants": [{ "connection": "google-oauth2", "scopes": ["openid"] }],
-                    }),
-                )
-                .credential(vault.clone()),
-        )
+    .client(app("vendor-saml").field("addons", addon(&vendor_key)))
+    .client(
+        app("ai-agent")
+            .app_type("non_interactive")
+            .field(
+                "token_vault_privileged_access",
+                json!({
+                    "credentials": [{ "id": vault.id }],
+                    "grants": [{ "connection": "google-oauth2", "scopes": ["openid"] }],
+                }),
+            )
+            .credential(vault.clone()),
+    )
 }
 
 fn with_custom_domains(t: SimTenant, now: OffsetDateTime) -> SimTenant {
     let created = now - days(300);
     let cd_id = |name: &str| stable_id("cd_", name, 16);
     let (leaf, ca) = generate_chain(DEMO_DOMAIN_SELF_MANAGED, now - days(78), now + days(12));
+    // The mTLS endpoint alias has a certificate of its own (a warning: 20 days left).
+    let mtls_host = format!("mtls.{DEMO_DOMAIN_SELF_MANAGED}");
+    let (mtls_leaf, mtls_ca) = generate_chain(&mtls_host, now - days(70), now + days(20));
     t.custom_domain(
         SimCustomDomain::auth0_managed(
             &cd_id(DEMO_DOMAIN_PROVISIONED),
@@ -225,12 +229,16 @@ fn with_custom_domains(t: SimTenant, now: OffsetDateTime) -> SimTenant {
         )
         .verified("failed", now - days(2)),
     )
-    .custom_domain(SimCustomDomain::self_managed(
-        &cd_id(DEMO_DOMAIN_SELF_MANAGED),
-        DEMO_DOMAIN_SELF_MANAGED,
-        created,
-        SimServedChain::new(&leaf, &[&ca]),
-    ))
+    .custom_domain(
+        SimCustomDomain::self_managed(
+            &cd_id(DEMO_DOMAIN_SELF_MANAGED),
+            DEMO_DOMAIN_SELF_MANAGED,
+            created,
+            SimServedChain::new(&leaf, &[&ca]),
+        )
+        .mtls_alias(SimServedChain::new(&mtls_leaf, &[&mtls_ca])),
+    )
+    .mtls_endpoint_aliases()
 }
 
 fn with_signing_keys(t: SimTenant, now: OffsetDateTime) -> SimTenant {

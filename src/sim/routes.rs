@@ -98,6 +98,8 @@ pub enum Endpoint {
     ListCustomDomains,
     /// `GET /api/v2/keys/custom-signing`
     ListCustomSigningKeys,
+    /// `GET /api/v2/tenants/settings`
+    GetTenantSettings,
     /// `GET /pem` (public; `?cert=connection` is the SAML SP certificate)
     TenantPem,
     /// `GET /.well-known/jwks.json` (public)
@@ -138,6 +140,10 @@ pub fn match_route(method: &str, path: &str) -> Option<Matched> {
             (m == "GET").then_some(E::ListCustomSigningKeys),
         ),
         (m, ["pem"]) => (TENANT_PEM, (m == "GET").then_some(E::TenantPem)),
+        (m, ["api", "v2", "tenants", "settings"]) => (
+            "/api/v2/tenants/settings",
+            (m == "GET").then_some(E::GetTenantSettings),
+        ),
         (m, ["api", "v2", "keys", "signing"]) => (
             "/api/v2/keys/signing",
             (m == "GET").then_some(E::ListSigningKeys),

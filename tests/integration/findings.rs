@@ -544,3 +544,87 @@ async fn the_daemon_alerts_on_an_idp_rotation_once_and_resolves_it_when_followed
     assert_eq!(take(), Vec::<serde_json::Value>::new());
     app.stop().await;
 }
+
+/// With the tenant's mTLS endpoint aliases on, `mtls.{domain}` is probed too (its certificate
+/// is its own) and reported as a domain of its own; without `read:tenant_settings` only that
+/// source fails and the domain itself is still probed.
+#[tokio::test]
+async fn the_mtls_endpoint_alias_of_a_self_managed_domain_is_probed() {
+    let n = now();
+    let served = cert(SERVED_DOMAIN, 200);
+    let alias_host = format!("mtls.{SERVED_DOMAIN}");
+    let alias = cert(&alias_host, 5);
+    let tenant = || {
+        base_tenant()
+            .custom_domain(
+                SimCustomDomain::self_managed(
+                    "cd_self",
+                    SERVED_DOMAIN,
+                    n - Duration::days(400),
+                    SimServedChain::new(&served, &[]),
+                )
+                .mtls_alias(SimServedChain::new(&alias, &[])),
+            )
+            .mtls_endpoint_aliases()
+    };
+    let spawn = |tenant: SimTenant| {
+        let alias_host = alias_host.clone();
+        TestApp::spawn_toml_sim(tenant, move |t, sim| {
+            let tls = sim.tls_addr().unwrap();
+            let t = t.replace(
+                "[[tenants]]",
+                "[metadata]\nenabled = true\nallow_http = true\ntimeout = \"3s\"\n[[tenants]]",
+            );
+            format!(
+                "{t}probe_addresses = {{ \"{SERVED_DOMAIN}\" = \"{tls}\", \"{alias_host}\" = \"{tls}\" }}\n"
+            )
+        })
+    };
+    let app = spawn(tenant()).await;
+    app.app.poll_now().await;
+    let snap = app.app.snapshot();
+    assert!(snap.tenants[0].up, "{:?}", snap.tenants[0].errors);
+    let f = app.app.report().findings;
+    assert!(of(&f, FindingKind::CustomDomainCertificateExpiring, "cd_self").is_empty());
+    let mtls = of(
+        &f,
+        FindingKind::CustomDomainCertificateExpiring,
+        "cd_self:mtls",
+    );
+    assert_eq!(mtls.len(), 1, "{f:#?}");
+    assert_eq!(mtls[0].object_name, alias_host);
+    assert_eq!(mtls[0].sha1.as_deref(), Some(alias.sha1_hex.as_str()));
+    assert_eq!(mtls[0].severity, FindingSeverity::Critical);
+    let settings: Vec<_> = app
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/v2/tenants/settings")
+        .collect();
+    assert_eq!(settings.len(), 1);
+    assert!(
+        settings[0].query.contains("fields=mtls"),
+        "{}",
+        settings[0].query
+    );
+    app.stop().await;
+
+    // Without the scope: only tenant_settings fails, the domain itself is still probed.
+    let mut t = tenant();
+    t.m2m_apps[0].scopes.retain(|s| s != "read:tenant_settings");
+    let app = spawn(t).await;
+    app.app.poll_now().await;
+    let snap = app.app.snapshot();
+    let errors = &snap.tenants[0].errors;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].source, Source::TenantSettings);
+    assert!(
+        errors[0].message.contains("read:tenant_settings"),
+        "{}",
+        errors[0].message
+    );
+    let domains = snap.tenants[0].facts.custom_domains.clone().unwrap();
+    assert_eq!(domains.len(), 1);
+    assert!(domains[0].probe.as_ref().unwrap().chain.is_some());
+    app.stop().await;
+}

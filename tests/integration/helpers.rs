@@ -15,7 +15,7 @@ use time::{Duration, OffsetDateTime};
 pub const DOMAIN: &str = "acme.sim.auth0.local";
 pub const CLIENT_ID: &str = "certwatch-m2m";
 pub const SECRET: &str = "sup3r-s3cret-client-value";
-pub const ALL_SCOPES: [&str; 9] = [
+pub const ALL_SCOPES: [&str; 10] = [
     "read:signing_keys",
     "read:clients",
     "read:client_keys",
@@ -25,6 +25,7 @@ pub const ALL_SCOPES: [&str; 9] = [
     "read:connections_keys",
     "read:custom_domains",
     "read:custom_signing_keys",
+    "read:tenant_settings",
 ];
 
 pub fn now() -> OffsetDateTime {

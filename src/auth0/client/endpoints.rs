@@ -106,6 +106,21 @@ impl Auth0Api for Client {
         Ok(items)
     }
 
+    async fn mtls_endpoint_aliases(&self) -> Result<bool, Error> {
+        let query = [
+            ("fields", "mtls".to_string()),
+            ("include_fields", "true".to_string()),
+        ];
+        let body = self
+            .get(
+                "/api/v2/tenants/settings",
+                "api/v2/tenants/settings",
+                &query,
+            )
+            .await?;
+        wire::mtls_endpoint_aliases(&body).map_err(Error::Decode)
+    }
+
     async fn tenant_saml_cert(&self) -> Result<Option<Bytes>, Error> {
         match self
             .get_public(TENANT_SAML_ENDPOINT, "pem?cert=connection")

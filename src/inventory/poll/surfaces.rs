@@ -28,6 +28,40 @@ pub(super) async fn custom_signing_keys(p: &mut Poll<'_>, domain: &str) {
     }
 }
 
+/// With the tenant's mTLS endpoint aliases on (`tenants/settings` `mtls.enable_endpoint_aliases`),
+/// each self-managed domain also serves `mtls.{domain}` with a certificate of its own: add it
+/// to the domains to probe, as a domain of its own with id `{id}:mtls` so that its findings
+/// and alerts never merge with the parent's (docs/inventory.md#custom-domains). A refused
+/// settings read fails the `tenant_settings` source alone, saying how to fix it.
+pub(super) async fn mtls_aliases(p: &mut Poll<'_>, found: &mut Vec<crate::remote::CustomDomain>) {
+    match p.api.mtls_endpoint_aliases().await {
+        Ok(true) => {
+            let aliases: Vec<_> = found
+                .iter()
+                .filter(|d| d.self_managed())
+                .map(|d| crate::remote::CustomDomain {
+                    id: format!("{}:mtls", d.id),
+                    domain: format!("mtls.{}", d.domain),
+                    probe: None,
+                    ..d.clone()
+                })
+                .collect();
+            found.extend(aliases);
+        }
+        Ok(false) => {}
+        Err(e) => {
+            p.fail(Source::TenantSettings, None, &e);
+            if let auth0::Error::Forbidden { .. } = e
+                && let Some(last) = p.out.errors.last_mut()
+            {
+                last.message.push_str(
+                    " (grant read:tenant_settings to certwatch's application, or remove \"tenant_settings\" from the tenant's sources)",
+                );
+            }
+        }
+    }
+}
+
 /// The public `GET /pem?cert=connection`; a 404 means the tenant publishes none (no record).
 pub(super) async fn tenant_saml(p: &mut Poll<'_>, domain: &str) {
     match p.api.tenant_saml_cert().await {

@@ -162,6 +162,10 @@ impl Auth0Api for Scripted {
         self.count("tenant_saml");
         Ok(None)
     }
+    async fn mtls_endpoint_aliases(&self) -> Result<bool, Error> {
+        self.count("tenant_settings");
+        Ok(false)
+    }
     async fn get_connection(&self, _: &str) -> Result<Value, Error> {
         unreachable!("a poll never reads whole objects")
     }

@@ -297,6 +297,15 @@ pub fn handle(
         Endpoint::TenantJwks | Endpoint::TenantPem | Endpoint::Idp(..) => {
             Err(ApiError::unknown_route())
         }
+        Endpoint::GetTenantSettings => {
+            req.require_any(&["read:tenant_settings"])?;
+            let body = serde_json::json!({
+                "friendly_name": tenant.tenant_name,
+                "flags": { "enable_client_connections": false },
+                "mtls": { "enable_endpoint_aliases": tenant.mtls_endpoint_aliases },
+            });
+            Ok(Reply::ok(req.fields()?.apply(body, &[])))
+        }
         Endpoint::ListCustomSigningKeys => {
             req.require_any(&["read:custom_signing_keys"])?;
             super::public::custom_signing_keys(tenant)

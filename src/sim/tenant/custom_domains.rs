@@ -36,6 +36,8 @@ pub struct SimCustomDomain {
     pub created_at: OffsetDateTime,
     /// The chain the simulator's TLS listener serves for this hostname (self-managed domains).
     pub served: Option<SimServedChain>,
+    /// The chain served for `mtls.{domain}` (the mTLS endpoint alias, its own certificate).
+    pub mtls_served: Option<SimServedChain>,
 }
 
 /// A custom domain's `certificate` object (`DomainCertificate`).
@@ -89,6 +91,7 @@ impl SimCustomDomain {
             certificate: None,
             created_at,
             served: None,
+            mtls_served: None,
         }
     }
 
@@ -154,6 +157,12 @@ impl SimCustomDomain {
     pub fn verified(mut self, status: &str, at: OffsetDateTime) -> Self {
         self.verification_status = Some(status.to_owned());
         self.last_verified_at = Some(at);
+        self
+    }
+
+    /// Serves `chain` for `mtls.{domain}` (the tenant's mTLS endpoint alias).
+    pub fn mtls_alias(mut self, chain: SimServedChain) -> Self {
+        self.mtls_served = Some(chain);
         self
     }
 

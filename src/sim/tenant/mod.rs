@@ -59,6 +59,9 @@ pub struct SimTenant {
     pub custom_signing_keys: Vec<SimCustomSigningKey>,
     /// The tenant's SAML SP certificate served at `/pem?cert=connection` as PEM; `None` = 404.
     pub saml_sp_cert: Option<String>,
+    /// `mtls.enable_endpoint_aliases` of `/api/v2/tenants/settings`: custom domains also serve
+    /// the mTLS endpoints at `mtls.{domain}`.
+    pub mtls_endpoint_aliases: bool,
 }
 
 /// A custom signing key: a JWK made from a certificate's public key, with the certificate as
@@ -113,6 +116,7 @@ impl SimTenant {
             jwks: SimJwks::default(),
             custom_signing_keys: Vec::new(),
             saml_sp_cert: None,
+            mtls_endpoint_aliases: false,
         }
     }
 
@@ -165,6 +169,12 @@ impl SimTenant {
         self
     }
 
+    /// Turns on `mtls.enable_endpoint_aliases` in the tenant settings.
+    pub fn mtls_endpoint_aliases(mut self) -> Self {
+        self.mtls_endpoint_aliases = true;
+        self
+    }
+
     /// Sets the SAML SP certificate served at `/pem?cert=connection`.
     pub fn saml_sp_cert(mut self, cert: &GeneratedCert) -> Self {
         self.saml_sp_cert = Some(cert.pem_crlf());
@@ -210,10 +220,19 @@ impl SimTenant {
 
     /// The TLS chain served for `hostname` (a self-managed custom domain), if any.
     pub fn served_chain(&self, hostname: &str) -> Option<&SimServedChain> {
-        self.custom_domains
-            .iter()
-            .find(|d| d.domain.eq_ignore_ascii_case(hostname))
-            .and_then(|d| d.served.as_ref())
+        let alias = hostname
+            .get(..5)
+            .filter(|p| p.eq_ignore_ascii_case("mtls."))
+            .map(|_| &hostname[5..]);
+        self.custom_domains.iter().find_map(|d| {
+            if d.domain.eq_ignore_ascii_case(hostname) {
+                d.served.as_ref()
+            } else if alias.is_some_and(|a| d.domain.eq_ignore_ascii_case(a)) {
+                d.mtls_served.as_ref()
+            } else {
+                None
+            }
+        })
     }
 
     /// Adds an application (for use inside `Sim::update`).
