@@ -220,19 +220,42 @@ impl IdpCheck<'_> {
         }
         let published = |sha1: &str| p.certs.iter().any(|c| c.sha1 == sha1);
         let trusts = |sha1: &str| trusted.iter().any(|r| r.sha1.as_deref() == Some(sha1));
+        // The newest start of validity among the trusted certificates: a published one issued
+        // before it is the IdP's previous certificate (left in its metadata after a rotation),
+        // not one to add.
+        let newest_trusted = trusted.iter().filter_map(|r| r.not_before()).max();
         // A value that does not parse is never proposed as a certificate to trust.
         for c in p
             .certs
             .iter()
             .filter(|c| c.cert.is_some() && !trusts(&c.sha1))
         {
+            let older = c
+                .cert
+                .as_ref()
+                .zip(newest_trusted)
+                .is_some_and(|(i, newest)| i.not_before < newest);
+            let (severity, message) = if older {
+                (
+                    FindingSeverity::Info,
+                    format!(
+                        "the IdP still publishes an older signing certificate than the one the connection trusts: {}; nothing to add — ask the IdP to remove it once it no longer signs with it",
+                        cert_dates(c)
+                    ),
+                )
+            } else {
+                (
+                    FindingSeverity::Warning,
+                    format!(
+                        "the IdP publishes a signing certificate the connection does not trust yet: {}; add it to the connection before the IdP signs with it",
+                        cert_dates(c)
+                    ),
+                )
+            };
             out.push(o.finding(
                 FindingKind::IdpNewCertificate,
-                FindingSeverity::Warning,
-                format!(
-                    "the IdP publishes a signing certificate the connection does not trust yet: {}; add it to the connection before the IdP signs with it",
-                    cert_dates(c)
-                ),
+                severity,
+                message,
                 Some(c.sha1.clone()),
                 c.cert.as_ref().map(|i| i.not_after),
             ));

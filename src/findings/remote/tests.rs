@@ -108,6 +108,44 @@ fn metadata_in_step_with_the_connection_is_quiet() {
 }
 
 #[test]
+fn the_idps_previous_certificate_left_after_a_rotation_is_only_info() {
+    // The connection trusts the certificate issued 10 days ago; the IdP still publishes the
+    // one before it (issued 300 days ago): nothing to add.
+    let mut rotated = saml_cert("new");
+    rotated.validity = Validity::Window {
+        not_before: Some(days(-10)),
+        not_after: days(355),
+    };
+    let mut fresh = published("new", 355);
+    if let Some(c) = &mut fresh.cert {
+        c.not_before = days(-10);
+    }
+    let t = tenant(
+        vec![rotated],
+        vec![doc(
+            DocumentKind::SamlMetadata,
+            vec![published("old", 65), fresh],
+            None,
+        )],
+    );
+    assert_eq!(
+        run(&t),
+        vec![(
+            FindingKind::IdpNewCertificate,
+            FindingSeverity::Info,
+            Some("old".into())
+        )]
+    );
+    let mut out = Vec::new();
+    idp(&t, &Policy::default(), NOW, &mut out);
+    assert!(
+        out[0].message.contains("older signing certificate"),
+        "{}",
+        out[0].message
+    );
+}
+
+#[test]
 fn a_new_idp_certificate_warns_with_its_dates() {
     let t = tenant(
         vec![saml_cert("aa")],
