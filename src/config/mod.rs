@@ -39,9 +39,9 @@ pub use metadata::Metadata;
 pub use raw::{
     RawAlerts, RawConfig, RawEmail, RawFilter, RawHa, RawMetadata, RawMetrics, RawOverride,
     RawPolicy, RawRotation, RawSchedule, RawServer, RawStore, RawTarget, RawTenant, RawUrl,
-    RawWebhook,
+    RawWebhook, RawWindow,
 };
-pub use rotation::{Rotation, Target};
+pub use rotation::{METADATA_SOURCE, Rotation, Source, Target, Window};
 pub use schedule::{Schedule, Trigger, cron_interval, parse_cron};
 pub use secrets::{EnvSource, MAX_SECRET_FILE_BYTES, ProcessEnv};
 pub use server::{HttpAuth, ServerTls};

@@ -330,6 +330,18 @@ pub struct RawRotation {
     pub store: Option<RawStore>,
     /// `[[rotation.targets]]`.
     pub targets: Vec<RawTarget>,
+    /// `windows = [{ cron, duration }]`: when an applying pass may write (UTC); none = always.
+    pub windows: Vec<RawWindow>,
+}
+
+/// One `rotation.windows` entry.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawWindow {
+    /// 6-field cron expression (seconds first, UTC): when the window opens.
+    pub cron: String,
+    /// How long it stays open, e.g. `2h`.
+    pub duration: String,
 }
 
 /// `[rotation.store]`.
@@ -354,8 +366,10 @@ pub struct RawTarget {
     pub object_name: Option<String>,
     /// Object id.
     pub object_id: Option<String>,
-    /// File or directory under the store.
+    /// File or directory under the store, or `metadata` (what the IdP publishes).
     pub source: String,
+    /// `enabled` (default) or `disabled` (matched objects are never rotated).
+    pub policy: Option<String>,
 }
 
 /// `[ha]` (docs/configuration.md).

@@ -1,13 +1,37 @@
 //! `[rotation]`: whether the daemon runs a rotation pass (dry by default), its horizon and
-//! overlap, the audit log, the store of replacement certificates (`filesystem` only) and the
-//! targets that say which certificate comes from where. See docs/rotation.md.
+//! overlap, the audit log, the store of replacement certificates (`filesystem` only), the
+//! windows in which an applying pass may write, and the targets that say which certificate
+//! comes from where (a store source, or `metadata`: what the IdP publishes). See
+//! docs/rotation.md.
 
 use super::Error;
 use super::context::Ctx;
-use super::raw::{RawRotation, RawTarget};
+use super::raw::{RawRotation, RawTarget, RawWindow};
 use crate::inventory::Kind;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// The `source` value that means "what the IdP publishes" rather than a path under the store.
+pub const METADATA_SOURCE: &str = "metadata";
+
+/// Where a target's replacement certificate comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A file or directory under the certificate store.
+    Store(PathBuf),
+    /// The connection's IdP metadata (`source = "metadata"`).
+    Metadata,
+}
+
+impl Source {
+    /// The store path, for store sources.
+    pub fn store_path(&self) -> Option<&Path> {
+        match self {
+            Source::Store(p) => Some(p),
+            Source::Metadata => None,
+        }
+    }
+}
 
 /// `[[rotation.targets]]`, validated.
 #[derive(Debug, Clone)]
@@ -20,8 +44,21 @@ pub struct Target {
     pub object_name: Option<String>,
     /// Object id.
     pub object_id: Option<String>,
-    /// Source under the store.
-    pub source: PathBuf,
+    /// Where the replacement comes from.
+    pub source: Source,
+    /// `policy = "disabled"`: the objects it matches are never rotated.
+    pub disabled: bool,
+}
+
+/// One `rotation.windows` entry: opens at every firing of `cron` (UTC) for `duration`.
+#[derive(Debug, Clone)]
+pub struct Window {
+    /// The expression as written.
+    pub cron: String,
+    /// The parsed expression.
+    pub schedule: croner::Cron,
+    /// How long the window stays open.
+    pub duration: Duration,
 }
 
 /// `[rotation]`, validated.
@@ -41,6 +78,8 @@ pub struct Rotation {
     pub store: Option<PathBuf>,
     /// Targets.
     pub targets: Vec<Target>,
+    /// When an applying pass may write; empty = always.
+    pub windows: Vec<Window>,
 }
 
 /// `[rotation]`: targets need a store; the audit log defaults to `{state_dir}/rotation-audit.jsonl`.
@@ -61,9 +100,18 @@ pub(super) fn validate(cx: &Ctx<'_>, r: &RawRotation, state_dir: &Path) -> Resul
         .enumerate()
         .map(|(i, t)| target(cx, i, t))
         .collect::<Result<Vec<_>, _>>()?;
-    if !targets.is_empty() && store.is_none() {
-        return Err(cx.err("rotation.store", "targets need a [rotation.store]"));
+    if store.is_none() && targets.iter().any(|t| t.source.store_path().is_some()) {
+        return Err(cx.err(
+            "rotation.store",
+            "targets with a store source need a [rotation.store]",
+        ));
     }
+    let windows = r
+        .windows
+        .iter()
+        .enumerate()
+        .map(|(i, w)| window(cx, i, w))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Rotation {
         enabled: r.enabled.unwrap_or(false),
         apply: r.apply.unwrap_or(false),
@@ -83,24 +131,68 @@ pub(super) fn validate(cx: &Ctx<'_>, r: &RawRotation, state_dir: &Path) -> Resul
         )?,
         store,
         targets,
+        windows,
     })
 }
 
-/// `rotation.targets[i]`: a source is required.
+/// `rotation.windows[i]`: a 6-field cron expression and a duration longer than zero.
+fn window(cx: &Ctx<'_>, i: usize, w: &RawWindow) -> Result<Window, Error> {
+    let key = format!("rotation.windows[{i}]");
+    let schedule =
+        super::schedule::parse_cron(&w.cron).map_err(|e| cx.err(format!("{key}.cron"), e))?;
+    if w.duration.trim().is_empty() {
+        return Err(cx.err(format!("{key}.duration"), "is required"));
+    }
+    let duration = cx.duration(&format!("{key}.duration"), Some(&w.duration), Duration::ZERO)?;
+    if duration.is_zero() {
+        return Err(cx.err(format!("{key}.duration"), "must be longer than zero"));
+    }
+    Ok(Window {
+        cron: w.cron.trim().to_string(),
+        schedule,
+        duration,
+    })
+}
+
+/// `rotation.targets[i]`: a source is required; `source = "metadata"` only for an explicit
+/// `kind = "connection_signing_cert"`; `policy` is `enabled` or `disabled`.
 fn target(cx: &Ctx<'_>, i: usize, t: &RawTarget) -> Result<Target, Error> {
     let key = format!("rotation.targets[{i}]");
     if t.source.is_empty() {
         return Err(cx.err(format!("{key}.source"), "is required"));
     }
+    let kind = t
+        .kind
+        .as_deref()
+        .map(|k| cx.kind(&format!("{key}.kind"), k))
+        .transpose()?;
+    let source = if t.source == METADATA_SOURCE {
+        if kind != Some(Kind::ConnectionSigningCert) {
+            return Err(cx.err(
+                format!("{key}.source"),
+                "\"metadata\" needs kind = \"connection_signing_cert\" (write \"./metadata\" for a store directory of that name)",
+            ));
+        }
+        Source::Metadata
+    } else {
+        Source::Store(PathBuf::from(&t.source))
+    };
+    let disabled = match t.policy.as_deref() {
+        None | Some("enabled") => false,
+        Some("disabled") => true,
+        Some(other) => {
+            return Err(cx.err(
+                format!("{key}.policy"),
+                format!("{other:?} is not a policy (enabled, disabled)"),
+            ));
+        }
+    };
     Ok(Target {
         tenant: t.tenant.clone(),
-        kind: t
-            .kind
-            .as_deref()
-            .map(|k| cx.kind(&format!("{key}.kind"), k))
-            .transpose()?,
+        kind,
         object_name: t.object_name.clone(),
         object_id: t.object_id.clone(),
-        source: PathBuf::from(&t.source),
+        source,
+        disabled,
     })
 }

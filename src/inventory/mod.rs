@@ -622,6 +622,7 @@ pub(crate) mod tests {
                 sha256: "ff".into(),
             }),
             error: None,
+            der: Vec::new(),
         }
     }
 

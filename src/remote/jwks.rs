@@ -154,6 +154,7 @@ fn not_a_cert(why: &str) -> PublishedCert {
         sha1: String::new(),
         cert: None,
         error: Some(why.to_owned()),
+        der: Vec::new(),
     }
 }
 

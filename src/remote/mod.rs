@@ -24,6 +24,10 @@ pub struct PublishedCert {
     pub cert: Option<CertInfo>,
     /// Why it does not decode.
     pub error: Option<String>,
+    /// The DER as published (empty when the value is not even base64); what a rotation from
+    /// metadata installs (docs/rotation.md).
+    #[serde(skip)]
+    pub der: Vec<u8>,
 }
 
 impl PublishedCert {
@@ -38,6 +42,7 @@ impl PublishedCert {
                 sha1: String::new(),
                 cert: None,
                 error: Some(format!("not base64: {e}")),
+                der: Vec::new(),
             },
         }
     }
@@ -49,11 +54,13 @@ impl PublishedCert {
                 sha1: info.sha1.clone(),
                 cert: Some(info),
                 error: None,
+                der: der.to_vec(),
             },
             Err(e) => PublishedCert {
                 sha1: crate::x509::sha1_hex(der),
                 cert: None,
                 error: Some(e.to_string()),
+                der: der.to_vec(),
             },
         }
     }

@@ -13,7 +13,7 @@ impl Outcome {
             Outcome::Failed => Some(RotationOutcome::Failed),
             Outcome::RolledBack => Some(RotationOutcome::RolledBack),
             Outcome::Blocked => Some(RotationOutcome::Blocked),
-            Outcome::NotDue | Outcome::Applied | Outcome::DryRun => None,
+            Outcome::NotDue | Outcome::Applied | Outcome::DryRun | Outcome::Deferred => None,
         }
     }
 }

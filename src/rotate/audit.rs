@@ -3,7 +3,7 @@
 //!
 //! Every change is bracketed: an `intent` record is appended and fsynced before the first write
 //! request, and a result record with the same `id` (`applied`, `failed`, `rolled_back`) after it.
-//! Dry runs and blocked steps get a single record. An intent without a result means the process
+//! Dry runs, deferred and blocked steps get a single record. An intent without a result means the process
 //! died mid-change; `unresolved` finds those so the rotator can re-verify them against Auth0 at the
 //! next start and append the resolution. Lines that do not parse (a torn last line after a crash)
 //! are skipped, never fatal. Records never hold key material or request bodies.
@@ -32,6 +32,8 @@ pub enum Outcome {
     DryRun,
     /// Due but not possible.
     Blocked,
+    /// An apply outside every rotation window: nothing written, done in the next window.
+    Deferred,
 }
 
 impl Outcome {
@@ -44,6 +46,7 @@ impl Outcome {
             Outcome::RolledBack => "rolled_back",
             Outcome::DryRun => "dry_run",
             Outcome::Blocked => "blocked",
+            Outcome::Deferred => "deferred",
         }
     }
 }
@@ -64,8 +67,8 @@ pub struct Record {
     pub object_id: String,
     /// Connection name, client name or domain.
     pub object_name: String,
-    /// `replace_connection_cert`, `add_credential`, `retire_credential`, `rotate_signing_key`,
-    /// or `none` for blocked steps.
+    /// `replace_connection_cert`, `replace_from_metadata`, `add_credential`,
+    /// `retire_credential`, `rotate_signing_key`, or `none` for blocked steps.
     pub action: String,
     /// The replaced certificate's id (kid, credential id or SHA-1).
     #[serde(default)]

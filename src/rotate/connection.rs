@@ -1,12 +1,14 @@
 //! The SAML / PingFederate connection certificate flow (docs/rotation.md): read the connection,
-//! PATCH `options.signingCert` with every other option kept, verify the answer's thumbprints,
-//! and PATCH the original options back when the change does not verify. A PATCH that failed
-//! in a way that may have taken effect is followed by a re-read.
+//! PATCH its whole `options` (a new `signingCert` from the store, or — from metadata, in
+//! `metadata` — `metadataUrl` kept so Auth0 downloads it again), verify the answer's
+//! thumbprints, and PATCH the original options back when the change does not verify. A PATCH
+//! that failed in a way that may have taken effect is followed by a re-read.
 
 use super::rotator::{End, Rotator, Run, maybe_applied};
 use super::store::Candidate;
 use super::{Blocker, NewCert, flow};
 use crate::auth0;
+use flow::Expect;
 use serde_json::Value;
 
 impl Rotator {
@@ -16,50 +18,98 @@ impl Rotator {
         run: &mut Run<'_>,
         candidate: &Candidate,
     ) -> End {
-        let step = run.step;
         let new = NewCert::of(candidate);
-        let id = step.object_id.as_str();
-        let path = format!("/api/v2/connections/{id}");
-        let original = match self.api.get_connection(id).await {
+        let original = match self.read_connection(run, candidate.sha1(), &new).await {
             Ok(c) => c,
-            Err(e) => return End::failed(format!("cannot read the connection: {e}"), new),
+            Err(end) => return end,
         };
-        let strategy = original
-            .get("strategy")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if !matches!(strategy, "samlp" | "pingfederate") {
-            return End::blocked(Blocker::UnsupportedStrategy(strategy.to_string()), new);
-        }
-        let before = flow::thumbprints(&original);
-        if before.iter().any(|t| t == candidate.sha1()) {
-            return End::not_due("the new certificate is already in place", new);
-        }
-        if let Some(old) = step.current.as_ref().and_then(|c| c.sha1.as_deref())
-            && !before.iter().any(|t| t == old)
-        {
-            return End::blocked(
-                Blocker::Changed(format!(
-                    "the connection's thumbprints are {before:?}, not [{old:?}]"
-                )),
-                new,
-            );
-        }
         let body = match flow::saml_patch_body(&original, &flow::signing_cert_value(&candidate.der))
         {
             Ok(b) => b,
             Err(e) => return End::failed(e.to_string(), new),
         };
+        let expect = Expect::Exactly(candidate.sha1().to_string());
+        self.write_connection(run, &original, body, expect, new)
+            .await
+    }
+
+    /// GET the connection the step names and check it is still what the plan saw: a rotatable
+    /// strategy, not yet trusting `new_sha1` (else not due), still trusting the certificate the
+    /// plan replaces (else blocked: changed).
+    pub(super) async fn read_connection(
+        &self,
+        run: &Run<'_>,
+        new_sha1: &str,
+        new: &NewCert,
+    ) -> Result<Value, End> {
+        let step = run.step;
+        let original = self
+            .api
+            .get_connection(&step.object_id)
+            .await
+            .map_err(|e| End::failed(format!("cannot read the connection: {e}"), new.clone()))?;
+        let strategy = original
+            .get("strategy")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !matches!(strategy, "samlp" | "pingfederate") {
+            return Err(End::blocked(
+                Blocker::UnsupportedStrategy(strategy.to_string()),
+                new.clone(),
+            ));
+        }
+        let before = flow::thumbprints(&original);
+        if before.iter().any(|t| t == new_sha1) {
+            return Err(End::not_due(
+                "the new certificate is already in place",
+                new.clone(),
+            ));
+        }
+        if let Some(old) = step.current.as_ref().and_then(|c| c.sha1.as_deref())
+            && !before.iter().any(|t| t == old)
+        {
+            return Err(End::blocked(
+                Blocker::Changed(format!(
+                    "the connection's thumbprints are {before:?}, not [{old:?}]"
+                )),
+                new.clone(),
+            ));
+        }
+        Ok(original)
+    }
+
+    /// Send `body` (unless dry run or deferred), verify the answer against `expect`, undo what
+    /// does not verify.
+    pub(super) async fn write_connection(
+        &self,
+        run: &mut Run<'_>,
+        original: &Value,
+        body: Value,
+        expect: Expect,
+        new: NewCert,
+    ) -> End {
+        let id = run.step.object_id.clone();
+        let path = format!("/api/v2/connections/{id}");
         run.request("PATCH", path.clone(), Some(&body));
-        if !self.apply {
-            return End::dry_run(format!("would PATCH {path}"), new);
+        if !self.writes_now() {
+            let how = match (&expect, flow::metadata_url(&body)) {
+                (Expect::Published(_), Some(url)) => format!(
+                    " with metadataUrl kept (Auth0 downloads {} again)",
+                    flow::redact_url(url)
+                ),
+                _ => String::new(),
+            };
+            return End::dry_run(format!("would PATCH {path}{how}"), new);
         }
         if let Some(end) = self.intent(run, &new) {
             return end;
         }
-        match self.api.patch_connection(id, &body).await {
-            Ok(response) => match flow::verify_saml(&body, &response, candidate.sha1()) {
-                Ok(()) => End::applied(format!("thumbprint is now {}", candidate.sha1()), new),
+        match self.api.patch_connection(&id, &body).await {
+            Ok(response) => match flow::verify_connection(&body, &response, &expect) {
+                Ok(()) => End::applied(
+                    format!("thumbprint is now {}", flow::thumbprints(&response).join(", ")),
+                    trusted_now(new, &response),
+                ),
                 Err(m) => {
                     self.rollback_connection(
                         run,
@@ -71,7 +121,7 @@ impl Rotator {
                 }
             },
             Err(e) if maybe_applied(&e) => {
-                self.reread_connection(run, &original, &body, candidate, e, new)
+                self.reread_connection(run, original, &body, &expect, e, new)
                     .await
             }
             Err(e) => End::failed(
@@ -125,7 +175,7 @@ impl Rotator {
         run: &mut Run<'_>,
         original: &Value,
         body: &Value,
-        candidate: &Candidate,
+        expect: &Expect,
         e: auth0::Error,
         new: NewCert,
     ) -> End {
@@ -141,12 +191,12 @@ impl Rotator {
                 format!("PATCH failed ({e}); re-read: the connection is untouched"),
                 new,
             ),
-            Ok(now) => match flow::verify_saml(body, &now, candidate.sha1()) {
+            Ok(now) => match flow::verify_connection(body, &now, expect) {
                 Ok(()) => End::applied(
                     format!(
                         "PATCH answered {e}, but the re-read connection has the new certificate"
                     ),
-                    new,
+                    trusted_now(new, &now),
                 ),
                 Err(m) => {
                     self.rollback_connection(
@@ -160,4 +210,16 @@ impl Rotator {
             },
         }
     }
+}
+
+/// The new certificate as the connection shows it: when Auth0 chose among published
+/// certificates, the SHA-1 it trusts (its expiry only when it is the one planned).
+fn trusted_now(mut new: NewCert, connection: &Value) -> NewCert {
+    if let [only] = flow::thumbprints(connection).as_slice()
+        && new.sha1.as_deref() != Some(only.as_str())
+    {
+        new.sha1 = Some(only.clone());
+        new.not_after = None;
+    }
+    new
 }

@@ -87,7 +87,7 @@ impl Rotator {
             Ok(add) => add,
             Err(end) => return end,
         };
-        if !self.apply {
+        if !self.writes_now() {
             return preview_add(run, &add, new);
         }
         if let Some(end) = self.intent(run, &new) {
@@ -410,7 +410,7 @@ impl Rotator {
             Err(end) => return end,
         };
         let patch = (!old_places.is_empty()).then(|| flow::remove_reference(&client, old_id));
-        if !self.apply {
+        if !self.writes_now() {
             if let Some(p) = &patch {
                 run.request("PATCH", client_path(&client_id), Some(p));
             }

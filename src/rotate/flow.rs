@@ -11,6 +11,13 @@
 //! construction from the original options with the original certificate (for `pingfederate`,
 //! whose `signingCert` is write-only, rebuilt from the original `cert`).
 //!
+//! SAML connection from its IdP's metadata: a connection with `options.metadataUrl` gets the
+//! same construction with `metadataUrl` kept and `signingCert` left out (Auth0 derives it from
+//! the document it downloads again; sending the old one could pin the old certificate); the
+//! answer must trust a certificate the IdP publishes, and every sent option other than the ones
+//! Auth0 derives from the metadata must survive. A connection watched through certwatch's own
+//! `metadata_urls` gets the `signingCert` construction above with the published certificate.
+//!
 //! Client credentials: the new credential is referenced next to the old one wherever the old one
 //! is referenced (`client_authentication_methods.*` and `signed_request_object`); retiring removes
 //! the old reference only where the new one is present.
@@ -22,6 +29,15 @@ use std::collections::BTreeSet;
 
 /// Options Auth0 computes from `signingCert`; never sent.
 pub const COMPUTED: [&str; 4] = ["cert", "expires", "subject", "thumbprints"];
+
+/// Options Auth0 (re)derives from the document at `metadataUrl` on a PATCH (the recorded
+/// metadataUrl PATCH in docs/auth0-api.md): not compared when verifying a metadata refresh.
+pub const FROM_METADATA: [&str; 4] = [
+    "signingCert",
+    "signInEndpoint",
+    "signOutEndpoint",
+    "bindingMethod",
+];
 
 /// What dry-run logs show instead of a secret.
 pub const MASK: &str = "********";
@@ -88,6 +104,61 @@ pub fn saml_patch_body(connection: &Value, signing_cert: &str) -> Result<Value, 
     Ok(body_from(connection, opts, Some(signing_cert.to_string())))
 }
 
+/// The connection's `options.metadataUrl`, when it has a non-empty one.
+pub fn metadata_url(connection: &Value) -> Option<&str> {
+    connection
+        .get("options")
+        .and_then(|o| o.get("metadataUrl"))
+        .and_then(Value::as_str)
+        .filter(|u| !u.trim().is_empty())
+}
+
+/// The PATCH body that makes Auth0 download `options.metadataUrl` again: the whole `options`
+/// verbatim (`metadataUrl` kept) minus the computed members and `signingCert`, plus
+/// `display_name` when the connection has one.
+pub fn metadata_refresh_body(connection: &Value) -> Result<Value, Error> {
+    let mut opts = options(connection)?.clone();
+    opts.remove("signingCert");
+    Ok(body_from(connection, opts, None))
+}
+
+/// What a connection's answer must trust after a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    /// Exactly this SHA-1 (a `signingCert` that certwatch chose).
+    Exactly(String),
+    /// At least one of these SHA-1s (what the IdP publishes; Auth0 picks from the metadata).
+    Published(Vec<String>),
+}
+
+impl Expect {
+    /// The options not compared: what Auth0 derives from what was sent.
+    fn derived(&self) -> &'static [&'static str] {
+        match self {
+            Expect::Exactly(_) => &["signingCert"],
+            Expect::Published(_) => &FROM_METADATA,
+        }
+    }
+}
+
+/// Check a PATCH answer (or a re-read connection) against the body sent and what it must trust.
+pub fn verify_connection(sent: &Value, response: &Value, expect: &Expect) -> Result<(), String> {
+    match expect {
+        Expect::Exactly(sha1) => verify_saml(sent, response, sha1),
+        Expect::Published(published) => {
+            let mut problems = Vec::new();
+            let got = thumbprints(response);
+            if !got.iter().any(|t| published.contains(t)) {
+                problems.push(format!(
+                    "thumbprints are {got:?}, none of them a certificate the IdP publishes ({published:?})"
+                ));
+            }
+            survived(sent, response, expect.derived(), &mut problems);
+            verdict(problems)
+        }
+    }
+}
+
 /// The PATCH body that puts `connection` (as it was before the change) back.
 pub fn saml_rollback_body(connection: &Value) -> Result<Value, Error> {
     let opts = options(connection)?;
@@ -131,6 +202,13 @@ pub fn verify_saml(sent: &Value, response: &Value, expected_sha1: &str) -> Resul
             "thumbprints are {got:?}, expected [{expected_sha1:?}]"
         ));
     }
+    survived(sent, response, &["signingCert"], &mut problems);
+    verdict(problems)
+}
+
+/// Every option sent (but `skip` and the computed ones) came back unchanged, and so did
+/// `display_name`; what differs is added to `problems`.
+fn survived(sent: &Value, response: &Value, skip: &[&str], problems: &mut Vec<String>) {
     let sent_opts = sent.get("options").and_then(Value::as_object);
     match (
         sent_opts,
@@ -138,7 +216,7 @@ pub fn verify_saml(sent: &Value, response: &Value, expected_sha1: &str) -> Resul
     ) {
         (Some(sent_opts), Some(got_opts)) => {
             for (k, v) in sent_opts {
-                if k == "signingCert" || COMPUTED.contains(&k.as_str()) {
+                if skip.contains(&k.as_str()) || COMPUTED.contains(&k.as_str()) {
                     continue;
                 }
                 match got_opts.get(k) {
@@ -156,6 +234,9 @@ pub fn verify_saml(sent: &Value, response: &Value, expected_sha1: &str) -> Resul
     {
         problems.push("display_name changed".into());
     }
+}
+
+fn verdict(problems: Vec<String>) -> Result<(), String> {
     if problems.is_empty() {
         Ok(())
     } else {
@@ -163,8 +244,22 @@ pub fn verify_saml(sent: &Value, response: &Value, expected_sha1: &str) -> Resul
     }
 }
 
+/// A URL for logs: scheme, host, port and path; user info and query string (which may carry a
+/// token) masked.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(u) => {
+            let query = if u.query().is_some() { "?" } else { "" };
+            let masked = if query.is_empty() { "" } else { MASK };
+            format!("{}{query}{masked}", crate::remote::fetch::redact(&u))
+        }
+        Err(_) => MASK.to_string(),
+    }
+}
+
 /// A copy of `body` with secrets masked (any `key`, `private_key`, `client_secret`, `password`,
-/// `secret` member, and any string holding a PEM private key), for dry-run logs.
+/// `secret` member, any string holding a PEM private key, and the query string of a
+/// `metadataUrl`), for dry-run logs.
 pub fn mask_secrets(body: &Value) -> Value {
     match body {
         Value::Object(m) => Value::Object(
@@ -172,10 +267,12 @@ pub fn mask_secrets(body: &Value) -> Value {
                 .map(|(k, v)| {
                     let secret =
                         SECRET_KEYS.contains(&k.to_ascii_lowercase().as_str()) && !v.is_null();
-                    (
-                        k.clone(),
-                        if secret { json!(MASK) } else { mask_secrets(v) },
-                    )
+                    let masked = match (k.as_str(), v) {
+                        _ if secret => json!(MASK),
+                        ("metadataUrl", Value::String(u)) => json!(redact_url(u)),
+                        _ => mask_secrets(v),
+                    };
+                    (k.clone(), masked)
                 })
                 .collect(),
         ),

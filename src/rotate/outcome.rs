@@ -23,6 +23,9 @@ pub enum Outcome {
     RolledBack,
     /// Due, but cannot be rotated.
     Blocked,
+    /// Due, applying, but outside every rotation window: nothing written; done in the next
+    /// window (docs/rotation.md).
+    Deferred,
 }
 
 impl Outcome {
@@ -35,6 +38,7 @@ impl Outcome {
             Outcome::Failed => "failed",
             Outcome::RolledBack => "rolled_back",
             Outcome::Blocked => "blocked",
+            Outcome::Deferred => "deferred",
         }
     }
 
@@ -47,6 +51,7 @@ impl Outcome {
             Outcome::Failed => Some(audit::Outcome::Failed),
             Outcome::RolledBack => Some(audit::Outcome::RolledBack),
             Outcome::Blocked => Some(audit::Outcome::Blocked),
+            Outcome::Deferred => Some(audit::Outcome::Deferred),
         }
     }
 
@@ -148,6 +153,8 @@ pub struct Issue {
 pub struct PassReport {
     /// Nothing was written to Auth0.
     pub dry_run: bool,
+    /// Where the pass stood against `[rotation] windows` (docs/rotation.md).
+    pub window: Option<super::window::Gate>,
     /// One entry per planned step, in order.
     pub steps: Vec<StepOutcome>,
     /// Interrupted changes found at start and resolved (their result audit records).

@@ -1,7 +1,7 @@
 //! One rotation pass over every tenant with targets, as the daemon runs it after a poll and
 //! `certwatch rotate` runs it once: list the store, then per tenant (skipping tenants whose
-//! last poll failed) take its lock, recover interrupted changes when applying, plan from the
-//! snapshot and execute the steps one at a time.
+//! last poll failed) take its lock, recover interrupted changes when applying inside a rotation
+//! window, plan from the snapshot and execute the steps one at a time.
 
 use super::store::{CertStore as _, FsStore};
 use super::{Context, Issue, IssueKind, PassReport, Rotator, StepOutcome, audit, plan};
@@ -18,8 +18,10 @@ use tracing::{Instrument as _, info_span, warn};
 /// `ctx` is the rotation context, or anything that builds one (the app does).
 pub async fn pass(ctx: impl Into<Context>, apply: bool) -> PassReport {
     let ctx: Context = ctx.into();
+    let gate = super::window::gate(&ctx.settings.windows, ctx.clock.now());
     let mut report = PassReport {
         dry_run: !apply,
+        window: Some(gate),
         ..PassReport::default()
     };
     if ctx.settings.targets.is_empty() {
@@ -74,6 +76,15 @@ fn list_store(ctx: &Context, report: &mut PassReport) -> Option<plan::Listings> 
         kind: IssueKind::Config,
         message,
     };
+    let sources: Vec<&std::path::Path> = ctx
+        .settings
+        .targets
+        .iter()
+        .filter_map(|t| t.source.store_path())
+        .collect();
+    if sources.is_empty() {
+        return Some(plan::Listings::new());
+    }
     let Some(root) = &ctx.settings.store else {
         report.issues.push(config_issue(
             "[[rotation.targets]] need a [rotation.store]".into(),
@@ -88,11 +99,9 @@ fn list_store(ctx: &Context, report: &mut PassReport) -> Option<plan::Listings> 
         )));
         return None;
     }
-    let listings: plan::Listings = ctx
-        .settings
-        .targets
-        .iter()
-        .map(|t| (t.source.clone(), store.list(&t.source)))
+    let listings: plan::Listings = sources
+        .into_iter()
+        .map(|s| (s.to_path_buf(), store.list(s)))
         .collect();
     for listing in listings.values().filter_map(|l| l.as_ref().ok()) {
         for r in &listing.rejected {
@@ -173,7 +182,8 @@ async fn rotate_tenant(
         kind: IssueKind::Audit,
         message: e.to_string(),
     };
-    if apply {
+    // Recovery may write (delete an orphaned credential): only where a write may happen.
+    if rotator.writes_now() {
         match rotator.recover().await {
             Ok(r) => out.recovered = r,
             Err(e) => {

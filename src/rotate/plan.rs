@@ -17,15 +17,20 @@
 //! - Client credentials: Auth0 keeps at most two per client, so adding one to a client that
 //!   already has two is blocked. A credential certwatch added starts an overlap; once `overlap`
 //!   has passed, the old credential is retired (unreferenced, then deleted).
+//! - `source = "metadata"` (connection certificates only): the replacement is what the IdP
+//!   publishes, judged against what the connection trusts (`metadata`).
+//! - A target with `policy = "disabled"` owns the objects it matches, and never rotates them.
 
 mod decide;
+mod metadata;
 mod step;
 
 pub use decide::choose;
+pub use metadata::{CertView, TrustChange};
 pub use step::{Action, Blocker, Current, Decision, Step};
 
 use super::store::{self, Listing};
-use crate::config::Target;
+use crate::config::{Source, Target};
 use crate::inventory::{CertRecord, Kind, Role, Snapshot, TenantSnapshot};
 use decide::Cx;
 use std::collections::{BTreeMap, HashSet};
@@ -45,7 +50,7 @@ pub struct Settings {
     pub overlap: Duration,
 }
 
-/// The store listing of each target `source`.
+/// The store listing of each target's store `source`.
 pub type Listings = BTreeMap<PathBuf, Result<Listing, store::Error>>;
 
 /// A client credential certwatch added whose predecessor is not retired yet (from the audit log).
@@ -96,6 +101,10 @@ pub fn plan(
                         now,
                     };
                     let (current, decision) = match kind {
+                        _ if target.disabled => cx.disabled(&group),
+                        Kind::ConnectionSigningCert if target.source == Source::Metadata => {
+                            cx.from_metadata(&group, &tenant.facts.idp)
+                        }
                         Kind::ConnectionSigningCert => cx.connection(&group),
                         Kind::ClientCredential => cx.credential(&group),
                         Kind::TenantSigningKey => cx.signing_key(tenant),

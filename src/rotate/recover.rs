@@ -77,7 +77,9 @@ impl Rotator {
     /// Whether the interrupted change took effect, by its action.
     async fn reverify(&self, intent: &audit::Record) -> Result<Resolution, auth0::Error> {
         match intent.action.as_str() {
-            "replace_connection_cert" => self.reverify_connection(intent).await,
+            "replace_connection_cert" | "replace_from_metadata" => {
+                self.reverify_connection(intent).await
+            }
             "add_credential" => self.reverify_add(intent).await,
             "retire_credential" => self.reverify_retire(intent).await,
             "rotate_signing_key" => self.reverify_signing_key(intent).await,

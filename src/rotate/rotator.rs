@@ -1,10 +1,13 @@
 //! The [`Rotator`]: carries out the planned steps of one tenant under its lock. It dispatches
-//! each step to its flow (`connection`, `credential`, `signing_key`), then audits, counts and
-//! logs how it ended. The pieces every flow shares live here: [`End`] (how a flow ended),
+//! each step to its flow (`connection`, `metadata`, `credential`, `signing_key`), then audits,
+//! counts and logs how it ended. Flows stop before their first write unless
+//! [`Rotator::writes_now`] (applying, inside a rotation window); an apply stopped by a closed
+//! window ends `deferred` instead of `dry_run`. The pieces every flow shares live here: [`End`] (how a flow ended),
 //! [`Run`] (the step's audit id and the requests sent so far), the intent record written before
 //! any change, and `maybe_applied` (which failures must be re-read).
 
 use super::outcome::{NewCert, Request, StepOutcome};
+use super::window::{self, Gate};
 use super::{
     Action, Blocker, Context, Decision, Issue, IssueKind, Outcome, Step, audit, flow, lock,
 };
@@ -107,6 +110,8 @@ pub struct Rotator {
     pub(super) metrics: Arc<Metrics>,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) apply: bool,
+    /// Where the pass stands against `[rotation] windows`, fixed when the rotator is made.
+    pub(super) gate: Gate,
     _lock: lock::TenantLock,
 }
 
@@ -145,8 +150,14 @@ impl Rotator {
             metrics: ctx.metrics.clone(),
             clock: ctx.clock.clone(),
             apply,
+            gate: window::gate(&ctx.settings.windows, ctx.clock.now()),
             _lock: lock,
         })
+    }
+
+    /// Whether a flow may write now: applying, and inside a rotation window (or none set).
+    pub(super) fn writes_now(&self) -> bool {
+        self.apply && self.gate.is_open()
     }
 
     /// The audit log.
@@ -221,6 +232,9 @@ impl Rotator {
             Decision::Due(Action::ReplaceConnectionCert { candidate }) => {
                 self.replace_connection_cert(&mut run, candidate).await
             }
+            Decision::Due(Action::FromMetadata { change }) => {
+                self.replace_from_metadata(&mut run, change).await
+            }
             Decision::Due(Action::AddCredential {
                 old_credential_id,
                 candidate,
@@ -247,6 +261,17 @@ impl Rotator {
     }
 
     fn finish(&self, step: &Step, run: Run<'_>, mut end: End) -> StepOutcome {
+        if end.outcome == Outcome::DryRun
+            && self.apply
+            && let Gate::ClosedUntil(next) = self.gate
+        {
+            end.outcome = Outcome::Deferred;
+            end.detail = format!(
+                "{}; deferred: outside every rotation window, next opens {}",
+                end.detail,
+                next.map_or_else(|| "never".into(), crate::timefmt::rfc3339)
+            );
+        }
         let outcome = end.outcome;
         if let Some(audit_outcome) = outcome.audit() {
             let record = self.record(step, &run, audit_outcome, Some(&end), &end.new);
@@ -267,6 +292,7 @@ impl Rotator {
         match outcome {
             Outcome::Applied => info!(detail = %end.detail, "rotation applied"),
             Outcome::DryRun => info!(detail = %end.detail, "rotation planned (dry run)"),
+            Outcome::Deferred => info!(detail = %end.detail, "rotation deferred to a window"),
             Outcome::NotDue => tracing::debug!(detail = %end.detail, "not due"),
             Outcome::Blocked => warn!(
                 reason = end.error.as_deref().unwrap_or_default(),

@@ -59,7 +59,7 @@ impl Rotator {
         };
         new.sha1 = sha1(next);
         run.request("POST", "/api/v2/keys/signing/rotate".into(), None);
-        if !self.apply {
+        if !self.writes_now() {
             return End::dry_run(
                 format!("would promote {next_kid} (rotate signing key; 5 per day)"),
                 new,

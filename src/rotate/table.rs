@@ -1,9 +1,12 @@
 //! The pass report as a plain-text table for a terminal (`certwatch rotate`): one aligned row
 //! per step, then recovered interrupted changes and issues. Every value that came from Auth0 or
 //! the store is made terminal-safe and aligned by `escape::{one_line, Table}`, the same as the
-//! `scan` table. All of the rotation table's formatting lives here.
+//! `scan` table. After the table: where the pass stood against the rotation windows, and for
+//! each rotation from metadata what changes in trust (today's trusted certificates, the IdP's
+//! published ones, what the connection trusts afterwards, with dates). All of the rotation
+//! table's formatting lives here.
 
-use super::{Decision, Outcome, PassReport};
+use super::{Action, Decision, Outcome, PassReport, StepOutcome, TrustChange};
 use crate::escape::{Table, one_line};
 use crate::timefmt::rfc3339;
 
@@ -50,6 +53,16 @@ impl PassReport {
                 out.push('\n');
             }
         }
+        if let Some(gate) = self.window {
+            out.push_str(&format!("rotation window: {gate}\n"));
+        }
+        for s in &self.steps {
+            if let (Decision::Due(Action::FromMetadata { change }), true) =
+                (&s.step.decision, s.outcome != Outcome::NotDue)
+            {
+                out.push_str(&trust_block(s, change));
+            }
+        }
         for r in &self.recovered {
             out.push_str(&one_line(
                 &format!(
@@ -79,4 +92,45 @@ impl PassReport {
         }
         out
     }
+}
+
+/// What a rotation from metadata changes in trust, one certificate a line.
+fn trust_block(s: &StepOutcome, change: &TrustChange) -> String {
+    let mut lines = vec![format!(
+        "trust of {} {} ({}), IdP metadata {}:",
+        s.step.tenant, s.step.object_name, s.step.object_id, change.url
+    )];
+    let mut section = |label: &str, certs: Vec<String>| {
+        if certs.is_empty() {
+            lines.push(format!("  {label:<15} (none)"));
+        }
+        for (i, c) in certs.into_iter().enumerate() {
+            let label = if i == 0 { label } else { "" };
+            lines.push(format!("  {label:<15} {c}"));
+        }
+    };
+    section(
+        "trusted now:",
+        change.trusted.iter().map(|c| c.line()).collect(),
+    );
+    section(
+        "IdP publishes:",
+        change.published.iter().map(|c| c.line()).collect(),
+    );
+    let after = match (s.outcome, &s.new.sha1) {
+        (Outcome::Applied, Some(sha1)) if *sha1 != change.after.sha1 => {
+            format!("{sha1} (Auth0's choice from the metadata)")
+        }
+        (Outcome::RolledBack | Outcome::Failed, _) => {
+            format!("{} (not installed: {})", change.after.line(), s.outcome)
+        }
+        _ => change.after.line(),
+    };
+    section("trusted after:", vec![after]);
+    let mut out = String::new();
+    for l in lines {
+        out.push_str(&one_line(&l, 600));
+        out.push('\n');
+    }
+    out
 }

@@ -30,6 +30,7 @@ fn outcome(o: Outcome) -> StepOutcome {
 fn report(steps: &[Outcome], issues: &[IssueKind]) -> PassReport {
     PassReport {
         dry_run: false,
+        window: None,
         steps: steps.iter().map(|o| outcome(*o)).collect(),
         recovered: Vec::new(),
         issues: issues

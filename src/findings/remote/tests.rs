@@ -24,6 +24,7 @@ fn published(sha1: &str, expires_in_days: i64) -> PublishedCert {
             sha256: String::new(),
         }),
         error: None,
+        der: Vec::new(),
     }
 }
 

@@ -22,7 +22,7 @@ pub(super) struct Cx<'a> {
 }
 
 impl Cx<'_> {
-    fn due(&self, not_after: OffsetDateTime) -> bool {
+    pub(super) fn due(&self, not_after: OffsetDateTime) -> bool {
         not_after <= self.now + self.settings.rotate_before
     }
 
@@ -39,7 +39,9 @@ impl Cx<'_> {
         current: &[&CertRecord],
         current_not_after: Option<OffsetDateTime>,
     ) -> Result<Candidate, Blocker> {
-        let source = &self.target.source;
+        let Some(source) = self.target.source.store_path() else {
+            return Err(Blocker::Store("the target has no store source".into()));
+        };
         let listing = match self.listings.get(source) {
             None => {
                 return Err(Blocker::Store(format!(
@@ -231,6 +233,20 @@ impl Cx<'_> {
                 next_kid: next.cert_id.clone(),
                 next_not_after: next.not_after(),
             }),
+        )
+    }
+
+    /// A target with `policy = "disabled"`: never rotated, whatever is due.
+    pub(super) fn disabled(&self, group: &[&CertRecord]) -> (Option<Current>, Decision) {
+        let current = group
+            .iter()
+            .filter(|r| r.not_after().is_some())
+            .min_by_key(|r| r.not_after())
+            .or(group.first())
+            .map(|r| Current::of(r));
+        (
+            current,
+            Decision::NotDue("rotation disabled for this target (policy = \"disabled\")".into()),
         )
     }
 

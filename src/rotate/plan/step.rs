@@ -2,6 +2,7 @@
 //! with an [`Action`], or blocked by a [`Blocker`]) and the [`Current`] certificate it replaces,
 //! with the one-line explanations shown to operators.
 
+use super::metadata::TrustChange;
 use crate::inventory::{CertRecord, Kind};
 use crate::rotate::store::Candidate;
 use crate::timefmt::rfc3339;
@@ -55,6 +56,12 @@ pub enum Action {
         /// Its replacement (must stay referenced).
         new_credential_id: String,
     },
+    /// SAML connection from its IdP's metadata: PATCH the options again with `metadataUrl`
+    /// kept (Auth0 downloads it again), or set `signingCert` to the certificate chosen.
+    FromMetadata {
+        /// What the connection trusts now, what the IdP publishes, and what it will trust.
+        change: Box<TrustChange>,
+    },
     /// Tenant signing key: `POST /api/v2/keys/signing/rotate` (the next key becomes current).
     RotateSigningKey {
         /// The key that becomes current.
@@ -72,6 +79,7 @@ impl Action {
             Action::AddCredential { .. } => "add_credential",
             Action::RetireCredential { .. } => "retire_credential",
             Action::RotateSigningKey { .. } => "rotate_signing_key",
+            Action::FromMetadata { .. } => "replace_from_metadata",
         }
     }
 
@@ -138,6 +146,9 @@ pub enum Blocker {
     },
     /// Auth0 no longer looks like the last poll (found when the step was about to run).
     Changed(String),
+    /// `source = "metadata"`, but the IdP's metadata gives nothing to rotate to (not fetched,
+    /// unusable, or nothing valid that lasts longer).
+    Metadata(String),
 }
 
 impl fmt::Display for Blocker {
@@ -193,6 +204,7 @@ impl fmt::Display for Blocker {
                 date(next_not_after)
             ),
             Blocker::Changed(why) => write!(f, "changed since the last poll: {why}"),
+            Blocker::Metadata(why) => write!(f, "IdP metadata: {why}"),
         }
     }
 }
@@ -258,6 +270,12 @@ impl Step {
                     Action::RotateSigningKey { next_kid, .. } => {
                         format!("current expires {expires}; promote next key {next_kid}")
                     }
+                    Action::FromMetadata { change } => format!(
+                        "{}; the IdP publishes {} (valid to {})",
+                        change.reasons.join("; "),
+                        change.after.sha1,
+                        change.after.not_after.map_or_else(|| "unknown".into(), rfc3339)
+                    ),
                 }
             }
         }

@@ -75,7 +75,8 @@ fn target(kind: Option<Kind>, name: Option<&str>) -> Target {
         kind,
         object_name: name.map(str::to_string),
         object_id: None,
-        source: PathBuf::from("idp"),
+        source: crate::config::Source::Store(PathBuf::from("idp")),
+        disabled: false,
     }
 }
 
