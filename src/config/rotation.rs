@@ -143,7 +143,11 @@ fn window(cx: &Ctx<'_>, i: usize, w: &RawWindow) -> Result<Window, Error> {
     if w.duration.trim().is_empty() {
         return Err(cx.err(format!("{key}.duration"), "is required"));
     }
-    let duration = cx.duration(&format!("{key}.duration"), Some(&w.duration), Duration::ZERO)?;
+    let duration = cx.duration(
+        &format!("{key}.duration"),
+        Some(&w.duration),
+        Duration::ZERO,
+    )?;
     if duration.is_zero() {
         return Err(cx.err(format!("{key}.duration"), "must be longer than zero"));
     }

@@ -107,7 +107,10 @@ impl Rotator {
         match self.api.patch_connection(&id, &body).await {
             Ok(response) => match flow::verify_connection(&body, &response, &expect) {
                 Ok(()) => End::applied(
-                    format!("thumbprint is now {}", flow::thumbprints(&response).join(", ")),
+                    format!(
+                        "thumbprint is now {}",
+                        flow::thumbprints(&response).join(", ")
+                    ),
                     trusted_now(new, &response),
                 ),
                 Err(m) => {

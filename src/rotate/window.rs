@@ -44,7 +44,10 @@ fn open_until(w: &Window, now: OffsetDateTime) -> Option<OffsetDateTime> {
 
 /// When `w` next opens at or after `now`.
 fn next_start(w: &Window, now: OffsetDateTime) -> Option<OffsetDateTime> {
-    let next = w.schedule.find_next_occurrence(&to_chrono(now), true).ok()?;
+    let next = w
+        .schedule
+        .find_next_occurrence(&to_chrono(now), true)
+        .ok()?;
     from_chrono(next)
 }
 
@@ -71,7 +74,9 @@ impl std::fmt::Display for Gate {
                 "outside every rotation window; the next opens at {}",
                 rfc3339(*t)
             ),
-            Gate::ClosedUntil(None) => f.write_str("outside every rotation window; none opens again"),
+            Gate::ClosedUntil(None) => {
+                f.write_str("outside every rotation window; none opens again")
+            }
         }
     }
 }

@@ -36,6 +36,9 @@ pub enum FaultKind {
     /// Carry out the request, then answer with this status and an error body (a write that took
     /// effect although the caller saw a failure).
     StatusAfterApply(u16),
+    /// A samlp connection PATCH carrying `options.metadataUrl` does not download the metadata:
+    /// the connection keeps the certificate it had (or takes the `signingCert` sent).
+    KeepCertificate,
     /// A listing whose paging misbehaves (see [`PagingFault`]).
     Paging(PagingFault),
     /// `/oauth/token` issues a working token but says `"expires_in": <this JSON text>` (any

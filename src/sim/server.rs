@@ -364,7 +364,11 @@ impl Shared {
                     Some(FaultKind::Paging(p)) => Some(p),
                     _ => None,
                 };
-                self.call_api(endpoint, headers, body, raw_query, paging)
+                let refresh = match &fault {
+                    Some(FaultKind::KeepCertificate) => api::Refresh::Keep,
+                    _ => api::Refresh::From(&self.base_url),
+                };
+                self.call_api(endpoint, headers, body, raw_query, (paging, refresh))
             }
         };
         let response = match (fault, reply) {
@@ -481,6 +485,7 @@ impl Shared {
             | FaultKind::Hang
             | FaultKind::Truncated
             | FaultKind::WrongThumbprint
+            | FaultKind::KeepCertificate
             | FaultKind::StatusAfterApply(_)
             | FaultKind::Paging(_)
             | FaultKind::TokenExpiresIn(_) => return None,
@@ -526,7 +531,7 @@ impl Shared {
         headers: &HeaderMap,
         body: &[u8],
         raw_query: &str,
-        paging: Option<&PagingFault>,
+        (paging, refresh): (Option<&PagingFault>, api::Refresh<'_>),
     ) -> Result<Reply, ApiError> {
         let bearer = headers
             .get(header::AUTHORIZATION)
@@ -546,6 +551,7 @@ impl Shared {
             body,
             scopes: &scopes,
             paging,
+            refresh,
         };
         let mut reply = api::handle(endpoint, &request, &mut lock(&self.tenant))?;
         if let Some(body) = &mut reply.body {

@@ -95,11 +95,8 @@ impl Cx<'_> {
         group: &[&CertRecord],
         docs: &[IdpDocument],
     ) -> (Option<Current>, Decision) {
-        let trusted: Vec<&CertRecord> = group
-            .iter()
-            .copied()
-            .filter(|r| r.sha1.is_some())
-            .collect();
+        let trusted: Vec<&CertRecord> =
+            group.iter().copied().filter(|r| r.sha1.is_some()).collect();
         let soonest = trusted
             .iter()
             .filter(|r| r.not_after().is_some())
@@ -107,9 +104,7 @@ impl Cx<'_> {
             .or(trusted.first())
             .or(group.first());
         let current = soonest.map(|r| Current::of(r));
-        let near = soonest
-            .and_then(|r| r.not_after())
-            .filter(|t| self.due(*t));
+        let near = soonest.and_then(|r| r.not_after()).filter(|t| self.due(*t));
         let doc = docs
             .iter()
             .find(|d| d.connection_id == group[0].object_id && d.kind.pinned());
@@ -129,9 +124,15 @@ impl Cx<'_> {
         let publishes = |sha1: &str| published.iter().any(|(c, _)| c.sha1 == sha1);
         let mut reasons: Vec<String> = Vec::new();
         for (c, _) in published.iter().filter(|(c, _)| !trusts(&c.sha1)) {
-            reasons.push(format!("the IdP publishes {} the connection does not trust", c.sha1));
+            reasons.push(format!(
+                "the IdP publishes {} the connection does not trust",
+                c.sha1
+            ));
         }
-        for r in trusted.iter().filter(|r| !r.sha1.as_deref().is_some_and(publishes)) {
+        for r in trusted
+            .iter()
+            .filter(|r| !r.sha1.as_deref().is_some_and(publishes))
+        {
             reasons.push(format!(
                 "the IdP no longer publishes the trusted {}",
                 r.sha1.as_deref().unwrap_or_default()

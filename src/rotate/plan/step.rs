@@ -274,7 +274,10 @@ impl Step {
                         "{}; the IdP publishes {} (valid to {})",
                         change.reasons.join("; "),
                         change.after.sha1,
-                        change.after.not_after.map_or_else(|| "unknown".into(), rfc3339)
+                        change
+                            .after
+                            .not_after
+                            .map_or_else(|| "unknown".into(), rfc3339)
                     ),
                 }
             }

@@ -6,10 +6,13 @@
 //!
 //! This file holds the replies, the errors, the dispatch ([`handle`]), the listings and the PATCH
 //! semantics; `credentials` creates client credentials, `token` checks the client-credentials
-//! grant.
+//! grant, `metadata` re-reads a samlp connection's `metadataUrl` on PATCH.
 
 mod credentials;
+mod metadata;
 mod token;
+
+pub use metadata::Refresh;
 
 use credentials::create_credential;
 pub use token::{TokenRequest, authorize_client};
@@ -164,6 +167,8 @@ pub struct ApiRequest<'a> {
     pub scopes: &'a Scopes,
     /// How a listing's paging misbehaves, when a fault says so.
     pub paging: Option<&'a PagingFault>,
+    /// Where a PATCH carrying `options.metadataUrl` downloads the metadata from, or not at all.
+    pub refresh: Refresh<'a>,
 }
 
 impl ApiRequest<'_> {
@@ -412,8 +417,9 @@ fn list_custom_domains(req: &ApiRequest<'_>, tenant: &SimTenant) -> Result<Reply
 }
 
 /// `PATCH /api/v2/connections/{id}`: `options`, when sent, replaces the whole object (then
-/// Auth0's computed members are recomputed); `display_name` falls back to `name` when omitted;
-/// other top-level members are merged. Answers with the full connection.
+/// Auth0's computed members are recomputed, for samlp from the metadata at `metadataUrl` when
+/// it carries one); `display_name` falls back to `name` when omitted; other top-level members
+/// are merged. Answers with the full connection.
 fn patch_connection(
     id: &str,
     req: &ApiRequest<'_>,
@@ -434,11 +440,15 @@ fn patch_connection(
             )));
         }
     }
-    let conn = tenant.connection_mut(id).expect("checked above");
+    let (strategy, previous) = tenant
+        .get_connection(id)
+        .map(|c| (c.strategy.clone(), c.options.clone()))
+        .unwrap_or_default();
     let new_options = match body.remove("options") {
         None => None,
         Some(Value::Object(mut options)) => {
-            apply_computed(&conn.strategy, &mut options, Some(&conn.options))
+            metadata::apply(tenant, &strategy, &mut options, &previous, req.refresh)?;
+            apply_computed(&strategy, &mut options, Some(&previous))
                 .map_err(|e| ApiError::invalid_body(&e.0))?;
             Some(options)
         }
@@ -448,6 +458,7 @@ fn patch_connection(
             ));
         }
     };
+    let conn = tenant.connection_mut(id).expect("checked above");
     if let Some(options) = new_options {
         conn.options = options;
     }

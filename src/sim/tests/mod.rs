@@ -5,13 +5,14 @@
 //!
 //! Subjects: `tokens` (grant, lifetime, scopes), `listing` (pagination envelopes, fields,
 //! filters), `rate_limiting`, `scripted_faults`, `writes` (PATCH semantics, credentials, key
-//! rotation), `shapes` (against the recordings), `public_jwks`, `custom_domains`,
+//! rotation), `metadata_refresh` (a PATCH that re-reads `metadataUrl`), `shapes` (against the recordings), `public_jwks`, `custom_domains`,
 //! `tls_listener` (the custom-domain TLS listener), `upstream_idps` and `demo_tenant` (the demo
 //! tenant and its remote checks).
 
 mod custom_domains;
 mod demo_tenant;
 mod listing;
+mod metadata_refresh;
 mod public_jwks;
 mod rate_limiting;
 mod scripted_faults;
