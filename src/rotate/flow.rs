@@ -122,6 +122,28 @@ pub fn metadata_refresh_body(connection: &Value) -> Result<Value, Error> {
     Ok(body_from(connection, opts, None))
 }
 
+/// The PATCH body of a rotation from metadata and what its answer must trust: with
+/// `metadataUrl`, the refresh body and any certificate the IdP publishes; without, `signingCert`
+/// set to the chosen published certificate, exactly that one.
+pub fn metadata_body(
+    connection: &Value,
+    change: &super::plan::TrustChange,
+) -> Result<(Value, Expect), Error> {
+    match metadata_url(connection) {
+        Some(_) => {
+            let published = change.published.iter().map(|c| c.sha1.clone()).collect();
+            Ok((
+                metadata_refresh_body(connection)?,
+                Expect::Published(published),
+            ))
+        }
+        None => Ok((
+            saml_patch_body(connection, &signing_cert_value(&change.der))?,
+            Expect::Exactly(change.after.sha1.clone()),
+        )),
+    }
+}
+
 /// What a connection's answer must trust after a write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expect {
@@ -396,5 +418,7 @@ pub fn restore_references(original: &Value, body: &Value) -> Value {
     Value::Object(out)
 }
 
+#[cfg(test)]
+mod metadata_props;
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,6 @@
 use super::plan::TrustChange;
 use super::rotator::{End, Rotator, Run};
 use super::{NewCert, flow};
-use flow::Expect;
 
 impl Rotator {
     /// Make the connection trust what its IdP publishes.
@@ -27,15 +26,7 @@ impl Rotator {
             Ok(c) => c,
             Err(end) => return end,
         };
-        let built = match flow::metadata_url(&original) {
-            Some(_) => flow::metadata_refresh_body(&original).map(|b| {
-                let published = change.published.iter().map(|c| c.sha1.clone()).collect();
-                (b, Expect::Published(published))
-            }),
-            None => flow::saml_patch_body(&original, &flow::signing_cert_value(&change.der))
-                .map(|b| (b, Expect::Exactly(change.after.sha1.clone()))),
-        };
-        match built {
+        match flow::metadata_body(&original, change) {
             Ok((body, expect)) => {
                 self.write_connection(run, &original, body, expect, new)
                     .await

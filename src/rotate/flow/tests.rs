@@ -221,7 +221,7 @@ fn references_are_added_next_to_the_old_one_and_removed_later() {
 
 // === property: every option the flow does not own survives the PATCH body exactly ===
 
-fn json_value() -> impl Strategy<Value = Value> {
+pub(super) fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
