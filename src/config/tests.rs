@@ -337,3 +337,66 @@ fn alertmanager_channels_need_urls_and_one_kind_of_auth() {
         "{e}"
     );
 }
+
+#[test]
+fn rotation_windows_policy_and_metadata_source() {
+    let ok = from_toml(&format!(
+        r#"{MINIMAL}
+[rotation]
+windows = [{{ cron = "0 0 2 * * TUE", duration = "2h" }}]
+[[rotation.targets]]
+kind = "connection_signing_cert"
+source = "metadata"
+[[rotation.targets]]
+object_name = "legacy"
+source = "./metadata"
+policy = "disabled"
+[rotation.store]
+kind = "filesystem"
+path = "/tmp"
+"#
+    ))
+    .unwrap();
+    let r = &ok.rotation;
+    assert_eq!(r.windows.len(), 1);
+    assert_eq!(r.windows[0].duration, Duration::from_secs(7200));
+    assert_eq!(r.targets[0].source, Source::Metadata);
+    assert!(!r.targets[0].disabled);
+    assert_eq!(
+        r.targets[1].source,
+        Source::Store(std::path::PathBuf::from("./metadata"))
+    );
+    assert!(r.targets[1].disabled);
+
+    // A metadata-only configuration needs no store.
+    let no_store = from_toml(&format!(
+        "{MINIMAL}[[rotation.targets]]\nkind = \"connection_signing_cert\"\nsource = \"metadata\"\n"
+    ));
+    assert!(no_store.is_ok(), "{no_store:?}");
+
+    for (snippet, key) in [
+        (
+            "[rotation]\nwindows = [{ cron = \"every tuesday\", duration = \"2h\" }]\n",
+            "rotation.windows[0].cron",
+        ),
+        (
+            "[rotation]\nwindows = [{ cron = \"0 0 2 * * TUE\", duration = \"0s\" }]\n",
+            "rotation.windows[0].duration",
+        ),
+        (
+            "[rotation]\nwindows = [{ cron = \"0 0 2 * * TUE\" }]\n",
+            "rotation.windows[0].duration",
+        ),
+        (
+            "[[rotation.targets]]\nsource = \"metadata\"\n",
+            "rotation.targets[0].source",
+        ),
+        (
+            "[[rotation.targets]]\nkind = \"connection_signing_cert\"\nsource = \"metadata\"\npolicy = \"sometimes\"\n",
+            "rotation.targets[0].policy",
+        ),
+    ] {
+        let err = from_toml(&format!("{MINIMAL}{snippet}")).unwrap_err().to_string();
+        assert!(err.contains(key), "{snippet}: {err}");
+    }
+}

@@ -1,7 +1,8 @@
-//! Property test of rotation from metadata (docs/rotation.md): for arbitrary options objects and
-//! arbitrary SAML metadata documents (any mix of signing, encryption and unlabelled key
-//! descriptors over a pool of certificates), the plan's PATCH body never loses an option, keeps
-//! `metadataUrl`, and holds nothing but `options` (+ `display_name`).
+//! Rotation from metadata (docs/rotation.md), planned from parsed metadata documents: the
+//! decisions (due, not due, blocked, disabled) and a property test — for arbitrary options
+//! objects and arbitrary SAML metadata documents (any mix of signing, encryption and unlabelled
+//! key descriptors over a pool of certificates), the plan's PATCH body never loses an option,
+//! keeps `metadataUrl`, and holds nothing but `options` (+ `display_name`).
 
 use super::tests::json_value;
 use super::*;
@@ -9,7 +10,7 @@ use crate::config::{Source, Target};
 use crate::expiry::Validity;
 use crate::inventory::{CertRecord, Kind, Role, Snapshot, TenantSnapshot};
 use crate::remote::{DocumentKind, IdpDocument, Published};
-use crate::rotate::plan::{self, Action, Decision, Settings};
+use crate::rotate::plan::{self, Action, Blocker, Decision, Settings};
 use crate::sim::GeneratedCert;
 use base64::Engine as _;
 use proptest::prelude::*;
@@ -80,29 +81,40 @@ fn trusted_record() -> CertRecord {
 }
 
 fn plan_from(xml: &str) -> Option<plan::TrustChange> {
-    let parsed = crate::remote::saml::parse(xml.as_bytes()).ok()?;
+    match decide(Some(xml), false) {
+        Decision::Due(Action::FromMetadata { change }) => Some(*change),
+        _ => None,
+    }
+}
+
+/// The decision for the trusted connection against `xml` (`None`: no document fetched).
+fn decide(xml: Option<&str>, disabled: bool) -> Decision {
+    let parsed = xml.map(|x| crate::remote::saml::parse(x.as_bytes()).unwrap());
     let mut t = TenantSnapshot::pending("prod", "acme.auth0.com");
     t.up = true;
     t.records = vec![trusted_record()];
-    t.facts.idp = vec![IdpDocument {
-        connection_id: "con_1".into(),
-        connection_name: "acme".into(),
-        strategy: "samlp".into(),
-        kind: DocumentKind::SamlMetadata,
-        url: "https://idp.example/metadata".into(),
-        published: Some(Published {
-            valid_until: None,
-            certs: parsed.signing,
-        }),
-        error: None,
-    }];
+    t.facts.idp = parsed
+        .map(|p| IdpDocument {
+            connection_id: "con_1".into(),
+            connection_name: "acme".into(),
+            strategy: "samlp".into(),
+            kind: DocumentKind::SamlMetadata,
+            url: "https://idp.example/metadata".into(),
+            published: Some(Published {
+                valid_until: None,
+                certs: p.signing,
+            }),
+            error: None,
+        })
+        .into_iter()
+        .collect();
     let target = Target {
         tenant: None,
         kind: Some(Kind::ConnectionSigningCert),
         object_name: None,
         object_id: None,
         source: Source::Metadata,
-        disabled: false,
+        disabled,
     };
     let settings = Settings {
         rotate_before: Duration::from_secs(30 * 86_400),
@@ -110,10 +122,39 @@ fn plan_from(xml: &str) -> Option<plan::TrustChange> {
     };
     let snapshot = Snapshot { tenants: vec![t] };
     let steps = plan::plan(&snapshot, &[target], &Default::default(), &[], &settings, NOW);
-    match &steps.first()?.decision {
-        Decision::Due(Action::FromMetadata { change }) => Some((**change).clone()),
-        _ => None,
+    steps[0].decision.clone()
+}
+
+#[test]
+fn decisions_from_metadata() {
+    let signing = |i| (i, Some("signing"));
+    // Rolled over: publishes only a later certificate → due, to the latest-expiring valid one.
+    let change = plan_from(&document(&[signing(1), signing(2), signing(3)])).unwrap();
+    assert_eq!(change.after.sha1, pool()[2].sha1_hex);
+    assert_eq!(change.published.len(), 3);
+    assert!(change.reasons.iter().any(|r| r.contains("no longer publishes")));
+    // Publishes the trusted one only, which expires within rotate_before: blocked.
+    assert!(matches!(
+        decide(Some(&document(&[signing(0)])), false),
+        Decision::Blocked(Blocker::Metadata(_))
+    ));
+    // Only a certificate that is not valid yet, or expired, next to the trusted one: blocked.
+    assert!(matches!(
+        decide(Some(&document(&[signing(0), signing(3), signing(4)])), false),
+        Decision::Blocked(Blocker::Metadata(_))
+    ));
+    // Encryption keys are not signing certificates.
+    assert!(plan_from(&document(&[signing(0), (2, Some("encryption"))])).is_none());
+    // No metadata read: blocked (the trusted one is due by date), with the reason.
+    match decide(None, false) {
+        Decision::Blocked(b) => assert!(b.to_string().contains("[metadata]"), "{b}"),
+        d => panic!("{d:?}"),
     }
+    // policy = "disabled": never rotated.
+    assert!(matches!(
+        decide(Some(&document(&[signing(2)])), true),
+        Decision::NotDue(why) if why.contains("disabled")
+    ));
 }
 
 fn key_descriptors() -> impl Strategy<Value = Vec<(usize, Option<&'static str>)>> {
