@@ -14,6 +14,7 @@
 //!   `auth0_outage` (Auth0 unreachable for hours), `reload` (SIGHUP with a configuration that
 //!   cannot be served, check-config, no leak across reloads).
 //! - `leader`: leader election between replicas against a fake Kubernetes API (`sim::kube`).
+//! - `rotate`, `rotate_metadata`: rotation from the store, and from IdP metadata inside windows.
 //! - `idp_corpus`: real IdP documents and the system CA store against what openssl reads in them.
 //! - `prometheus_e2e`: a real Prometheus scraping `certwatch demo` with the shipped rules and
 //!   dashboard (needs the `prometheus` server: ignored unless asked for).
@@ -41,6 +42,7 @@ mod prometheus_e2e;
 mod reload;
 mod remote_documents;
 mod rotate;
+mod rotate_metadata;
 mod secrets;
 mod surfaces;
 mod tls;
