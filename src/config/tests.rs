@@ -396,7 +396,9 @@ path = "/tmp"
             "rotation.targets[0].policy",
         ),
     ] {
-        let err = from_toml(&format!("{MINIMAL}{snippet}")).unwrap_err().to_string();
+        let err = from_toml(&format!("{MINIMAL}{snippet}"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(key), "{snippet}: {err}");
     }
 }

@@ -92,12 +92,9 @@ impl Rotator {
         let path = format!("/api/v2/connections/{id}");
         run.request("PATCH", path.clone(), Some(&body));
         if !self.writes_now() {
-            let how = match (&expect, flow::metadata_url(&body)) {
-                (Expect::Published(_), Some(url)) => format!(
-                    " with metadataUrl kept (Auth0 downloads {} again)",
-                    flow::redact_url(url)
-                ),
-                _ => String::new(),
+            let how = match expect {
+                Expect::Published(_) => " with metadataUrl kept (Auth0 downloads it again)",
+                Expect::Exactly(_) => "",
             };
             return End::dry_run(format!("would PATCH {path}{how}"), new);
         }
@@ -116,7 +113,7 @@ impl Rotator {
                 Err(m) => {
                     self.rollback_connection(
                         run,
-                        &original,
+                        original,
                         format!("the PATCH response did not verify: {m}"),
                         new,
                     )

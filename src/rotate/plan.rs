@@ -103,7 +103,7 @@ pub fn plan(
                     let (current, decision) = match kind {
                         _ if target.disabled => cx.disabled(&group),
                         Kind::ConnectionSigningCert if target.source == Source::Metadata => {
-                            cx.from_metadata(&group, &tenant.facts.idp)
+                            cx.metadata(&group, &tenant.facts.idp)
                         }
                         Kind::ConnectionSigningCert => cx.connection(&group),
                         Kind::ClientCredential => cx.credential(&group),

@@ -96,10 +96,13 @@ impl PassReport {
 
 /// What a rotation from metadata changes in trust, one certificate a line.
 fn trust_block(s: &StepOutcome, change: &TrustChange) -> String {
-    let mut lines = vec![format!(
-        "trust of {} {} ({}), IdP metadata {}:",
-        s.step.tenant, s.step.object_name, s.step.object_id, change.url
-    )];
+    let mut lines = vec![
+        format!(
+            "trust of {} {} ({}), IdP metadata {}:",
+            s.step.tenant, s.step.object_name, s.step.object_id, change.url
+        ),
+        format!("  {:<15} {}", "due because:", change.reasons.join("; ")),
+    ];
     let mut section = |label: &str, certs: Vec<String>| {
         if certs.is_empty() {
             lines.push(format!("  {label:<15} (none)"));

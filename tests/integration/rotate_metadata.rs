@@ -38,7 +38,10 @@ fn tenant(old: &GeneratedCert, metadata_url_option: bool) -> SimTenant {
     let mut conn = SimConnection::samlp(ID, NAME, &old.base64_pem_crlf())
         .display_name("Acme workforce")
         .option("debug", json!(true))
-        .option("idpinitiated", json!({ "enabled": true, "client_id": "app_1" }))
+        .option(
+            "idpinitiated",
+            json!({ "enabled": true, "client_id": "app_1" }),
+        )
         .idp(SimIdp::publishing(&[old]));
     if !metadata_url_option {
         conn = conn.without_option("metadataUrl");
@@ -198,7 +201,9 @@ async fn idp_rotates_finding_dry_run_deferred_then_applied_in_the_window() {
     assert_eq!(options["debug"], json!(true));
     assert_eq!(options["idpinitiated"]["client_id"], json!("app_1"));
     assert!(options["metadataUrl"].is_string());
-    let display = w.sim.update(|t| t.get_connection(ID).unwrap().display_name.clone());
+    let display = w
+        .sim
+        .update(|t| t.get_connection(ID).unwrap().display_name.clone());
     assert_eq!(display.as_deref(), Some("Acme workforce"));
 
     // The next poll: the finding is resolved, and nothing is due any more.

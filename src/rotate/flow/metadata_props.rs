@@ -12,7 +12,6 @@ use crate::inventory::{CertRecord, Kind, Role, Snapshot, TenantSnapshot};
 use crate::remote::{DocumentKind, IdpDocument, Published};
 use crate::rotate::plan::{self, Action, Blocker, Decision, Settings};
 use crate::sim::GeneratedCert;
-use base64::Engine as _;
 use proptest::prelude::*;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -121,7 +120,14 @@ fn decide(xml: Option<&str>, disabled: bool) -> Decision {
         overlap: Duration::from_secs(86_400),
     };
     let snapshot = Snapshot { tenants: vec![t] };
-    let steps = plan::plan(&snapshot, &[target], &Default::default(), &[], &settings, NOW);
+    let steps = plan::plan(
+        &snapshot,
+        &[target],
+        &Default::default(),
+        &[],
+        &settings,
+        NOW,
+    );
     steps[0].decision.clone()
 }
 
@@ -132,7 +138,12 @@ fn decisions_from_metadata() {
     let change = plan_from(&document(&[signing(1), signing(2), signing(3)])).unwrap();
     assert_eq!(change.after.sha1, pool()[2].sha1_hex);
     assert_eq!(change.published.len(), 3);
-    assert!(change.reasons.iter().any(|r| r.contains("no longer publishes")));
+    assert!(
+        change
+            .reasons
+            .iter()
+            .any(|r| r.contains("no longer publishes"))
+    );
     // Publishes the trusted one only, which expires within rotate_before: blocked.
     assert!(matches!(
         decide(Some(&document(&[signing(0)])), false),
@@ -140,7 +151,10 @@ fn decisions_from_metadata() {
     ));
     // Only a certificate that is not valid yet, or expired, next to the trusted one: blocked.
     assert!(matches!(
-        decide(Some(&document(&[signing(0), signing(3), signing(4)])), false),
+        decide(
+            Some(&document(&[signing(0), signing(3), signing(4)])),
+            false
+        ),
         Decision::Blocked(Blocker::Metadata(_))
     ));
     // Encryption keys are not signing certificates.

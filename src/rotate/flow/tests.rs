@@ -304,3 +304,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn metadata_url_query_is_masked_in_logged_bodies() {
+    let body = json!({"options": {"metadataUrl": "https://u:p@idp.example/md.xml?token=s3cret", "debug": true}});
+    let masked = mask_secrets(&body);
+    assert_eq!(
+        masked["options"]["metadataUrl"],
+        json!(format!("https://idp.example/md.xml?{MASK}"))
+    );
+    assert!(!masked.to_string().contains("s3cret") && !masked.to_string().contains("u:p"));
+    assert_eq!(redact_url("not a url"), MASK);
+}

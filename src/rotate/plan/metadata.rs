@@ -90,7 +90,7 @@ impl TrustChange {
 
 impl Cx<'_> {
     /// The decision for a connection whose replacement is what its IdP publishes.
-    pub(super) fn from_metadata(
+    pub(super) fn metadata(
         &self,
         group: &[&CertRecord],
         docs: &[IdpDocument],

@@ -271,8 +271,7 @@ impl Step {
                         format!("current expires {expires}; promote next key {next_kid}")
                     }
                     Action::FromMetadata { change } => format!(
-                        "{}; the IdP publishes {} (valid to {})",
-                        change.reasons.join("; "),
+                        "current expires {expires}; trust {} from the IdP metadata (valid to {})",
                         change.after.sha1,
                         change
                             .after
