@@ -419,6 +419,6 @@ pub fn restore_references(original: &Value, body: &Value) -> Value {
 }
 
 #[cfg(test)]
-mod metadata_props;
+mod metadata_tests;
 #[cfg(test)]
 mod tests;
