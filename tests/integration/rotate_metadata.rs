@@ -56,9 +56,10 @@ impl Walk {
     /// `windows`: the TOML value of `[rotation] windows`; `watched`: configure the connection in
     /// `metadata_urls` (for a connection without `options.metadataUrl`).
     async fn new(tenant: SimTenant, windows: &str, watched: bool) -> Walk {
+        let domain = tenant.domain.clone();
         let sim = Sim::spawn(tenant).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let mut text = config_toml(&sim.url(), SECRET, dir.path());
+        let mut text = config_toml(&sim.url(), SECRET, dir.path()).replace(DOMAIN, &domain);
         if watched {
             text.push_str(&format!(
                 "metadata_urls = {{ \"{NAME}\" = \"{}idp/{ID}/samlp/metadata.xml\" }}\n",
@@ -253,4 +254,76 @@ async fn a_refresh_that_keeps_the_old_certificate_is_rolled_back() {
     assert!(options["metadataUrl"].is_string());
     assert_eq!(report.alerting().count(), 1);
     println!("writes per rotation (rolled back): 2");
+}
+
+/// The demo tenant itself (`certwatch demo`): every SAML connection whose IdP drifted is fixed by
+/// one PATCH inside the window, and the `idp_new_certificate` finding about the certificate it
+/// now trusts is gone at the next poll. (An IdP that still publishes the old certificate next to
+/// the new one — `contoso-saml` — keeps a finding about the old one: a samlp connection trusts
+/// one certificate.)
+#[tokio::test]
+async fn the_demo_tenant_walk() {
+    let scopes: Vec<&str> = certwatch::sim::demo::DEMO_SCOPES
+        .iter()
+        .copied()
+        .chain(["update:connections", "update:connections_options"])
+        .collect();
+    let tenant = certwatch::sim::demo::tenant(now()).m2m(CLIENT_ID, SECRET, &scopes);
+    let w = Walk::new(tenant, &daily_window(now(), 2), false).await;
+    w.poll().await;
+    // (connection, SHA-1 of the certificate the IdP publishes and the connection does not trust)
+    let drifted = |app: &App| -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> = app
+            .report()
+            .findings
+            .iter()
+            .filter(|f| f.finding == FindingKind::IdpNewCertificate)
+            .map(|f| (f.object_name.clone(), f.sha1.clone().unwrap_or_default()))
+            .collect();
+        found.sort();
+        found
+    };
+    let before = drifted(&w.app);
+    assert!(!before.is_empty());
+
+    let (dry, writes) = w.pass(false).await;
+    assert!(writes.is_empty());
+    let due: Vec<(&str, String)> = dry
+        .steps
+        .iter()
+        .filter(|s| s.outcome == Outcome::DryRun)
+        .map(|s| {
+            (
+                s.step.object_name.as_str(),
+                s.new.sha1.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert!(!due.is_empty(), "{}", dry.to_table());
+
+    let (report, writes) = w.pass(true).await;
+    let applied = report
+        .steps
+        .iter()
+        .filter(|s| s.outcome == Outcome::Applied)
+        .count();
+    assert_eq!(applied, due.len(), "{}", report.to_table());
+    assert_eq!(writes.len(), applied, "one write per rotation: {writes:?}");
+    w.poll().await;
+    let after = drifted(&w.app);
+    for (name, sha1) in &due {
+        let finding = (name.to_string(), sha1.clone());
+        assert!(
+            before.contains(&finding),
+            "{finding:?} was a finding: {before:?}"
+        );
+        assert!(
+            !after.contains(&finding),
+            "{finding:?} still a finding: {after:?}"
+        );
+    }
+    println!(
+        "demo walk: drifted {before:?}, rotated {due:?} with {} write(s), still drifting {after:?}",
+        writes.len()
+    );
 }
