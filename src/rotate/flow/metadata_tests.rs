@@ -76,6 +76,8 @@ fn trusted_record() -> CertRecord {
         },
         error: None,
         source: crate::inventory::Source::Connections,
+        owner: None,
+        key_use: None,
     }
 }
 
