@@ -105,13 +105,7 @@ impl SimClient {
 
     /// Sets `client_metadata.{key}` (string key/value pairs, like Auth0's).
     pub fn metadata(mut self, key: &str, value: &str) -> Self {
-        let m = self
-            .extra
-            .entry("client_metadata")
-            .or_insert_with(|| Value::Object(Map::new()));
-        if let Value::Object(m) = m {
-            m.insert(key.to_owned(), Value::String(value.to_owned()));
-        }
+        super::set_metadata(&mut self.extra, "client_metadata", key, value);
         self
     }
 

@@ -198,13 +198,7 @@ impl SimConnection {
 
     /// Sets `metadata.{key}` (string key/value pairs, like Auth0's).
     pub fn metadata(mut self, key: &str, value: &str) -> Self {
-        let m = self
-            .extra
-            .entry("metadata")
-            .or_insert_with(|| Value::Object(Map::new()));
-        if let Value::Object(m) = m {
-            m.insert(key.to_owned(), Value::String(value.to_owned()));
-        }
+        super::set_metadata(&mut self.extra, "metadata", key, value);
         self
     }
 

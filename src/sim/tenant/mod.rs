@@ -33,6 +33,22 @@ use time::OffsetDateTime;
 
 use super::certs::GeneratedCert;
 
+/// Set `{member}.{key}` = `value` among an object's top-level members (`client_metadata`,
+/// connection `metadata`: string pairs).
+fn set_metadata(
+    extra: &mut serde_json::Map<String, serde_json::Value>,
+    member: &str,
+    key: &str,
+    value: &str,
+) {
+    if let serde_json::Value::Object(m) = extra
+        .entry(member)
+        .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()))
+    {
+        m.insert(key.to_owned(), serde_json::Value::String(value.to_owned()));
+    }
+}
+
 /// An in-memory Auth0 tenant.
 #[derive(Clone, Debug)]
 pub struct SimTenant {
