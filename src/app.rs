@@ -6,7 +6,8 @@
 use crate::auth0::{self, Auth0Api};
 use crate::clock::Clock;
 use crate::config::{self, Config};
-use crate::inventory::poll::{PollSettings, poll_tenant};
+use crate::inventory::poll::{PollSettings, poll_tenant_incremental};
+use crate::inventory::refresh::Memory;
 use crate::inventory::{Snapshot, TenantSnapshot};
 use crate::metrics::Metrics;
 use crate::remote::collect::Remote;
@@ -32,6 +33,8 @@ struct TenantPoller {
     cfg: config::Tenant,
     api: Arc<dyn Auth0Api>,
     settings: PollSettings,
+    /// What earlier polls read (docs/polling.md, incremental polls); empty after a start or reload.
+    memory: tokio::sync::Mutex<Memory>,
 }
 
 /// The running daemon's state.
@@ -102,6 +105,7 @@ impl App {
                     audience: t.audience.clone(),
                     timeout: t.timeout,
                     max_requests_per_second: t.max_requests_per_second,
+                    budget_share: t.budget_share,
                 },
                 Arc::new(MetricsObserver(metrics.clone())),
             )
@@ -127,7 +131,9 @@ impl App {
                     max_items: t.max_items_per_listing,
                     timeout: config.schedule.poll_timeout(),
                     owner_key: config.alerts.owner_key.clone(),
+                    full_refresh: t.full_refresh,
                 },
+                memory: tokio::sync::Mutex::default(),
             });
         }
         let initial = Snapshot {
@@ -240,8 +246,17 @@ impl App {
             let span = info_span!("poll", tenant = %t.cfg.name);
             async move {
                 let started = tokio::time::Instant::now();
-                let outcome =
-                    poll_tenant(t.api.as_ref(), &t.cfg.name, &t.cfg.domain, &t.settings).await;
+                let mut memory = t.memory.lock().await;
+                let outcome = poll_tenant_incremental(
+                    t.api.as_ref(),
+                    &t.cfg.name,
+                    &t.cfg.domain,
+                    &t.settings,
+                    &mut memory,
+                    self.clock.now(),
+                )
+                .await;
+                drop(memory);
                 let took = started.elapsed();
                 self.metrics.count_poll(&t.cfg.name, &outcome);
                 let errors = outcome.errors.len();

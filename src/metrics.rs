@@ -50,6 +50,8 @@ pub struct Metrics {
     duplicate_objects: IntCounterVec,
     /// `certwatch_poll_panics_total{tenant}`.
     poll_panics: IntCounterVec,
+    /// `certwatch_poll_api_calls{tenant}`.
+    poll_api_calls: IntGaugeVec,
     snapshot: Arc<SnapshotCollector>,
     /// `certwatch_leader{lease}` while `[ha]` elects a leader (daemon::lease owns it).
     leader: std::sync::Mutex<Option<prometheus::IntGauge>>,
@@ -118,6 +120,17 @@ impl Metrics {
             "Polls of the tenant that panicked (caught; every source of that poll is reported as failed).",
             &["tenant"],
         );
+        let poll_api_calls = IntGaugeVec::new(
+            Opts::new(
+                "certwatch_poll_api_calls",
+                "Management API requests (token requests and retries included) the last poll of the tenant made.",
+            ),
+            &["tenant"],
+        )
+        .expect("static metric definition");
+        registry
+            .register(Box::new(poll_api_calls.clone()))
+            .expect("unique metric name");
         let build = GaugeVec::new(
             Opts::new(
                 "certwatch_build_info",
@@ -156,6 +169,7 @@ impl Metrics {
             server,
             duplicate_objects,
             poll_panics,
+            poll_api_calls,
             snapshot,
             leader: std::sync::Mutex::new(None),
         }
@@ -187,9 +201,12 @@ impl Metrics {
     }
 
     /// Count what one poll of `tenant` ran into: its errors, the objects its listings returned
-    /// twice, and whether it panicked.
+    /// twice, whether it panicked, and what it cost.
     pub fn count_poll(&self, tenant: &str, outcome: &PollOutcome) {
         self.count_poll_errors(tenant, &outcome.errors);
+        self.poll_api_calls
+            .with_label_values(&[bound(tenant)])
+            .set(i64::try_from(outcome.api_calls).unwrap_or(i64::MAX));
         for d in &outcome.duplicates {
             self.duplicate_objects
                 .with_label_values(&[bound(tenant), d.endpoint])

@@ -14,6 +14,7 @@ use super::{Error, Page};
 use crate::secret::Secret;
 use bytes::Bytes;
 use reqwest::StatusCode;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tracing::{debug, warn};
@@ -45,6 +46,8 @@ pub struct Settings {
     pub timeout: Duration,
     /// Client-side pacing; `None` paces from response headers only.
     pub max_requests_per_second: Option<f64>,
+    /// The part of the tenant's bucket certwatch may use (`budget_share`).
+    pub budget_share: super::budget::Share,
 }
 
 /// The reqwest-backed Management API client of one tenant.
@@ -58,6 +61,8 @@ pub struct Client {
     turn: tokio::sync::Mutex<()>,
     pacer: Option<tokio::sync::Mutex<Pacer>>,
     observer: Arc<dyn Observer>,
+    /// Management API (and token) requests sent, every attempt.
+    sent: AtomicU64,
 }
 
 impl std::fmt::Debug for Client {
@@ -139,6 +144,7 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Transport(e.to_string()))?;
+        let share = settings.budget_share;
         let pacer = settings
             .max_requests_per_second
             .map(|r| tokio::sync::Mutex::new(Pacer::new(r)));
@@ -146,16 +152,22 @@ impl Client {
             http,
             settings,
             token: TokenCache::default(),
-            governor: Mutex::new(Governor::default()),
+            governor: Mutex::new(Governor::with_share(share)),
             turn: tokio::sync::Mutex::new(()),
             pacer,
             observer,
+            sent: AtomicU64::new(0),
         })
     }
 
     /// The tenant this client talks to.
     pub fn tenant(&self) -> &str {
         &self.settings.tenant
+    }
+
+    /// Management API and token requests sent so far (see `Auth0Api::requests_sent`).
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
     }
 
     fn url(&self, path: &str) -> Result<Url, Error> {
@@ -216,6 +228,9 @@ impl Client {
                     ticket: None,
                 },
             };
+            if budget == Budget::Management {
+                self.sent.fetch_add(1, Ordering::Relaxed);
+            }
             let result = build().send().await;
             let resp = match result {
                 Ok(resp) => resp,

@@ -5,6 +5,7 @@
 //! `rate_limit` the pure decisions the client makes, `token` the cached client-credentials token.
 //! `Error::reason` sorts every failure into the `Reason` labels the poll and the metrics report.
 
+pub mod budget;
 pub mod client;
 mod observer;
 pub mod pagination;
@@ -231,4 +232,10 @@ pub trait Auth0Api: Send + Sync {
     async fn delete_credential(&self, client_id: &str, credential_id: &str) -> Result<(), Error>;
     /// `POST /api/v2/keys/signing/rotate` (5 per day on every plan).
     async fn rotate_signing_key(&self) -> Result<serde_json::Value, Error>;
+
+    /// Management API requests (and token requests) sent so far, every attempt counted: the
+    /// difference over a poll is its cost (`certwatch_poll_api_calls`). A fake may count none.
+    fn requests_sent(&self) -> u64 {
+        0
+    }
 }

@@ -9,7 +9,10 @@
 //! every response's headers, whose refill rate is *estimated* from how `remaining` moves over
 //! time (Auth0 never sends the rate, and `x-ratelimit-reset` is rounded to whole seconds, so
 //! waiting for it costs up to a second per wait and makes every waiting task fire at once).
+//! With a budget share (`super::budget`), the model keeps the bucket above the floor left to the
+//! tenant's own applications and waits for refill there, instead of at empty.
 
+use super::budget::{FLOOR_PROBE_AFTER, Share};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -201,9 +204,27 @@ pub struct Governor {
     first: Option<Anchor>,
     /// The last answer that showed a full bucket (or `first`).
     since_full: Option<Anchor>,
+    /// The part of the bucket certwatch may use; `None` is all of it.
+    share: Option<Share>,
+    /// When the last answer with `x-ratelimit-remaining` came.
+    answered_at: Option<Instant>,
 }
 
 impl Governor {
+    /// A governor that never takes the bucket below the floor of `share`
+    /// (`budget::Share::floor`); [`Governor::default`] may use the whole bucket.
+    pub fn with_share(share: Share) -> Self {
+        Self {
+            share: Some(share),
+            ..Self::default()
+        }
+    }
+
+    /// The lowest `remaining` this governor leaves (0 until the limit is known).
+    pub fn floor(&self) -> f64 {
+        self.share.unwrap_or(Share::WHOLE).floor(self.limit)
+    }
+
     /// The estimated refill rate (tokens per second), once known.
     pub fn rate(&self) -> Option<f64> {
         self.rate
@@ -225,8 +246,16 @@ impl Governor {
             }
             return self.go(now);
         };
-        if tokens >= 1.0 {
+        if self
+            .share
+            .unwrap_or(Share::WHOLE)
+            .allows(tokens, self.limit)
+        {
             return self.go(now);
+        }
+        let floor = self.floor();
+        if floor > 0.0 {
+            return self.above_floor(now, tokens, floor);
         }
         // With nothing in flight, a probe at the announced reset is safe (the server said a
         // token is added then); without any announcement or estimate, probing is all there is.
@@ -245,6 +274,29 @@ impl Governor {
             }
             (None, Some(r)) if idle => r,
             (None, _) => PROBE_RECHECK,
+        };
+        Permit::Wait(wait.clamp(Duration::from_millis(1), MAX_GOVERNOR_WAIT))
+    }
+
+    /// Below the floor (plus the token a request takes): wait until the estimated refill lifts
+    /// the bucket above it. Without an estimate, one probe goes (nothing else in flight) a
+    /// while after the last answer, and no earlier than an announced reset: its answer shows
+    /// the refill and teaches the rate.
+    fn above_floor(&mut self, now: Instant, tokens: f64, floor: f64) -> Permit {
+        let wait = match self.rate {
+            Some(rate) => {
+                Duration::try_from_secs_f64((1.0 + floor - tokens) / (rate * RATE_SAFETY))
+                    .unwrap_or(MAX_GOVERNOR_WAIT)
+            }
+            None if self.outstanding == 0 => {
+                let after = self.answered_at.map_or(now, |a| a + FLOOR_PROBE_AFTER);
+                let at = self.reset_at.map_or(after, |r| r.max(after));
+                if now >= at {
+                    return self.go(now);
+                }
+                at - now
+            }
+            None => PROBE_RECHECK,
         };
         Permit::Wait(wait.clamp(Duration::from_millis(1), MAX_GOVERNOR_WAIT))
     }
@@ -289,6 +341,7 @@ impl Governor {
             return;
         };
         self.refill(now);
+        self.answered_at = Some(now);
         if let Some(limit) = state.limit {
             self.limit = Some(limit as f64);
         }

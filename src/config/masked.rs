@@ -97,6 +97,8 @@ impl Config {
             r.sources = Some(t.sources.iter().map(|s| s.as_str().to_string()).collect());
             r.concurrency = Some(t.concurrency);
             r.max_items_per_listing = Some(t.max_items_per_listing);
+            r.budget_share = Some(t.budget_share.get());
+            r.full_refresh = dur(t.full_refresh);
         }
         raw.alerts.repeat_interval = dur(self.alerts.repeat_interval);
         raw.alerts.digest = Some(self.alerts.digest);

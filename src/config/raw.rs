@@ -178,6 +178,10 @@ pub struct RawTenant {
     pub concurrency: Option<usize>,
     /// Objects one listing (clients, connections, custom domains) may return, default 100000.
     pub max_items_per_listing: Option<usize>,
+    /// The part of the tenant's rate-limit bucket certwatch may use, `0 < x ≤ 1`, default 0.5.
+    pub budget_share: Option<f64>,
+    /// How often unchanged objects' credentials and connection keys are re-read, default `6h`.
+    pub full_refresh: Option<String>,
     /// Metadata URL per connection (name or id), overriding `metadataUrl` / `adfs_server` /
     /// `discovery_url`, or giving one to a connection that has none.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]

@@ -8,6 +8,7 @@ use super::context::Ctx;
 use super::masked::MetadataUrl;
 use super::metadata::Metadata;
 use super::raw::RawTenant;
+use crate::auth0::budget::{self, Share};
 use crate::inventory::Source;
 use crate::secret::Secret;
 use std::collections::{BTreeMap, BTreeSet};
@@ -43,6 +44,10 @@ pub struct Tenant {
     pub metadata_urls: BTreeMap<String, MetadataUrl>,
     /// TLS probe addresses by custom domain.
     pub probe_addresses: BTreeMap<String, String>,
+    /// The part of the rate-limit bucket certwatch may use (docs/polling.md).
+    pub budget_share: Share,
+    /// How often an unchanged object's credentials or connection keys are re-read.
+    pub full_refresh: Duration,
 }
 
 /// Every `[[tenants]]` entry (at least one), names unique.
@@ -107,6 +112,15 @@ fn tenant(cx: &Ctx<'_>, key: &str, t: &RawTenant, metadata: &Metadata) -> Result
             "must be a positive number",
         ));
     }
+    let budget_share = match t.budget_share {
+        None => Share::new(budget::DEFAULT_SHARE).unwrap_or(Share::WHOLE),
+        Some(s) => Share::new(s).ok_or_else(|| {
+            cx.err(
+                format!("{key}.budget_share"),
+                format!("{s} is not a share of the rate limit: it must be above 0 and at most 1"),
+            )
+        })?,
+    };
     let max_items_per_listing = t
         .max_items_per_listing
         .unwrap_or(crate::auth0::pagination::DEFAULT_MAX_ITEMS);
@@ -134,6 +148,12 @@ fn tenant(cx: &Ctx<'_>, key: &str, t: &RawTenant, metadata: &Metadata) -> Result
         max_items_per_listing,
         metadata_urls: metadata_urls(cx, key, t, metadata)?,
         probe_addresses: probe_addresses(cx, key, t)?,
+        budget_share,
+        full_refresh: cx.duration(
+            &format!("{key}.full_refresh"),
+            t.full_refresh.as_deref(),
+            crate::inventory::refresh::DEFAULT_FULL_REFRESH,
+        )?,
     })
 }
 

@@ -6,6 +6,7 @@
 //! failed, and `remote` does the same for the remote facts and joins them to the records.
 
 pub mod poll;
+pub mod refresh;
 pub mod remote;
 pub mod sources;
 pub mod walk;
@@ -387,6 +388,8 @@ pub struct PollOutcome {
     pub panicked: bool,
     /// Owners named by the listed objects' metadata, by object id (clients, connections).
     pub owners: std::collections::HashMap<String, String>,
+    /// Management API requests the poll made (`certwatch_poll_api_calls`).
+    pub api_calls: u64,
 }
 
 /// The current state of one tenant, as served by `/metrics` and `/api`.

@@ -13,7 +13,13 @@
 //! paging (see `walk`), the whole poll by `timeout` — a source still running at the deadline is
 //! stopped and reported as `timeout`, what the others found is kept — and a panic inside it is
 //! caught and reported instead of taking the process (or the other tenants) down.
+//!
+//! A poll is incremental (docs/polling.md): the listings are read every time, while a client's
+//! credentials and a connection's keys are re-read only when `refresh` says so (its references
+//! changed, it was never read, or its refresh slot in `full_refresh` came round); otherwise the
+//! records of its last read stand.
 
+use super::refresh::{self, Memory, Schedule};
 use super::walk::{self, Plan, walk};
 use super::{CertRecord, PollError, PollOutcome, Reason, Source, sources};
 use crate::auth0::pagination::DEFAULT_MAX_ITEMS;
@@ -47,6 +53,8 @@ pub struct PollSettings {
     pub timeout: Duration,
     /// The metadata key naming an object's owner (`[alerts] owner_key`).
     pub owner_key: String,
+    /// How often an unchanged object's credentials or keys are re-read (`full_refresh`).
+    pub full_refresh: Duration,
 }
 
 impl Default for PollSettings {
@@ -58,6 +66,7 @@ impl Default for PollSettings {
             max_items: DEFAULT_MAX_ITEMS,
             timeout: DEFAULT_TIMEOUT,
             owner_key: crate::config::DEFAULT_OWNER_KEY.to_string(),
+            full_refresh: refresh::DEFAULT_FULL_REFRESH,
         }
     }
 }
@@ -207,19 +216,47 @@ struct TenantKeys {
     certs: HashSet<String>,
 }
 
-/// Poll one tenant once, within `settings.timeout`. Never fails as a whole (failures are in
-/// `PollOutcome::errors`) and never panics: a panic inside the poll is caught, logged and
-/// reported as a failure of every enabled source (`PollOutcome::panicked`).
+/// Poll one tenant once in full (nothing remembered from an earlier poll); see
+/// [`poll_tenant_incremental`].
 pub async fn poll_tenant(
     api: &dyn Auth0Api,
     tenant: &str,
     domain: &str,
     settings: &PollSettings,
 ) -> PollOutcome {
-    let polled = std::panic::AssertUnwindSafe(poll_until(api, tenant, domain, settings))
-        .catch_unwind()
-        .await;
-    polled.unwrap_or_else(|panic| panicked(tenant, settings, panic.as_ref()))
+    let mut memory = Memory::default();
+    let epoch = time::OffsetDateTime::UNIX_EPOCH;
+    poll_tenant_incremental(api, tenant, domain, settings, &mut memory, epoch).await
+}
+
+/// Poll one tenant once, within `settings.timeout`, re-reading per-object lists only where
+/// `memory` (the tenant's earlier polls, updated here) says so at `now`. Never fails as a whole
+/// (failures are in `PollOutcome::errors`) and never panics: a panic inside the poll is caught,
+/// logged and reported as a failure of every enabled source (`PollOutcome::panicked`), and
+/// `memory` is cleared (the next poll is a full one).
+pub async fn poll_tenant_incremental(
+    api: &dyn Auth0Api,
+    tenant: &str,
+    domain: &str,
+    settings: &PollSettings,
+    memory: &mut Memory,
+    now: time::OffsetDateTime,
+) -> PollOutcome {
+    let at = Schedule {
+        now,
+        period: settings.full_refresh,
+    };
+    let sent_before = api.requests_sent();
+    let polled =
+        std::panic::AssertUnwindSafe(poll_until(api, tenant, domain, settings, memory, at))
+            .catch_unwind()
+            .await;
+    let mut out = polled.unwrap_or_else(|panic| {
+        memory.clear();
+        panicked(tenant, settings, panic.as_ref())
+    });
+    out.api_calls = api.requests_sent().saturating_sub(sent_before);
+    out
 }
 
 /// The outcome of a poll that panicked: every enabled source failed, nothing was found (the last
@@ -274,6 +311,8 @@ async fn poll_until(
     tenant: &str,
     domain: &str,
     settings: &PollSettings,
+    memory: &mut Memory,
+    at: Schedule,
 ) -> PollOutcome {
     // A timeout too large to add is no timeout (a century is the config's limit anyway).
     let deadline = Instant::now().checked_add(settings.timeout);
@@ -355,7 +394,11 @@ async fn poll_until(
         },
         async {
             if (clients.enabled(Source::Clients) || clients.enabled(Source::ClientCredentials))
-                && !bounded(deadline, poll_clients(&mut clients, &keys)).await
+                && !bounded(
+                    deadline,
+                    poll_clients(&mut clients, &keys, &mut memory.clients, at),
+                )
+                .await
             {
                 clients.timed_out(&[Source::Clients, Source::ClientCredentials]);
             }
@@ -363,7 +406,11 @@ async fn poll_until(
         async {
             if (connections.enabled(Source::Connections)
                 || connections.enabled(Source::ConnectionKeys))
-                && !bounded(deadline, poll_connections(&mut connections)).await
+                && !bounded(
+                    deadline,
+                    poll_connections(&mut connections, &mut memory.connections, at),
+                )
+                .await
             {
                 connections.timed_out(&[Source::Connections, Source::ConnectionKeys]);
             }
@@ -385,50 +432,107 @@ async fn poll_until(
     p.out
 }
 
-/// A client whose credentials are to be read: id, name and the credential ids it references.
-type CredentialJob = (String, String, HashSet<String>);
+/// A client whose credentials are to be read: id, name, the credential ids it references and
+/// their fingerprint.
+struct CredentialJob {
+    id: String,
+    name: String,
+    refs: HashSet<String>,
+    fingerprint: u64,
+}
 
-async fn poll_clients(p: &mut Poll<'_>, keys: &TenantKeys) {
+/// A listing's per-object reads as remembered between polls (`refresh`).
+struct Recall<'m> {
+    memory: &'m mut refresh::Objects,
+    at: Schedule,
+}
+
+impl<'m> Recall<'m> {
+    fn begin(memory: &'m mut refresh::Objects, at: Schedule) -> Self {
+        memory.begin();
+        Self { memory, at }
+    }
+
+    /// Adds the remembered records of object `id` (renamed to `name`) to `out` when they stand
+    /// for this poll; `false` when the object is to be read.
+    fn reuse(&mut self, out: &mut PollOutcome, id: &str, name: &str, fingerprint: u64) -> bool {
+        let Some(recs) = self.memory.reuse(id, fingerprint, self.at) else {
+            return false;
+        };
+        out.records.extend(recs.iter().map(|r| CertRecord {
+            object_name: name.to_string(),
+            ..r.clone()
+        }));
+        true
+    }
+
+    /// The read of object `id` came back: its records are found, and remembered.
+    fn read(&mut self, out: &mut PollOutcome, id: &str, fingerprint: u64, recs: Vec<CertRecord>) {
+        self.memory.store(id, fingerprint, self.at, recs.clone());
+        out.records.extend(recs);
+    }
+}
+
+async fn poll_clients(
+    p: &mut Poll<'_>,
+    keys: &TenantKeys,
+    memory: &mut refresh::Objects,
+    at: Schedule,
+) {
     let api = p.api;
     let plan = p.plan(auth0::route::CLIENTS, PageRequest::first_offset());
+    let mut w = (p, Recall::begin(memory, at));
     let walked = walk(
-        p,
+        &mut w,
         plan,
         |req| Box::pin(async move { api.clients(&req).await }),
-        |p, page| {
-            p.reject(Source::Clients, page.rejected);
+        |w, page| {
+            w.0.reject(Source::Clients, page.rejected);
             let mut jobs: Vec<CredentialJob> = Vec::new();
             for mut c in page.items {
-                p.note_owner(&c.client_id, c.client_metadata.as_ref());
+                w.0.note_owner(&c.client_id, c.client_metadata.as_ref());
                 if let Some(signing) = &mut c.signing_keys {
                     signing.retain(|k| k.cert.as_ref().is_none_or(|t| !keys.certs.contains(t)));
                 }
-                let (recs, refs) = sources::client(p.tenant, &c, &keys.thumbprints);
-                if p.enabled(Source::Clients) {
-                    p.out.records.extend(recs);
+                let (recs, refs) = sources::client(w.0.tenant, &c, &keys.thumbprints);
+                if w.0.enabled(Source::Clients) {
+                    w.0.out.records.extend(recs);
                 }
-                if !refs.is_empty() && p.enabled(Source::ClientCredentials) {
+                if !refs.is_empty() && w.0.enabled(Source::ClientCredentials) {
                     let name = c.name.unwrap_or_else(|| c.client_id.clone());
-                    jobs.push((c.client_id, name, refs));
+                    let fingerprint = refresh::credential_fingerprint(&refs);
+                    if !w.1.reuse(&mut w.0.out, &c.client_id, &name, fingerprint) {
+                        jobs.push(CredentialJob {
+                            id: c.client_id,
+                            name,
+                            refs,
+                            fingerprint,
+                        });
+                    }
                 }
             }
             jobs
         },
         |job: CredentialJob| {
             Box::pin(async move {
-                let res = api.client_credentials(&job.0).await;
+                let res = api.client_credentials(&job.id).await;
                 (job, res)
             })
         },
-        |p, (id, name, refs), res| match res {
-            Ok(creds) => p
-                .out
-                .records
-                .extend(sources::credentials(p.tenant, &id, &name, &refs, &creds)),
-            Err(e) => p.fail(Source::ClientCredentials, Some(&id), &e),
+        |w, job, res| match res {
+            Ok(creds) => {
+                let recs = sources::credentials(w.0.tenant, &job.id, &job.name, &job.refs, &creds);
+                w.1.read(&mut w.0.out, &job.id, job.fingerprint, recs);
+            }
+            Err(e) => {
+                w.1.memory.forget(&job.id);
+                w.0.fail(Source::ClientCredentials, Some(&job.id), &e);
+            }
         },
     )
     .await;
+    let (p, recall) = w;
+    recall.memory.finish(walked.result.is_ok());
     if let Err(e) = p.walked(Source::Clients, walked) {
         p.skip(
             Source::ClientCredentials,
@@ -439,18 +543,20 @@ async fn poll_clients(p: &mut Poll<'_>, keys: &TenantKeys) {
 }
 
 /// What the connection listing keeps between pages.
-struct ConnectionWalk<'p, 'a> {
+struct ConnectionWalk<'p, 'a, 'm> {
     p: &'p mut Poll<'a>,
+    recall: Recall<'m>,
     missing_options: usize,
     /// IdP documents to fetch once the listing is done.
     targets: Vec<Target>,
 }
 
-async fn poll_connections(p: &mut Poll<'_>) {
+async fn poll_connections(p: &mut Poll<'_>, memory: &mut refresh::Objects, at: Schedule) {
     let api = p.api;
     let plan = p.plan(auth0::route::CONNECTIONS, PageRequest::first_checkpoint());
     let mut w = ConnectionWalk {
         p,
+        recall: Recall::begin(memory, at),
         missing_options: 0,
         targets: Vec::new(),
     };
@@ -477,32 +583,40 @@ async fn poll_connections(p: &mut Poll<'_>) {
                     }
                 }
                 if sources::has_connection_keys(&c) && w.p.enabled(Source::ConnectionKeys) {
-                    jobs.push(wire::Connection { options: None, ..c });
+                    let fingerprint =
+                        refresh::connection_fingerprint(&c.strategy, c.options.as_ref());
+                    if !w.recall.reuse(&mut w.p.out, &c.id, &c.name, fingerprint) {
+                        jobs.push((wire::Connection { options: None, ..c }, fingerprint));
+                    }
                 }
             }
             jobs
         },
-        |c: wire::Connection| {
+        |job: (wire::Connection, u64)| {
             Box::pin(async move {
-                let res = api.connection_keys(&c.id).await;
-                (c, res)
+                let res = api.connection_keys(&job.0.id).await;
+                (job, res)
             })
         },
-        |w, c, res| match res {
+        |w, (c, fingerprint), res| match res {
             Ok(keys) => {
-                w.p.out
-                    .records
-                    .extend(sources::connection_keys(w.p.tenant, &c, &keys))
+                let recs = sources::connection_keys(w.p.tenant, &c, &keys);
+                w.recall.read(&mut w.p.out, &c.id, fingerprint, recs);
             }
-            Err(e) => w.p.fail(Source::ConnectionKeys, Some(&c.id), &e),
+            Err(e) => {
+                w.recall.memory.forget(&c.id);
+                w.p.fail(Source::ConnectionKeys, Some(&c.id), &e);
+            }
         },
     )
     .await;
     let ConnectionWalk {
         p,
+        recall,
         missing_options,
         targets,
     } = w;
+    recall.memory.finish(walked.result.is_ok());
     if let Some(remote) = &p.settings.remote {
         p.out.facts.idp =
             collect::fetch_all(remote.fetcher.as_ref(), targets, remote.concurrency).await;

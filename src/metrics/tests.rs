@@ -135,7 +135,7 @@ fn counters_count() {
 }
 
 #[test]
-fn a_poll_counts_its_copies_and_panics() {
+fn a_poll_counts_its_copies_panics_and_cost() {
     let m = Metrics::new(false);
     let outcome = crate::inventory::PollOutcome {
         duplicates: vec![crate::inventory::walk::Duplicates {
@@ -144,10 +144,17 @@ fn a_poll_counts_its_copies_and_panics() {
             first_id: "con_1".into(),
         }],
         panicked: true,
+        api_calls: 431,
         ..Default::default()
     };
     m.count_poll("prod", &outcome);
-    m.count_poll("prod", &outcome);
+    m.count_poll(
+        "prod",
+        &crate::inventory::PollOutcome {
+            api_calls: 26,
+            ..outcome
+        },
+    );
     let text = m.render();
     assert!(
         text.contains(
@@ -156,6 +163,10 @@ fn a_poll_counts_its_copies_and_panics() {
         "{text}"
     );
     assert!(text.contains("certwatch_poll_panics_total{tenant=\"prod\"} 2"));
+    assert!(
+        text.contains("certwatch_poll_api_calls{tenant=\"prod\"} 26"),
+        "a gauge of the last poll: {text}"
+    );
 }
 
 #[test]

@@ -219,6 +219,10 @@ impl Auth0Api for Client {
         )
         .await
     }
+
+    fn requests_sent(&self) -> u64 {
+        self.sent()
+    }
 }
 
 /// The route the tenant's SAML SP certificate is counted under (docs/auth0-api.md).

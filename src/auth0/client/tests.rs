@@ -94,6 +94,7 @@ fn client(
         audience: "aud".into(),
         timeout: Duration::from_secs(5),
         max_requests_per_second,
+        budget_share: crate::auth0::budget::Share::WHOLE,
     };
     Client::new(settings, observer).unwrap()
 }

@@ -106,6 +106,7 @@ fn auth0_client(sim: &Sim) -> crate::auth0::Client {
             audience: format!("https://{DOMAIN}/api/v2/"),
             timeout: Duration::from_secs(5),
             max_requests_per_second: None,
+            budget_share: crate::auth0::budget::Share::WHOLE,
         },
         std::sync::Arc::new(crate::auth0::NoObserver),
     )
