@@ -234,9 +234,29 @@ fn simulate(
     burst: u32,
     rate: f64,
     workers: usize,
-    (latency, jitter): (Duration, Duration),
+    rtt: (Duration, Duration),
     requests: u32,
 ) -> (f64, u32) {
+    let run = simulate_with(Governor::default(), burst, rate, workers, rtt, requests);
+    (run.took, run.throttled)
+}
+
+/// What [`simulate_with`] saw.
+struct SimRun {
+    took: f64,
+    throttled: u32,
+    /// The lowest `x-ratelimit-remaining` the bucket answered.
+    lowest: u64,
+}
+
+fn simulate_with(
+    mut g: Governor,
+    burst: u32,
+    rate: f64,
+    workers: usize,
+    (latency, jitter): (Duration, Duration),
+    requests: u32,
+) -> SimRun {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
     #[derive(PartialEq, Eq, PartialOrd, Ord)]
@@ -247,7 +267,7 @@ fn simulate(
     }
     let t0 = Instant::now();
     let unix0 = 1_700_000_000.25;
-    let mut g = Governor::default();
+    let mut lowest = u64::from(burst);
     let (mut tokens, mut last) = (f64::from(burst), 0.0f64);
     let mut heap = BinaryHeap::new();
     for w in 0..workers {
@@ -292,6 +312,7 @@ fn simulate(
                     tokens -= 1.0;
                 }
                 let remaining = tokens.floor();
+                lowest = lowest.min(remaining as u64);
                 let next_token = if remaining >= 1.0 {
                     0.0
                 } else {
@@ -328,7 +349,93 @@ fn simulate(
         }
     }
     assert_eq!(done, requests);
-    (finished, throttled)
+    SimRun {
+        took: finished,
+        throttled,
+        lowest,
+    }
+}
+
+#[test]
+fn governor_with_a_share_keeps_the_floor_and_the_pace() {
+    let ms = Duration::from_millis;
+    for (share, burst, rate, workers, latency, jitter, requests) in [
+        (0.5, 50, 16.0, 5, ms(1), ms(0), 431),
+        (0.5, 50, 16.0, 10, ms(2), ms(5), 431),
+        (0.5, 50, 16.0, 10, ms(100), ms(80), 431),
+        (0.5, 2, 2.0, 4, ms(20), ms(0), 60),
+        (0.2, 10, 2.5, 4, ms(40), ms(10), 120),
+        (0.9, 50, 16.0, 4, ms(2), ms(0), 300),
+    ] {
+        let share = Share::new(share).unwrap();
+        let floor = share.floor(Some(f64::from(burst)));
+        let g = Governor::with_share(share);
+        let run = simulate_with(g, burst, rate, workers, (latency, jitter), requests);
+        let case = format!(
+            "share {share:?}, burst {burst}, {rate}/s, {workers} workers, {latency:?}±{jitter:?}"
+        );
+        assert_eq!(run.throttled, 0, "429s at {case}");
+        assert!(
+            run.lowest as f64 >= floor,
+            "remaining {} below the floor {floor} at {case}",
+            run.lowest
+        );
+        // The usable burst is what lies above the floor; one probe second may be spent
+        // learning the rate. With one token above the floor, every request needs a full
+        // bucket: refill beyond it is lost, unobservable, and certwatch goes at its probe pace.
+        let headroom = f64::from(burst) - floor;
+        let bound = if headroom <= 1.0 {
+            f64::from(requests) * FLOOR_PROBE_AFTER.as_secs_f64()
+        } else {
+            (f64::from(requests) - headroom).max(0.0) / rate
+        };
+        assert!(
+            run.took <= bound * 1.03 + 1.5,
+            "{:.1}s vs bound {bound:.1}s at {case}",
+            run.took
+        );
+    }
+}
+
+#[test]
+fn governor_held_by_the_floor_probes_once_a_second_without_a_rate() {
+    let t0 = Instant::now();
+    let mut g = Governor::with_share(Share::new(0.5).unwrap());
+    let first = go(&mut g, t0);
+    let at_floor = RateState {
+        limit: Some(10),
+        remaining: Some(5),
+        reset: Some(1000),
+    };
+    g.complete(first, t0, 1000.0, Some(&at_floor), false);
+    assert_eq!(g.floor(), 5.0);
+    // 5 left, 5 to leave: no rate known, so wait; the probe goes a second after the answer.
+    assert_eq!(g.acquire(t0), Permit::Wait(MAX_GOVERNOR_WAIT));
+    let soon = t0 + Duration::from_millis(950);
+    assert_eq!(g.acquire(soon), Permit::Wait(Duration::from_millis(50)));
+    let probe = go(&mut g, t0 + Duration::from_secs(1));
+    assert!(
+        matches!(g.acquire(t0 + Duration::from_secs(1)), Permit::Wait(_)),
+        "one probe at a time"
+    );
+    let refilled = RateState {
+        remaining: Some(7),
+        ..at_floor
+    };
+    g.complete(
+        probe,
+        t0 + Duration::from_secs(1),
+        1001.0,
+        Some(&refilled),
+        false,
+    );
+    // Two above the floor: one more may go, then the floor holds again.
+    go(&mut g, t0 + Duration::from_secs(1));
+    go(&mut g, t0 + Duration::from_secs(1));
+    assert!(matches!(
+        g.acquire(t0 + Duration::from_secs(1)),
+        Permit::Wait(_)
+    ));
 }
 
 #[test]
