@@ -39,11 +39,15 @@ impl Share {
     }
 
     /// The lowest `x-ratelimit-remaining` certwatch may leave in a bucket of `limit` tokens:
-    /// `(1 - share) × limit`, rounded up (remaining is a whole number); 0 for the whole bucket
-    /// or an unknown limit.
+    /// `(1 - share) × limit`, rounded up (remaining is a whole number), but never the whole
+    /// bucket: one token always stays usable, or a bucket of 1 would never let a request go.
+    /// 0 for the whole bucket or an unknown limit.
     pub fn floor(self, limit: Option<f64>) -> f64 {
         match limit {
-            Some(limit) if limit > 0.0 => ((1.0 - self.0) * limit - 1e-9).ceil().max(0.0),
+            Some(limit) if limit > 0.0 => ((1.0 - self.0) * limit - 1e-9)
+                .ceil()
+                .min(limit.floor() - 1.0)
+                .max(0.0),
             _ => 0.0,
         }
     }
@@ -67,6 +71,8 @@ mod tests {
         assert_eq!(Share::new(0.35).unwrap().floor(Some(10.0)), 7.0);
         assert_eq!(Share::WHOLE.floor(Some(50.0)), 0.0);
         assert_eq!(half.floor(None), 0.0, "unknown limit: no floor yet");
+        assert_eq!(half.floor(Some(1.0)), 0.0, "one token always stays usable");
+        assert_eq!(Share::new(0.01).unwrap().floor(Some(10.0)), 9.0);
     }
 
     #[test]

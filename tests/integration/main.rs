@@ -2,6 +2,8 @@
 //!
 //! - `helpers`: `TestApp` (simulator + app + HTTP on port 0) and tenant fixtures.
 //! - `poll`: inventory, faults, rate limits, tokens, scopes, deletions.
+//! - `incremental`: steady-state polls read list pages only; changes show at once or within
+//!   `full_refresh`; the budget floor of the tenant's rate limit holds.
 //! - `misbehaving_auth0`: a stuck tenant never stalls a healthy one; endless paging is bounded.
 //! - `http`: `/metrics` (promtool), `/api/v1/certificates`, `/readyz`, the status page.
 //! - `cli`: the `certwatch` binary: `scan` exit codes, `check-config`, secrets never logged.
@@ -33,6 +35,7 @@ mod generators;
 mod helpers;
 mod http;
 mod idp_corpus;
+mod incremental;
 mod leader;
 mod loopback;
 mod misbehaving_auth0;
