@@ -9,10 +9,12 @@
 //! a config pointing at the simulators, runs one `poll_now()` and times `/metrics` rendering.
 //!
 //! ```text
-//! cargo bench --bench poll -- [--quick|--full] [--python PATH] [--no-baseline]
+//! cargo bench --bench poll -- [--quick|--full|--budget] [--python PATH] [--no-baseline]
 //!                             [--certwatch-bin PATH] [--markdown PATH]
 //!                             [--only LABEL-PART]... [--repeat N]
 //! ```
+//! `--budget` runs only the budget scenario (`budget.rs`): full and steady-state poll cost,
+//! the budget floor, and the runtime flavours compared.
 //! `scripts/bench.sh` builds everything, prepares the Python venv and passes these flags.
 
 use certwatch::app::App;
@@ -29,6 +31,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+#[path = "poll/budget.rs"]
+mod budget;
 
 const TOKEN_ROUTE: &str = "/oauth/token";
 const JWKS_ROUTE: &str = "/.well-known/jwks.json";
@@ -60,18 +65,25 @@ fn main() -> ExitCode {
 
 // === the child: one certwatch poll ===
 
-/// `child --state DIR URL...`: one tenant per URL; prints one JSON line on stdout.
+/// `child --state DIR [--metadata] [--polls N] [--runtime cli|current|multi|WORKERS] URL...`:
+/// one tenant per URL; prints one JSON line on stdout.
 fn child(args: &[String]) -> anyhow::Result<()> {
     let mut state = std::env::temp_dir();
     let mut metadata = false;
+    let mut polls = 1usize;
+    let mut runtime = "cli".to_string();
     let mut urls = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
+        let mut value = || {
+            it.next()
+                .ok_or_else(|| anyhow::anyhow!("{a} needs a value"))
+        };
         match a.as_str() {
-            "--state" => {
-                state = PathBuf::from(it.next().ok_or_else(|| anyhow::anyhow!("--state DIR"))?)
-            }
+            "--state" => state = PathBuf::from(value()?),
             "--metadata" => metadata = true,
+            "--polls" => polls = value()?.parse()?,
+            "--runtime" => runtime = value()?.clone(),
             url => urls.push(url.to_string()),
         }
     }
@@ -95,15 +107,18 @@ fn child(args: &[String]) -> anyhow::Result<()> {
         )?;
     }
     let config = certwatch::config::from_toml(&toml)?;
-    // The same runtime the daemon uses (`cli::main`).
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = child_runtime(&runtime)?;
     let report = runtime.block_on(async move {
         let app = App::build(config, Arc::new(SystemClock))?;
-        let started = Instant::now();
-        let snapshot = app.poll_now().await;
-        let poll_secs = started.elapsed().as_secs_f64();
+        let mut each = Vec::new();
+        let mut snapshot = app.snapshot();
+        for _ in 0..polls.max(1) {
+            let started = Instant::now();
+            snapshot = app.poll_now().await;
+            let secs = started.elapsed().as_secs_f64();
+            each.push(json!({"secs": secs, "api_calls": poll_api_calls(&app.metrics().render())}));
+        }
+        let poll_secs = each[0]["secs"].as_f64().unwrap_or(f64::NAN);
         let mut times = Vec::with_capacity(RENDERS);
         let mut size = 0;
         for _ in 0..RENDERS {
@@ -129,10 +144,39 @@ fn child(args: &[String]) -> anyhow::Result<()> {
             "tenants_up": snapshot.tenants.iter().filter(|t| t.up).count(),
             "render_ms": times[times.len() / 2],
             "metrics_bytes": size,
+            "polls": each,
         }))
     })?;
     println!("{report}");
     Ok(())
+}
+
+/// The runtime of a child: `cli` (what `scan` uses, `certwatch::cli::runtime_for_scan`),
+/// `current` (one thread), `multi` (tokio's default: a worker per CPU) or a worker count.
+fn child_runtime(name: &str) -> anyhow::Result<tokio::runtime::Runtime> {
+    let built = match name {
+        "cli" => certwatch::cli::runtime(certwatch::cli::Flavour::for_scan()),
+        "current" => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        "multi" => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+        n => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n.parse()?)
+            .enable_all()
+            .build(),
+    };
+    Ok(built?)
+}
+
+/// The sum of `certwatch_poll_api_calls` over tenants in a `/metrics` text.
+fn poll_api_calls(metrics: &str) -> u64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("certwatch_poll_api_calls{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
 }
 
 /// This process's peak resident set (`VmHWM`), in KiB. Read by the process itself because
@@ -154,6 +198,8 @@ fn peak_rss_kib() -> Option<u64> {
 enum Size {
     Demo,
     Scaled(&'static str, ScaleSpec),
+    /// The budget scenario's tenant (`budget::tenant`).
+    Budget,
 }
 
 impl Size {
@@ -177,6 +223,7 @@ impl Size {
         match self {
             Size::Demo => "demo",
             Size::Scaled(name, _) => name,
+            Size::Budget => "M+budget",
         }
     }
 
@@ -184,6 +231,7 @@ impl Size {
         match self {
             Size::Demo => demo::tenant(now),
             Size::Scaled(_, spec) => demo::scaled(now, spec),
+            Size::Budget => budget::tenant(now),
         }
     }
 }
@@ -270,6 +318,15 @@ fn matrix(name: &str) -> anyhow::Result<Vec<Scenario>> {
         baseline: false,
         latency: false,
     };
+    if name == "budget" {
+        return Ok(vec![one(
+            Size::Budget,
+            Limit {
+                name: "16/s b50",
+                rate: Some(budget::LIMIT),
+            },
+        )]);
+    }
     let mut runs = vec![one(Size::Demo, UNLIMITED)];
     match name {
         "quick" => {
@@ -300,7 +357,7 @@ fn matrix(name: &str) -> anyhow::Result<Vec<Scenario>> {
                 no_baseline(Size::M_IDP, UNLIMITED),
             ]);
         }
-        other => anyhow::bail!("unknown matrix {other:?} (quick, default, full)"),
+        other => anyhow::bail!("unknown matrix {other:?} (quick, default, full, budget)"),
     }
     Ok(runs)
 }
@@ -340,6 +397,7 @@ fn parse_options(args: &[String]) -> anyhow::Result<Options> {
             "--matrix" => o.matrix = value()?,
             "--full" => o.matrix = "full".into(),
             "--quick" => o.matrix = "quick".into(),
+            "--budget" => o.matrix = "budget".into(),
             "--python" => o.python = Some(value()?.into()),
             "--baseline-script" => o.script = value()?.into(),
             "--no-baseline" => no_baseline = true,
@@ -446,12 +504,18 @@ fn count(requests: &[RecordedRequest], run: &mut Run) {
     }
 }
 
-/// Runs `cmd args` under `benches/rusage.py` (wait4), returning its stdout, (peak RSS MiB,
-/// CPU s) and whether it succeeded.
-async fn measured(
-    cmd: &Path,
-    args: &[String],
-) -> anyhow::Result<(String, Option<(f64, f64)>, bool)> {
+/// What wait4 said about a child.
+#[derive(Debug, Clone, Copy, Default)]
+struct Usage {
+    rss_mib: f64,
+    cpu_secs: f64,
+    voluntary: Option<u64>,
+    involuntary: Option<u64>,
+}
+
+/// Runs `cmd args` under `benches/rusage.py` (wait4), returning its stdout, its usage and
+/// whether it succeeded.
+async fn measured(cmd: &Path, args: &[String]) -> anyhow::Result<(String, Option<Usage>, bool)> {
     let usage_file = tempfile::NamedTempFile::new()?;
     let wrapper = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/rusage.py");
     let out = tokio::process::Command::new("python3")
@@ -472,9 +536,12 @@ async fn measured(
         .ok()
         .and_then(|s| serde_json::from_str::<Value>(&s).ok())
         .and_then(|v| {
-            let rss = v["maxrss_kib"].as_f64()? / 1024.0;
-            let cpu = v["user_secs"].as_f64()? + v["sys_secs"].as_f64()?;
-            Some((rss, cpu))
+            Some(Usage {
+                rss_mib: v["maxrss_kib"].as_f64()? / 1024.0,
+                cpu_secs: v["user_secs"].as_f64()? + v["sys_secs"].as_f64()?,
+                voluntary: v["voluntary_switches"].as_u64(),
+                involuntary: v["involuntary_switches"].as_u64(),
+            })
         });
     Ok((stdout, usage, out.status.success()))
 }
@@ -548,11 +615,12 @@ impl Tenants {
     }
 }
 
-async fn run_ours(
+/// One certwatch child against fresh buckets of `tenants`, with `extra` child arguments.
+async fn run_child(
     tenants: &Tenants,
     limit: Option<RateLimit>,
-    metadata: bool,
-) -> anyhow::Result<Run> {
+    extra: &[&str],
+) -> anyhow::Result<(String, Option<Usage>, bool)> {
     tenants.reset(limit);
     let state = tempfile::tempdir()?;
     let mut args = vec![
@@ -560,18 +628,25 @@ async fn run_ours(
         "--state".to_string(),
         state.path().display().to_string(),
     ];
-    if metadata {
-        args.push("--metadata".to_string());
-    }
+    args.extend(extra.iter().map(|a| a.to_string()));
     args.extend(tenants.sims.iter().map(|s| s.url().to_string()));
     let exe = std::env::current_exe()?;
-    let (stdout, usage, ok) = measured(&exe, &args).await?;
+    measured(&exe, &args).await
+}
+
+async fn run_ours(
+    tenants: &Tenants,
+    limit: Option<RateLimit>,
+    metadata: bool,
+) -> anyhow::Result<Run> {
+    let extra: &[&str] = if metadata { &["--metadata"] } else { &[] };
+    let (stdout, usage, ok) = run_child(tenants, limit, extra).await?;
     let mut run = Run::default();
     apply_report(&mut run, &stdout);
     run.failed |= !ok;
-    if let Some((rss, cpu)) = usage {
-        run.rss_mib = run.rss_mib.or(Some(rss));
-        run.cpu_secs = Some(cpu);
+    if let Some(u) = usage {
+        run.rss_mib = run.rss_mib.or(Some(u.rss_mib));
+        run.cpu_secs = Some(u.cpu_secs);
     }
     tenants.count(&mut run);
     Ok(run)
@@ -600,9 +675,9 @@ async fn run_baseline(
     let mut run = Run::default();
     apply_report(&mut run, &stdout);
     run.failed |= !ok;
-    if let Some((rss, cpu)) = usage {
-        run.rss_mib = run.rss_mib.or(Some(rss));
-        run.cpu_secs = Some(cpu);
+    if let Some(u) = usage {
+        run.rss_mib = run.rss_mib.or(Some(u.rss_mib));
+        run.cpu_secs = Some(u.cpu_secs);
     }
     tenants.count(&mut run);
     Ok(run)
@@ -836,6 +911,7 @@ async fn drive(o: Options, scenarios: Vec<Scenario>) -> anyhow::Result<()> {
     let mut raw_sizes: Vec<(String, u64, u64)> = Vec::new();
     let started = Instant::now();
     let mut built: Option<(Size, SimTenant)> = None;
+    let mut budget_md = String::new();
     for sc in &scenarios {
         if built.as_ref().is_none_or(|(s, _)| *s != sc.size) {
             eprintln!("generating the {} tenant…", sc.size.name());
@@ -877,6 +953,16 @@ async fn drive(o: Options, scenarios: Vec<Scenario>) -> anyhow::Result<()> {
                 run: theirs,
             });
         }
+        if sc.size == Size::Budget {
+            let ours = rows.iter().rev().find(|r| r.who == "certwatch");
+            let theirs = rows.iter().rev().find(|r| r.who == "auth0-python");
+            let (ours, theirs) = (ours.map(|r| &r.run), theirs.map(|r| &r.run));
+            eprintln!(
+                "[{:>5.0}s] budget: two polls, runtime flavours…",
+                started.elapsed().as_secs_f64()
+            );
+            budget_md.push_str(&budget::measure(&sims, min, ours, theirs).await?.markdown());
+        }
         sims.shutdown().await;
     }
     let demo_rss = match &o.certwatch_bin {
@@ -896,6 +982,7 @@ async fn drive(o: Options, scenarios: Vec<Scenario>) -> anyhow::Result<()> {
     out.push_str(&table(&rows));
     out.push_str("\nRatios, certwatch / auth0-python (below 1 = certwatch is cheaper):\n\n");
     out.push_str(&ratios(&rows));
+    out.push_str(&budget_md);
     out.push_str("\nTenant sizes (raw JSON a full inventory reads, minimum API calls):\n\n");
     for (name, bytes, min) in &raw_sizes {
         let _ = writeln!(

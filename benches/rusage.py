@@ -2,7 +2,8 @@
 """Run a command and write its resource usage, as wait4(2) reports it, to a JSON file.
 
 Usage: rusage.py OUT.json COMMAND [ARGS...]
-Writes {"maxrss_kib", "user_secs", "sys_secs", "status"}; stdout/stderr pass through and the
+Writes {"maxrss_kib", "user_secs", "sys_secs", "voluntary_switches", "involuntary_switches",
+"status"}; stdout/stderr pass through and the
 exit status is the command's. Used by benches/poll.rs for both certwatch and the Python
 baseline, so each poll's CPU is measured the same way, per process, with microsecond
 resolution (GNU time prints two decimals). `maxrss_kib` is only a fallback: Linux charges the
@@ -26,6 +27,8 @@ def main():
                 "maxrss_kib": usage.ru_maxrss,
                 "user_secs": usage.ru_utime,
                 "sys_secs": usage.ru_stime,
+                "voluntary_switches": usage.ru_nvcsw,
+                "involuntary_switches": usage.ru_nivcsw,
                 "status": code,
             },
             f,

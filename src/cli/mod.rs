@@ -82,14 +82,58 @@ pub enum Command {
     CheckConfig,
 }
 
+/// The async runtime a command runs on (docs/polling.md, CPU). Measured: with a worker per CPU,
+/// a poll's responses wake whichever worker is idle and its tasks migrate between threads, so
+/// the kernel's switching between runtime threads costs a large part of an I/O-bound poll's
+/// CPU. `scan`, `check-config` and `rotate` are one pass of such I/O: one thread.
+/// `run` and `demo` also serve HTTP while a poll decodes certificates and renders metrics: two
+/// workers, so `/healthz` and scrapes are answered during a poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    /// Everything on the calling thread (`current_thread`).
+    CurrentThread,
+    /// A multi-threaded runtime with this many workers.
+    Workers(usize),
+}
+
+impl Flavour {
+    /// Worker threads of the daemon (`run`, `demo`).
+    pub const DAEMON_WORKERS: usize = 2;
+
+    /// The runtime of `command`.
+    pub fn for_command(command: &Command) -> Self {
+        match command {
+            Command::Run { .. } | Command::Demo { .. } => Self::Workers(Self::DAEMON_WORKERS),
+            Command::Scan { .. } | Command::Rotate { .. } | Command::CheckConfig => {
+                Self::CurrentThread
+            }
+        }
+    }
+
+    /// The runtime of `scan` (also what the poll benchmark measures).
+    pub fn for_scan() -> Self {
+        Self::CurrentThread
+    }
+}
+
+/// Build the runtime of `flavour` (timers and I/O enabled).
+pub fn runtime(flavour: Flavour) -> std::io::Result<tokio::runtime::Runtime> {
+    match flavour {
+        Flavour::CurrentThread => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        Flavour::Workers(n) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n.max(1))
+            .enable_all()
+            .build(),
+    }
+}
+
 /// Parse arguments and run; the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init(cli.log_format, cli.log_level.as_deref());
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime(Flavour::for_command(&cli.command)) {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("certwatch: cannot start the async runtime: {e}");

@@ -79,6 +79,8 @@ struct IssuedToken {
 struct Limiter {
     bucket: TokenBucket,
     started: Instant,
+    /// The lowest `x-ratelimit-remaining` answered since the limit was set.
+    lowest: Option<u32>,
 }
 
 struct Shared {
@@ -196,7 +198,14 @@ impl Sim {
         *lock(&self.shared.limiter) = limit.map(|l| Limiter {
             bucket: TokenBucket::new(l.burst, l.per_second),
             started: Instant::now(),
+            lowest: None,
         });
+    }
+
+    /// The lowest `x-ratelimit-remaining` the bucket answered since [`Sim::set_rate_limit`]
+    /// (`None` without a limit or before the first request).
+    pub fn lowest_remaining(&self) -> Option<u32> {
+        lock(&self.shared.limiter).as_ref()?.lowest
     }
 
     /// Whether 429 responses carry `Retry-After` (the `x-ratelimit-*` headers always are).
@@ -404,7 +413,9 @@ impl Shared {
     fn take_rate_limit(&self) -> Option<Decision> {
         let mut limiter = lock(&self.limiter);
         let limiter = limiter.as_mut()?;
-        Some(limiter.bucket.take(limiter.started.elapsed()))
+        let d = limiter.bucket.take(limiter.started.elapsed());
+        limiter.lowest = Some(limiter.lowest.map_or(d.remaining, |l| l.min(d.remaining)));
+        Some(d)
     }
 
     /// Adds `x-ratelimit-*` (and `Retry-After` on a 429 when enabled).
