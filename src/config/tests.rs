@@ -222,6 +222,38 @@ fn poll_bounds() {
 }
 
 #[test]
+fn budget_share_and_full_refresh() {
+    // Defaults: half the bucket, six hours.
+    let c = from_toml(MINIMAL).unwrap();
+    assert_eq!(c.tenants[0].budget_share.get(), 0.5);
+    assert_eq!(c.tenants[0].full_refresh, Duration::from_secs(6 * 3600));
+    let c = from_toml(&format!(
+        "{MINIMAL}budget_share = 0.25\nfull_refresh = \"90m\"\n"
+    ))
+    .unwrap();
+    assert_eq!(c.tenants[0].budget_share.get(), 0.25);
+    assert_eq!(c.tenants[0].full_refresh, Duration::from_secs(5400));
+    let shown = c.render_masked();
+    assert!(shown.contains("budget_share = 0.25"), "{shown}");
+    assert!(shown.contains("full_refresh = \"1h 30m\""), "{shown}");
+    let whole = from_toml(&format!(
+        "{MINIMAL}budget_share = 1\nfull_refresh = \"0s\"\n"
+    ))
+    .unwrap();
+    assert_eq!(whole.tenants[0].budget_share.get(), 1.0);
+    assert_eq!(whole.tenants[0].full_refresh, Duration::ZERO);
+    for bad in ["0", "0.0", "-0.5", "1.5", "nan", "inf"] {
+        let toml = format!("{MINIMAL}budget_share = {bad}\n");
+        let err = from_toml(&toml).unwrap_err().to_string();
+        assert!(err.contains("tenants[0].budget_share"), "{bad}: {err}");
+    }
+    let err = from_toml(&format!("{MINIMAL}full_refresh = \"often\"\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("tenants[0].full_refresh"), "{err}");
+}
+
+#[test]
 fn shipped_examples_are_valid() {
     figment::Jail::expect_with(|jail| {
         jail.set_env("AUTH0_PROD_CLIENT_SECRET", "x");
