@@ -25,7 +25,8 @@
 //! - **Facts**: `remote` (documents outside the Management API listings: IdP metadata, JWKS,
 //!   custom domains, TLS probes — pure parsers plus the `Fetcher` / `Prober` seams).
 //! - **Auth0**: `auth0` (the `Auth0Api` trait and its reqwest client; `pagination`,
-//!   `rate_limit` and `token` hold the pure decisions; `Observer` is its only outward hook).
+//!   `rate_limit`, `budget` and `token` hold the pure decisions; `Observer` is its only outward
+//!   hook).
 //! - **Core** (pure, used by all): `x509` (decoding, openssl-style names), `expiry` (status of
 //!   one certificate), `clock` (the only wall-clock reader), `timefmt` (RFC 3339),
 //!   `escape` (HTML escaping, the one terminal sanitiser and table aligner), `secret` (values

@@ -2,7 +2,8 @@
 //!
 //! `client` is the real implementation (reqwest); the simulator in `crate::sim` plays Auth0 behind
 //! it in tests and `demo`. `wire` holds the DTOs shaped like Auth0's JSON, `pagination` and
-//! `rate_limit` the pure decisions the client makes, `token` the cached client-credentials token.
+//! `rate_limit` the pure decisions the client makes (with `budget`: the share of the tenant's
+//! rate limit certwatch may use), `token` the cached client-credentials token.
 //! `Error::reason` sorts every failure into the `Reason` labels the poll and the metrics report.
 
 pub mod budget;
