@@ -4,8 +4,8 @@
 //! `auth0::Auth0Api` seam (bounded in time, panics caught), `walk` pages through one listing
 //! within its bounds, `refresh` decides which per-object lists a poll re-reads and which it
 //! answers from the last read (incremental polls), `TenantSnapshot::apply` keeps the last good
-//! records of a source that
-//! failed, and `remote` does the same for the remote facts and joins them to the records.
+//! records of a source that failed, and `remote` does the same for the remote facts and joins
+//! them to the records.
 
 pub mod poll;
 pub mod refresh;
