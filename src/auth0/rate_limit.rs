@@ -136,6 +136,10 @@ const RESET_MARGIN: Duration = Duration::from_millis(50);
 /// The model refills this much slower than the estimate: an estimate can be exact (measured
 /// from a full bucket), and rounding or a clock running fast must not turn that into a 429.
 const RATE_SAFETY: f64 = 0.999;
+/// Requests a governor held at the budget floor lets the bucket gather before it lets them go
+/// again, one right after the other: a wake-up of the process per request costs more CPU than
+/// the request itself, and the pace stays the refill rate.
+const FLOOR_BATCH: f64 = 4.0;
 
 /// What [`Governor::acquire`] decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,6 +212,9 @@ pub struct Governor {
     share: Option<Share>,
     /// When the last answer with `x-ratelimit-remaining` came.
     answered_at: Option<Instant>,
+    /// Held at the floor: waiting for [`FLOOR_BATCH`] tokens above it (fewer when the bucket is
+    /// small) before the next request.
+    gathering: bool,
 }
 
 impl Governor {
@@ -246,16 +253,21 @@ impl Governor {
             }
             return self.go(now);
         };
-        if self
-            .share
-            .unwrap_or(Share::WHOLE)
-            .allows(tokens, self.limit)
-        {
+        let floor = self.floor();
+        let share = self.share.unwrap_or(Share::WHOLE);
+        let level = if self.gathering {
+            // Never a full bucket: refill past it would be lost while the model catches up.
+            (floor + FLOOR_BATCH).min(self.limit.map_or(f64::INFINITY, |l| l - 1.0))
+        } else {
+            floor + 1.0
+        };
+        if share.allows(tokens, self.limit) && tokens >= level {
+            self.gathering = false;
             return self.go(now);
         }
-        let floor = self.floor();
         if floor > 0.0 {
-            return self.above_floor(now, tokens, floor);
+            self.gathering = true;
+            return self.above_floor(now, tokens, level.max(floor + 1.0));
         }
         // With nothing in flight, a probe at the announced reset is safe (the server said a
         // token is added then); without any announcement or estimate, probing is all there is.
@@ -278,20 +290,19 @@ impl Governor {
         Permit::Wait(wait.clamp(Duration::from_millis(1), MAX_GOVERNOR_WAIT))
     }
 
-    /// Below the floor (plus the token a request takes): wait until the estimated refill lifts
-    /// the bucket above it. Without an estimate, one probe goes (nothing else in flight) a
-    /// while after the last answer, and no earlier than an announced reset: its answer shows
-    /// the refill and teaches the rate.
-    fn above_floor(&mut self, now: Instant, tokens: f64, floor: f64) -> Permit {
+    /// Below `level` (the floor plus the tokens to gather, at least the one a request takes):
+    /// wait until the estimated refill lifts the bucket to it. Without an estimate, one probe
+    /// goes (nothing else in flight) a while after the last answer, and no earlier than an
+    /// announced reset: its answer shows the refill and teaches the rate.
+    fn above_floor(&mut self, now: Instant, tokens: f64, level: f64) -> Permit {
         let wait = match self.rate {
-            Some(rate) => {
-                Duration::try_from_secs_f64((1.0 + floor - tokens) / (rate * RATE_SAFETY))
-                    .unwrap_or(MAX_GOVERNOR_WAIT)
-            }
+            Some(rate) => Duration::try_from_secs_f64((level - tokens) / (rate * RATE_SAFETY))
+                .unwrap_or(MAX_GOVERNOR_WAIT),
             None if self.outstanding == 0 => {
                 let after = self.answered_at.map_or(now, |a| a + FLOOR_PROBE_AFTER);
                 let at = self.reset_at.map_or(after, |r| r.max(after));
                 if now >= at {
+                    self.gathering = false;
                     return self.go(now);
                 }
                 at - now
