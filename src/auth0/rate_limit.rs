@@ -309,7 +309,14 @@ impl Governor {
             }
             None => PROBE_RECHECK,
         };
-        Permit::Wait(wait.clamp(Duration::from_millis(1), MAX_GOVERNOR_WAIT))
+        // With nothing in flight no answer can correct the model before the wait is over: no
+        // need to wake up in slices.
+        let longest = if self.outstanding == 0 {
+            FLOOR_PROBE_AFTER
+        } else {
+            MAX_GOVERNOR_WAIT
+        };
+        Permit::Wait(wait.clamp(Duration::from_millis(1), longest))
     }
 
     fn go(&mut self, now: Instant) -> Permit {

@@ -410,7 +410,11 @@ fn governor_held_by_the_floor_probes_once_a_second_without_a_rate() {
     g.complete(first, t0, 1000.0, Some(&at_floor), false);
     assert_eq!(g.floor(), 5.0);
     // 5 left, 5 to leave: no rate known, so wait; the probe goes a second after the answer.
-    assert_eq!(g.acquire(t0), Permit::Wait(MAX_GOVERNOR_WAIT));
+    assert_eq!(
+        g.acquire(t0),
+        Permit::Wait(FLOOR_PROBE_AFTER),
+        "nothing in flight: one sleep"
+    );
     let soon = t0 + Duration::from_millis(950);
     assert_eq!(g.acquire(soon), Permit::Wait(Duration::from_millis(50)));
     let probe = go(&mut g, t0 + Duration::from_secs(1));
