@@ -9,6 +9,10 @@
 #        scripts/bench.sh --full       adds L at 2/s and L at 16/s with 100 ms RTT (~+45 min)
 #        scripts/bench.sh --quick      a smoke run (~1 min)
 #        scripts/bench.sh --no-baseline  certwatch only (no Python venv needed)
+#        scripts/bench.sh --budget     only the budget scenario (~3 min): M with second credentials
+#                                      and 5 OIDC connections at 16/s b50; full and steady-state
+#                                      poll cost, the budget floor, CPU and RSS against the
+#                                      baseline, and the runtime flavours (context switches)
 #        M+idp runs (in every matrix) add [metadata] fetches for 300 SAML connections
 #        scripts/bench.sh --soak [--reloads N] [--connections N] [--hold SECS] [--fd-limit N]
 #                                       soak instead: fds and RSS of a `certwatch run` child across
