@@ -19,7 +19,7 @@
 //! changed, it was never read, or its refresh slot in `full_refresh` came round); otherwise the
 //! records of its last read stand.
 
-use super::refresh::{self, Memory, Schedule};
+use super::refresh::{self, Memory, Recall, Schedule};
 use super::walk::{self, Plan, walk};
 use super::{CertRecord, PollError, PollOutcome, Reason, Source, sources};
 use crate::auth0::pagination::DEFAULT_MAX_ITEMS;
@@ -439,38 +439,6 @@ struct CredentialJob {
     name: String,
     refs: HashSet<String>,
     fingerprint: u64,
-}
-
-/// A listing's per-object reads as remembered between polls (`refresh`).
-struct Recall<'m> {
-    memory: &'m mut refresh::Objects,
-    at: Schedule,
-}
-
-impl<'m> Recall<'m> {
-    fn begin(memory: &'m mut refresh::Objects, at: Schedule) -> Self {
-        memory.begin();
-        Self { memory, at }
-    }
-
-    /// Adds the remembered records of object `id` (renamed to `name`) to `out` when they stand
-    /// for this poll; `false` when the object is to be read.
-    fn reuse(&mut self, out: &mut PollOutcome, id: &str, name: &str, fingerprint: u64) -> bool {
-        let Some(recs) = self.memory.reuse(id, fingerprint, self.at) else {
-            return false;
-        };
-        out.records.extend(recs.iter().map(|r| CertRecord {
-            object_name: name.to_string(),
-            ..r.clone()
-        }));
-        true
-    }
-
-    /// The read of object `id` came back: its records are found, and remembered.
-    fn read(&mut self, out: &mut PollOutcome, id: &str, fingerprint: u64, recs: Vec<CertRecord>) {
-        self.memory.store(id, fingerprint, self.at, recs.clone());
-        out.records.extend(recs);
-    }
 }
 
 async fn poll_clients(

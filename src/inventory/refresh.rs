@@ -12,9 +12,11 @@
 //! two reads of an unchanged object there is at most one period (a poll at or after
 //! `read_at + full_refresh` always re-reads it).
 //!
-//! No I/O and no clock: the poller passes `now` (from the injected clock) in.
+//! `Recall` is a listing walk's handle on this memory: it answers an object from memory into
+//! the poll's outcome, or stores what a read found. No I/O and no clock: the poller passes
+//! `now` (from the injected clock) in.
 
-use super::CertRecord;
+use super::{CertRecord, PollOutcome};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -199,6 +201,52 @@ pub fn connection_fingerprint(strategy: &str, options: Option<&serde_json::Value
         f.add(o.to_string().as_bytes());
     }
     f.value()
+}
+
+/// A listing's per-object reads as remembered between polls (`refresh`).
+pub(crate) struct Recall<'m> {
+    /// The listing's memory.
+    pub(crate) memory: &'m mut Objects,
+    at: Schedule,
+}
+
+impl<'m> Recall<'m> {
+    /// Start of a listing at `at`.
+    pub(crate) fn begin(memory: &'m mut Objects, at: Schedule) -> Self {
+        memory.begin();
+        Self { memory, at }
+    }
+
+    /// Adds the remembered records of object `id` (renamed to `name`) to `out` when they stand
+    /// for this poll; `false` when the object is to be read.
+    pub(crate) fn reuse(
+        &mut self,
+        out: &mut PollOutcome,
+        id: &str,
+        name: &str,
+        fingerprint: u64,
+    ) -> bool {
+        let Some(recs) = self.memory.reuse(id, fingerprint, self.at) else {
+            return false;
+        };
+        out.records.extend(recs.iter().map(|r| CertRecord {
+            object_name: name.to_string(),
+            ..r.clone()
+        }));
+        true
+    }
+
+    /// The read of object `id` came back: its records are found, and remembered.
+    pub(crate) fn read(
+        &mut self,
+        out: &mut PollOutcome,
+        id: &str,
+        fingerprint: u64,
+        recs: Vec<CertRecord>,
+    ) {
+        self.memory.store(id, fingerprint, self.at, recs.clone());
+        out.records.extend(recs);
+    }
 }
 
 #[cfg(test)]
