@@ -460,15 +460,10 @@ fn minimum_calls(t: &SimTenant) -> u64 {
         .iter()
         .filter(|c| wire::CERT_STRATEGIES.contains(&c.strategy.as_str()))
         .collect();
+    // Every oidc/okta connection's keys are read (docs/inventory.md), private_key_jwt or not.
     let with_keys = connections
         .iter()
-        .filter(|c| {
-            matches!(c.strategy.as_str(), "oidc" | "okta")
-                && c.options
-                    .get("token_endpoint_auth_method")
-                    .and_then(Value::as_str)
-                    == Some("private_key_jwt")
-        })
+        .filter(|c| matches!(c.strategy.as_str(), "oidc" | "okta"))
         .count() as u64;
     1 + min_requests(clients.len() as u64, MAX_PAGE_SIZE)
         + with_refs
