@@ -105,6 +105,34 @@ async fn owners_reach_records_json_metrics_and_keys_are_read_for_every_oidc_conn
         .find(|l| l.starts_with("certwatch_certificate_info{") && l.contains("cred_billing"))
         .unwrap();
     assert!(info.contains("owner=\"team-a\""), "{info}");
+
+    // The next poll re-reads no credential list (incremental polls) and still names the owner;
+    // a new owner in the metadata shows at once.
+    app.sim.update(|t| {
+        let c = t
+            .clients
+            .iter_mut()
+            .find(|c| c.client_id == "cl_billing")
+            .unwrap();
+        c.extra.insert(
+            "client_metadata".into(),
+            serde_json::json!({"certwatch_owner": "team-c"}),
+        );
+    });
+    let before = app.sim.requests().len();
+    app.app.poll_now().await;
+    let again: Vec<_> = app.sim.requests()[before..]
+        .iter()
+        .filter(|r| r.route.ends_with("/credentials"))
+        .map(|r| r.path.clone())
+        .collect();
+    assert!(again.is_empty(), "credentials re-read: {again:?}");
+    assert_eq!(
+        one(&app, Kind::ClientCredential, "billing-api")
+            .owner
+            .as_deref(),
+        Some("team-c")
+    );
     app.stop().await;
 }
 
