@@ -207,7 +207,7 @@ impl<'a> Poll<'a> {
 
 /// What the tenant's signing keys tell the client listing.
 #[derive(Default)]
-struct TenantKeys {
+pub(super) struct TenantKeys {
     /// SHA-1s of every tenant key (client `signing_keys` showing one of them are not records).
     thumbprints: HashSet<String>,
     /// The exact `cert` texts of the tenant keys that decode: a client `signing_keys` entry with
@@ -290,7 +290,7 @@ fn panicked(
 }
 
 /// Resolves at `deadline` (never without one).
-async fn expired(deadline: Option<Instant>) {
+pub(super) async fn expired(deadline: Option<Instant>) {
     match deadline {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
@@ -323,37 +323,9 @@ async fn poll_until(
         out: PollOutcome::default(),
     };
 
-    let mut keys = TenantKeys::default();
-    if p.enabled(Source::SigningKeys) {
-        let listed = tokio::select! {
-            listed = api.signing_keys() => Some(listed),
-            () = expired(deadline) => None,
-        };
-        match listed {
-            None => p.timed_out(&[Source::SigningKeys]),
-            Some(Ok(list)) => {
-                let (recs, thumbs) = sources::signing_keys(tenant, domain, &list);
-                keys.certs = list
-                    .iter()
-                    .zip(&recs)
-                    .filter(|(_, r)| r.sha1.is_some())
-                    .filter_map(|(k, _)| k.cert.clone())
-                    .collect();
-                keys.thumbprints = thumbs;
-                p.out.records.extend(recs);
-            }
-            Some(Err(e)) => {
-                p.fail(Source::SigningKeys, None, &e);
-                if Poll::is_fatal(&e) {
-                    let why = e.to_string();
-                    for s in Source::after_signing_keys() {
-                        p.skip(s, e.reason(), &why);
-                    }
-                    return p.out;
-                }
-            }
-        }
-    }
+    let Some(keys) = surfaces::signing_keys_first(&mut p, domain, deadline).await else {
+        return p.out;
+    };
 
     let mut clients = p.strand();
     let mut connections = p.strand();

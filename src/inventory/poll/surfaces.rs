@@ -1,9 +1,11 @@
 //! The tenant-wide sources read with one request each besides the listings (docs/inventory.md):
-//! the custom signing keys (Management API) and the tenant's public SAML SP certificate. Each
-//! fails alone, with a message that says how to fix a missing scope.
+//! the signing keys (first: a refused token stops the poll there), the custom signing keys, the
+//! tenant settings (mTLS aliases) and the tenant's public SAML SP certificate. The others fail
+//! alone, with a message that says how to fix a missing scope.
 
-use super::{Poll, PollError, Reason, Source, sources};
+use super::{Poll, PollError, Reason, Source, TenantKeys, expired, sources};
 use crate::auth0;
+use tokio::time::Instant;
 use tracing::warn;
 
 /// `GET /api/v2/keys/custom-signing`; Auth0's 404 (none configured) is an empty list.
@@ -81,4 +83,47 @@ pub(super) async fn tenant_saml(p: &mut Poll<'_>, domain: &str) {
         Ok(None) => {}
         Err(e) => p.fail(Source::TenantSaml, None, &e),
     }
+}
+
+/// The tenant signing keys, read before anything else: their certificates are what client
+/// `signing_keys` copies are checked against. `None` when the token was refused (or Auth0 is
+/// unreachable): every later source is then skipped with that reason.
+pub(super) async fn signing_keys_first(
+    p: &mut Poll<'_>,
+    domain: &str,
+    deadline: Option<Instant>,
+) -> Option<TenantKeys> {
+    let mut keys = TenantKeys::default();
+    if !p.enabled(Source::SigningKeys) {
+        return Some(keys);
+    }
+    let listed = tokio::select! {
+        listed = p.api.signing_keys() => Some(listed),
+        () = expired(deadline) => None,
+    };
+    match listed {
+        None => p.timed_out(&[Source::SigningKeys]),
+        Some(Ok(list)) => {
+            let (recs, thumbs) = sources::signing_keys(p.tenant, domain, &list);
+            keys.certs = list
+                .iter()
+                .zip(&recs)
+                .filter(|(_, r)| r.sha1.is_some())
+                .filter_map(|(k, _)| k.cert.clone())
+                .collect();
+            keys.thumbprints = thumbs;
+            p.out.records.extend(recs);
+        }
+        Some(Err(e)) => {
+            p.fail(Source::SigningKeys, None, &e);
+            if Poll::is_fatal(&e) {
+                let why = e.to_string();
+                for s in Source::after_signing_keys() {
+                    p.skip(s, e.reason(), &why);
+                }
+                return None;
+            }
+        }
+    }
+    Some(keys)
 }
