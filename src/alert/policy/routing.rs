@@ -54,10 +54,7 @@ impl Routed for RotationAlert {
     /// A rotation names no owner: channels that filter on owners do not get rotation alerts.
     fn accepted_by(&self, filter: &Filter) -> bool {
         let r = &self.rotation;
-        self.severity >= filter.min_severity
-            && (filter.tenants.is_empty() || filter.tenants.contains(&r.tenant))
-            && (filter.kinds.is_empty() || filter.kinds.contains(&r.kind))
-            && filter.owner_accepted(None)
+        admits(filter, self.severity, &r.tenant, r.kind.as_str(), None)
     }
 
     fn batch(digest: bool, alerts: Vec<Self>) -> Batch {
